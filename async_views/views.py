@@ -1,0 +1,100 @@
+"""Async views: each one only says how the work is awaited (or, on purpose, not).
+
+Parameters, bounds, errors and response shapes come from ``workloads.catalogue`` via the
+``endpoint`` decorator. Under ASGI these run as coroutines on the worker's event loop, in
+its main thread; under WSGI Django runs each one on a fresh event loop in a new thread
+(``async_to_sync``), a cost the cross-cell measurements show.
+"""
+import asyncio
+
+from workloads import catalogue as c
+from workloads import db_async, work
+from workloads.endpoint import endpoint
+from workloads.identity import identify
+from workloads.interface import interface_of
+from workloads.offload import await_offloaded, schedule_background_task, submit_background
+
+
+@endpoint(c.PING)
+async def ping(request, a):
+    return None
+
+
+@endpoint(c.WHOAMI)
+async def whoami(request, a):
+    return identify(request)
+
+
+@endpoint(c.IO_SLEEP)
+async def io_sleep(request, a):
+    await asyncio.sleep(a.ms / 1000)
+
+
+@endpoint(c.IO_BLOCKING)
+async def io_blocking(request, a):
+    # The anti-pattern, on purpose: a blocking call inside a coroutine stalls the loop.
+    work.sleep_ms(a.ms)
+
+
+@endpoint(c.IO_THREADPOOL)
+async def io_threadpool(request, a):
+    await await_offloaded(work.sleep_ms, a.ms)
+
+
+@endpoint(c.IO_BACKGROUND)
+async def io_background(request, a):
+    if interface_of(request) == "asgi":
+        schedule_background_task(asyncio.sleep(a.ms / 1000))
+    else:
+        # Under WSGI this coroutine's loop dies with the response and would cancel a task:
+        # hand the job to the background thread pool instead, as the sync view does.
+        submit_background(work.sleep_ms, a.ms)
+
+
+@endpoint(c.CPU)
+async def cpu(request, a):
+    return work.sum_of_squares(a.n)  # inline: holds the loop for the whole computation
+
+
+@endpoint(c.CPU_OFFLOAD)
+async def cpu_offload(request, a):
+    return await await_offloaded(work.sum_of_squares, a.n)
+
+
+@endpoint(c.MIXED)
+async def mixed(request, a):
+    await asyncio.sleep(a.ms / 1000)
+    return await await_offloaded(work.sum_of_squares, a.n)
+
+
+@endpoint(c.DB_READ)
+async def db_read(request, a):
+    return await db_async.READ[a.driver](request)
+
+
+@endpoint(c.DB_QUERIES)
+async def db_queries(request, a):
+    return await db_async.QUERIES[a.driver](request, a.count)
+
+
+@endpoint(c.DB_SLEEP)
+async def db_sleep(request, a):
+    await db_async.SLEEP[a.driver](request, a.ms)
+
+
+@endpoint(c.DB_WRITE)
+async def db_write(request, a):
+    return await db_async.WRITE[a.driver](request)
+
+
+@endpoint(c.UPLOAD)
+async def upload(request, a):
+    # The body is already in Django's spool (see work.digest_body); reading it is local I/O.
+    return work.digest_body(request, a.mode)
+
+
+@endpoint(c.JSON)
+async def json(request, a):
+    if a.offload:
+        return await await_offloaded(work.parse_json, request.body, a.parser)
+    return work.parse_json(request.body, a.parser)  # inline: parsing holds the loop

@@ -1,0 +1,81 @@
+"""Production-like settings for both deployments (the benchmark measures the stack, not a
+misconfiguration): DEBUG off, no middleware the endpoints do not use, pooled connections.
+"""
+import os
+import secrets
+from pathlib import Path
+
+from config.database import BASE_DIR, django_databases, env_int
+
+
+def _secret_key() -> str:
+    """From the environment, else a key generated once for this checkout (git-ignored)."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = BASE_DIR / ".local" / "secret_key"
+    path.parent.mkdir(exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(50))
+    for _ in range(50):  # another process may be writing it right now
+        key = path.read_text().strip()
+        if key:
+            return key
+        import time
+
+        time.sleep(0.01)
+    raise RuntimeError(f"{path} is empty")
+
+
+SECRET_KEY = _secret_key()
+DEBUG = os.environ.get("DJANGO_DEBUG", "") == "1"
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get(
+    "ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",") if h.strip()]
+
+INSTALLED_APPS = [
+    "workloads",
+    "deploy",
+]
+MIDDLEWARE: list[str] = []
+
+# The WSGI and ASGI entry points give each request its own urlconf (see config/wsgi.py,
+# config/asgi.py), so /api/ resolves to sync or async views by interface. This default
+# serves tools such as `manage.py check` and Django's test client.
+ROOT_URLCONF = "config.urls_wsgi"
+WSGI_APPLICATION = "config.wsgi.application"
+
+DATABASES = django_databases()
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+USE_TZ = True
+TIME_ZONE = "UTC"
+USE_I18N = False
+
+# Bodies: one limit, enforced before anything is read where the server allows it.
+LAB_MAX_BODY_BYTES = env_int("LAB_MAX_BODY_BYTES", 16 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = LAB_MAX_BODY_BYTES
+# Django's ASGI handler spools a body into a SpooledTemporaryFile of this size before
+# the view runs; bigger bodies roll over to disk. Django's default, kept on purpose.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": []},
+    }
+]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"stderr": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["stderr"], "level": os.environ.get("LAB_LOG_LEVEL", "WARNING")},
+    # 4xx are answers, not incidents: a load test of bad input must not flood the log.
+    "loggers": {"django.request": {"level": "ERROR"}},
+}

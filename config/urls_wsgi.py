@@ -1,0 +1,9 @@
+"""Urlconf of requests that came in over WSGI: ``/api/`` serves the sync views."""
+import sync_views.views
+from config.routes import urlpatterns_for
+
+urlpatterns = urlpatterns_for(sync_views.views)
+
+handler400 = "workloads.errors.bad_request"
+handler404 = "workloads.errors.not_found"
+handler500 = "workloads.errors.server_error"

@@ -1,0 +1,17 @@
+"""WSGI entry point (Gunicorn gthread). Requests carry the WSGI urlconf (sync ``/api/``)."""
+import os
+
+import django
+from django.core.handlers.wsgi import WSGIHandler
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+django.setup(set_prefix=False)
+
+from workloads.interface import LabWSGIRequest  # noqa: E402  (needs settings)
+
+
+class LabWSGIHandler(WSGIHandler):
+    request_class = LabWSGIRequest
+
+
+application = LabWSGIHandler()

@@ -1,0 +1,139 @@
+"""A deployment: which server, how many workers and threads, which CPUs, which port.
+
+This module turns one into the exact command line, refuses impossible combinations and
+warns about ones that will measure something other than the user thinks.
+"""
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import sys
+from dataclasses import dataclass, field, replace
+
+from config.database import BASE_DIR, PoolLimits
+
+SERVERS = ("gunicorn", "uvicorn", "gunicorn-uvicorn")
+DEFAULT_THREADS = 8
+# Each process may open two pools of `pool_size`: Django's and the lab's native one.
+POOLS_PER_PROCESS = 2
+# Connections kept free for the runner, the dashboard, psql and the other deployment's tools.
+HEADROOM_CONNECTIONS = 10
+
+
+class DeploymentError(ValueError):
+    """A deployment that cannot run as asked; the message says why and what to change."""
+
+
+@dataclass(frozen=True)
+class Deployment:
+    server: str
+    workers: int = 1
+    threads: int | None = None  # gthread only
+    cpus: tuple[int, ...] | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    pool_size: int = field(default_factory=lambda: PoolLimits.from_env().size)
+
+    def __post_init__(self):
+        if self.server == "gunicorn" and self.threads is None:
+            object.__setattr__(self, "threads", DEFAULT_THREADS)
+
+    # --- what it is --------------------------------------------------------------------
+    @property
+    def interface(self) -> str:
+        return "wsgi" if self.server == "gunicorn" else "asgi"
+
+    @property
+    def label(self) -> str:
+        threads = f"x{self.threads}t" if self.threads else ""
+        cpus = f"@cpu{','.join(map(str, self.cpus))}" if self.cpus else ""
+        return f"{self.server}-{self.workers}w{threads}{cpus}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def max_db_connections(self) -> int:
+        return self.workers * POOLS_PER_PROCESS * self.pool_size
+
+    def with_port(self, port: int) -> "Deployment":
+        return replace(self, port=port)
+
+    # --- checks ------------------------------------------------------------------------
+    def validate(self) -> list[str]:
+        """Raise DeploymentError for an impossible deployment; return warnings otherwise."""
+        if self.server not in SERVERS:
+            raise DeploymentError(f"unknown server {self.server!r}; choose one of {', '.join(SERVERS)}")
+        if not 1 <= self.workers <= 64:
+            raise DeploymentError(f"--workers must be between 1 and 64, got {self.workers}")
+        if self.threads is not None and self.server != "gunicorn":
+            raise DeploymentError(
+                f"--threads applies to gunicorn (gthread) only; {self.server} runs one event loop per "
+                "worker process and has no request threads. Use --workers to add processes.")
+        if self.threads is not None and not 1 <= self.threads <= 1024:
+            raise DeploymentError(f"--threads must be between 1 and 1024, got {self.threads}")
+        if not 1 <= self.port <= 65535:
+            raise DeploymentError(f"--port must be between 1 and 65535, got {self.port}")
+        if not 1 <= self.pool_size <= 500:
+            raise DeploymentError(f"pool size must be between 1 and 500, got {self.pool_size}")
+        if self.cpus is not None:
+            available = sorted(os.sched_getaffinity(0))
+            unknown = sorted(set(self.cpus) - set(available))
+            if not self.cpus or unknown:
+                raise DeploymentError(f"--cpus {','.join(map(str, self.cpus))}: CPU(s) {unknown} not "
+                                      f"available; this machine offers {available}")
+        warnings = []
+        if self.server == "gunicorn" and self.threads > self.pool_size:
+            warnings.append(
+                f"{self.threads} threads per worker but a DB pool of {self.pool_size}: under DB load "
+                f"{self.threads - self.pool_size} threads per worker will queue for a connection "
+                f"(raise LAB_DB_POOL_SIZE or --pool-size to {self.threads} to avoid it).")
+        return warnings
+
+    def check_capacity(self, max_connections: int, reserved: int, in_use: int) -> None:
+        """Refuse a deployment whose pools could ask for more connections than PostgreSQL has."""
+        free = max_connections - reserved - in_use - HEADROOM_CONNECTIONS
+        if self.max_db_connections > free:
+            raise DeploymentError(
+                f"{self.workers} workers x {POOLS_PER_PROCESS} pools x {self.pool_size} connections = "
+                f"{self.max_db_connections} could exceed PostgreSQL's capacity: max_connections "
+                f"{max_connections}, {reserved} reserved, {in_use} in use, {HEADROOM_CONNECTIONS} kept "
+                f"free -> {free} available. Lower --workers or --pool-size.")
+
+    # --- how it runs -------------------------------------------------------------------
+    def argv(self, python: str = sys.executable) -> list[str]:
+        bind = f"{self.host}:{self.port}" if ":" not in self.host else f"[{self.host}]:{self.port}"
+        gunicorn = [python, "-m", "gunicorn", "--config", "python:config.gunicorn_conf",
+                    "--workers", str(self.workers), "--bind", bind]
+        if self.server == "gunicorn":
+            command = [*gunicorn, "--worker-class", "gthread", "--threads", str(self.threads),
+                       "config.wsgi:application"]
+        elif self.server == "gunicorn-uvicorn":
+            command = [*gunicorn, "--worker-class", "config.uvicorn_worker.LabUvicornWorker",
+                       "config.asgi:application"]
+        else:
+            command = [python, "-m", "uvicorn", "config.asgi:application", "--host", self.host,
+                       "--port", str(self.port), "--workers", str(self.workers), "--loop", "uvloop",
+                       "--http", "httptools", "--lifespan", "off", "--no-access-log",
+                       "--log-level", "warning"]
+        if self.cpus:
+            taskset = shutil.which("taskset")
+            if not taskset:
+                raise DeploymentError("--cpus needs taskset (Debian package util-linux)")
+            command = [taskset, "--cpu-list", ",".join(map(str, self.cpus)), *command]
+        return command
+
+    def command_line(self, python: str = sys.executable) -> str:
+        return shlex.join(self.argv(python))
+
+    def environment(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "LAB_DEPLOYMENT": self.label,
+            "LAB_DB_POOL_SIZE": str(self.pool_size),
+            "PYTHONPATH": str(BASE_DIR),
+        }

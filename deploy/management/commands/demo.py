@@ -1,0 +1,58 @@
+"""``manage.py demo``: both deployments side by side (WSGI on 8001, ASGI on 8002)."""
+import signal
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from deploy.deployments import Deployment, DeploymentError
+from deploy.process import RunningDeployment, check_deployment, prepare_database
+
+
+class Command(BaseCommand):
+    help = "Serve Gunicorn gthread (WSGI) and Uvicorn (ASGI) side by side until Ctrl-C."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--wsgi-port", type=int, default=8001)
+        parser.add_argument("--asgi-port", type=int, default=8002)
+
+    def handle(self, *args, **options):
+        deployments = [Deployment("gunicorn", port=options["wsgi_port"]),
+                       Deployment("uvicorn", port=options["asgi_port"])]
+        servers: list[RunningDeployment] = []
+
+        def stop(signum, frame):
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            prepare_database()
+            for d in deployments:
+                for warning in check_deployment(d):
+                    self.stderr.write(f"WARNING: {warning}")
+                self.stdout.write(f"$ {d.command_line()}")
+                servers.append(RunningDeployment.start(d))
+            for s in servers:
+                s.wait_healthy()
+            self._print_ready(deployments)
+            while all(s.process.poll() is None for s in servers):
+                time.sleep(0.5)
+            raise CommandError("a server exited unexpectedly; stopping the other")
+        except DeploymentError as exc:
+            raise CommandError(str(exc)) from None
+        except KeyboardInterrupt:
+            self.stdout.write("\nstopping...")
+        finally:
+            for s in servers:
+                s.stop()
+
+    def _print_ready(self, deployments: list[Deployment]) -> None:
+        wsgi, asgi = deployments
+        self.stdout.write(f"""
+The lab is up. The same endpoints, two ways:
+  WSGI  Gunicorn gthread   {wsgi.url}/api/whoami
+  ASGI  Uvicorn            {asgi.url}/api/whoami
+Try   {wsgi.url}/api/io/sleep?ms=200   or the cross cells {asgi.url}/sync/whoami, {wsgi.url}/async/whoami
+Load  .venv/bin/locust -f loadtests --host {asgi.url}   (or {wsgi.url}), then open http://127.0.0.1:8089
+Ctrl-C stops both servers (PostgreSQL keeps running: `make clean-db` or `manage.py postgres stop`).
+""")
+        self.stdout.flush()

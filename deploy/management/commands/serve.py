@@ -1,0 +1,91 @@
+"""``manage.py serve SERVER [--workers N] [--threads T] [--cpus LIST] [--port P] [--host H]``
+
+Switch deployments with one command: prepares the database, checks the deployment, prints
+the exact command line, runs the server in the foreground, and on Ctrl-C/SIGTERM stops it
+with all of its workers.
+"""
+import signal
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from deploy.deployments import SERVERS, Deployment, DeploymentError
+from deploy.process import RunningDeployment, check_deployment, prepare_database
+
+
+def cpu_list(text: str) -> tuple[int, ...]:
+    """'0', '0,1' or '0-3' -> CPU numbers."""
+    cpus: list[int] = []
+    try:
+        for part in text.split(","):
+            low, _, high = part.partition("-")
+            cpus.extend(range(int(low), int(high or low) + 1))
+    except ValueError:
+        raise CommandError(f"--cpus {text!r}: expected a list like 0 or 0,1 or 0-3") from None
+    return tuple(cpus)
+
+
+def add_deployment_arguments(parser) -> None:
+    parser.add_argument("server", choices=SERVERS,
+                        help="gunicorn = gthread WSGI; uvicorn = Uvicorn's own --workers; "
+                             "gunicorn-uvicorn = Gunicorn with UvicornWorker (ASGI)")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=None, help="gthread threads per worker (gunicorn only; default 8)")
+    parser.add_argument("--cpus", type=cpu_list, default=None, help="pin the server to these CPUs, e.g. 0 or 0,1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--host", default="127.0.0.1", help="bind address (loopback unless told otherwise)")
+    parser.add_argument("--pool-size", type=int, default=None,
+                        help="DB connections per pool per process (default LAB_DB_POOL_SIZE or 10)")
+
+
+def deployment_from_options(options: dict) -> Deployment:
+    extra = {"pool_size": options["pool_size"]} if options.get("pool_size") else {}
+    return Deployment(server=options["server"], workers=options["workers"], threads=options["threads"],
+                      cpus=options["cpus"], host=options["host"], port=options["port"], **extra)
+
+
+class Command(BaseCommand):
+    help = "Serve the lab with one of the three servers, in the foreground."
+
+    def add_arguments(self, parser):
+        add_deployment_arguments(parser)
+        parser.add_argument("--check", action="store_true", help="only check and print the command line")
+
+    def handle(self, *args, **options):
+        deployment = deployment_from_options(options)
+        try:
+            deployment.validate()
+            prepare_database()
+            warnings = check_deployment(deployment)
+        except DeploymentError as exc:
+            raise CommandError(str(exc)) from None
+        for warning in warnings:
+            self.stderr.write(f"WARNING: {warning}")
+        self.stdout.write(f"$ {deployment.command_line()}")
+        if options["check"]:
+            return
+        self.stdout.flush()
+        server = RunningDeployment.start(deployment)
+
+        def stop(signum, frame):
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            server.wait_healthy()
+            self.stdout.write(f"{deployment.label} ({deployment.interface.upper()}) serving at "
+                              f"{deployment.url}/api/ping  (Ctrl-C stops it)")
+            self.stdout.flush()
+            code = server.process.wait()
+        except KeyboardInterrupt:
+            self.stdout.write("stopping...")
+            code = server.stop()
+            self.stdout.write(f"{deployment.label} stopped.")
+            return
+        except DeploymentError as exc:
+            server.stop()
+            raise CommandError(str(exc)) from None
+        finally:
+            server.stop()
+        if code:
+            sys.exit(code)

@@ -1,0 +1,141 @@
+"""Start, health-check and stop a deployment's server with all of its workers.
+
+The server runs in its own process group, so stopping it reaches every worker even if the
+master died first; SIGTERM lets Gunicorn/Uvicorn shut down gracefully, SIGKILL follows if
+they do not within the grace period.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import IO
+
+import psutil
+import psycopg
+
+from config.database import BASE_DIR, database_target
+from deploy.deployments import Deployment, DeploymentError
+
+
+def prepare_database() -> None:
+    """Make sure the database is up, migrated and seeded (cheap when it already is)."""
+    from django.core.management import call_command
+
+    if database_target().embedded:
+        from deploy import embedded_postgres
+
+        embedded_postgres.start()
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("seed", verbosity=0)
+
+
+def database_capacity() -> tuple[int, int, int]:
+    """(max_connections, superuser_reserved_connections, client connections open now)."""
+    with psycopg.connect(database_target().conninfo(), autocommit=True) as conn:
+        max_conn = int(conn.execute("SHOW max_connections").fetchone()[0])
+        reserved = int(conn.execute("SHOW superuser_reserved_connections").fetchone()[0])
+        in_use = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'").fetchone()[0]
+    return max_conn, reserved, int(in_use)
+
+
+def check_deployment(deployment: Deployment) -> list[str]:
+    """All checks, including the live one against PostgreSQL. Returns warnings."""
+    warnings = deployment.validate()
+    deployment.check_capacity(*database_capacity())
+    deployment.argv()  # raises if pinning is impossible
+    return warnings
+
+
+class RunningDeployment:
+    def __init__(self, deployment: Deployment, process: subprocess.Popen, log_path: Path | None):
+        self.deployment = deployment
+        self.process = process
+        self.log_path = log_path
+
+    @classmethod
+    def start(cls, deployment: Deployment, log_path: Path | None = None) -> "RunningDeployment":
+        """Launch the server (no checks: call ``check_deployment`` first)."""
+        log: IO | None = open(log_path, "ab") if log_path else None
+        process = subprocess.Popen(
+            deployment.argv(), cwd=BASE_DIR, env=deployment.environment(),
+            stdout=log, stderr=subprocess.STDOUT if log else None, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        if log:
+            log.close()
+        return cls(deployment, process, log_path)
+
+    @property
+    def url(self) -> str:
+        return self.deployment.url
+
+    def log_tail(self, lines: int = 30) -> str:
+        if not self.log_path or not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def wait_healthy(self, timeout_s: float = 30.0) -> None:
+        """Until every worker could have booted: ``/api/ping`` answers 200."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise DeploymentError(f"{self.deployment.label} exited with code {self.process.returncode}"
+                                      f" before it served.\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/ping", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise DeploymentError(f"{self.deployment.label} did not answer /api/ping within {timeout_s:.0f} s."
+                              f"\n{self.log_tail()}")
+
+    def processes(self) -> list[psutil.Process]:
+        """The server's process tree: the master (or taskset's exec) and every worker."""
+        try:
+            root = psutil.Process(self.process.pid)
+            return [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
+
+    def worker_pids(self) -> list[int]:
+        tree = self.processes()
+        if self.deployment.server == "uvicorn" and self.deployment.workers == 1:
+            return [p.pid for p in tree[:1]]  # single-process uvicorn serves from its main process
+        # children, minus uvicorn's multiprocessing helper (resource tracker), if any
+        return [p.pid for p in tree[1:] if "resource_tracker" not in " ".join(p.cmdline())]
+
+    def stop(self, grace_s: float = 10.0) -> int | None:
+        if self.process.poll() is None:
+            self._signal_group(signal.SIGTERM)
+            try:
+                self.process.wait(grace_s)
+            except subprocess.TimeoutExpired:
+                pass
+        self._signal_group(signal.SIGKILL)  # stragglers, even if the master is gone
+        try:
+            self.process.wait(5)
+        except subprocess.TimeoutExpired:
+            print(f"warning: {self.deployment.label} did not die", file=sys.stderr)
+        return self.process.returncode
+
+    def _signal_group(self, sig: int) -> None:
+        try:
+            os.killpg(self.process.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def __enter__(self) -> "RunningDeployment":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -1,0 +1,88 @@
+"""Sync views: each one only says how the work is waited for, by blocking this thread.
+
+Parameters, bounds, errors and response shapes come from ``workloads.catalogue`` via the
+``endpoint`` decorator. Under WSGI a request owns a Gunicorn thread; under ASGI Django
+runs these in a worker thread (``sync_to_async``), which ``whoami`` makes visible.
+"""
+from workloads import catalogue as c
+from workloads import db, work
+from workloads.endpoint import endpoint
+from workloads.identity import identify
+from workloads.offload import run_offloaded, submit_background
+
+
+@endpoint(c.PING)
+def ping(request, a):
+    return None
+
+
+@endpoint(c.WHOAMI)
+def whoami(request, a):
+    return identify(request)
+
+
+@endpoint(c.IO_SLEEP)
+def io_sleep(request, a):
+    work.sleep_ms(a.ms)
+
+
+@endpoint(c.IO_BLOCKING)
+def io_blocking(request, a):
+    work.sleep_ms(a.ms)  # blocking is the norm in a sync view: same as io/sleep
+
+
+@endpoint(c.IO_THREADPOOL)
+def io_threadpool(request, a):
+    run_offloaded(work.sleep_ms, a.ms)
+
+
+@endpoint(c.IO_BACKGROUND)
+def io_background(request, a):
+    submit_background(work.sleep_ms, a.ms)
+
+
+@endpoint(c.CPU)
+def cpu(request, a):
+    return work.sum_of_squares(a.n)
+
+
+@endpoint(c.CPU_OFFLOAD)
+def cpu_offload(request, a):
+    return run_offloaded(work.sum_of_squares, a.n)
+
+
+@endpoint(c.MIXED)
+def mixed(request, a):
+    return work.sleep_then_compute(a.ms, a.n)
+
+
+@endpoint(c.DB_READ)
+def db_read(request, a):
+    return db.READ[a.driver]()
+
+
+@endpoint(c.DB_QUERIES)
+def db_queries(request, a):
+    return db.QUERIES[a.driver](a.count)
+
+
+@endpoint(c.DB_SLEEP)
+def db_sleep(request, a):
+    db.SLEEP[a.driver](a.ms)
+
+
+@endpoint(c.DB_WRITE)
+def db_write(request, a):
+    return db.WRITE[a.driver]()
+
+
+@endpoint(c.UPLOAD)
+def upload(request, a):
+    return work.digest_body(request, a.mode)
+
+
+@endpoint(c.JSON)
+def json(request, a):
+    if a.offload:
+        return run_offloaded(work.parse_json, request.body, a.parser)
+    return work.parse_json(request.body, a.parser)

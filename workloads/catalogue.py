@@ -1,0 +1,73 @@
+"""The endpoint catalogue: every endpoint's method, parameters, bounds, body and response
+shape, written once. ``sync_views`` and ``async_views`` only say how the work is waited for.
+
+Add an endpoint here and both view modules must implement it (their urlconfs are built
+from this list, so a missing view fails at import, not at benchmark time).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any, Callable
+
+from workloads.params import ChoiceParam, IntParam, Param
+
+MS = IntParam("ms", default=100, low=0, high=10_000)
+N = IntParam("n", default=200_000, low=0, high=20_000_000)
+COUNT = IntParam("count", default=10, low=1, high=500)
+DRIVER = ChoiceParam("driver", default="orm", choices=("orm", "native"))
+UPLOAD_MODE = ChoiceParam("mode", default="buffer", choices=("buffer", "stream"))
+JSON_PARSER = ChoiceParam("parser", default="json", choices=("json", "orjson"))
+OFFLOAD = IntParam("offload", default=0, low=0, high=1)
+
+Shape = Callable[[SimpleNamespace, Any], dict]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    path: str  # below /api/, /sync/ and /async/
+    method: str  # "GET" or "POST"
+    shape: Shape  # (parsed args, the work's result) -> the JSON fields besides "view"
+    params: tuple[Param, ...] = ()
+    body: str | None = None  # None, "raw" (any bytes) or "json"
+    status: int = 200
+
+    @property
+    def view_name(self) -> str:
+        """The function name each view module must define for this endpoint."""
+        return self.path.replace("/", "_")
+
+
+def _slept(a, _):
+    return {"slept_ms": a.ms}
+
+
+def _row(a, r):
+    return {"id": r[0], "randomnumber": r[1], "driver": a.driver}
+
+
+PING = Endpoint("ping", "GET", lambda a, r: {"ok": True})
+WHOAMI = Endpoint("whoami", "GET", lambda a, r: r)
+IO_SLEEP = Endpoint("io/sleep", "GET", _slept, (MS,))
+IO_BLOCKING = Endpoint("io/blocking", "GET", _slept, (MS,))
+IO_THREADPOOL = Endpoint("io/threadpool", "GET", _slept, (MS,))
+IO_BACKGROUND = Endpoint("io/background", "GET", lambda a, r: {"accepted": True, "ms": a.ms}, (MS,),
+                         status=202)
+CPU = Endpoint("cpu", "GET", lambda a, r: {"n": a.n, "result": r}, (N,))
+CPU_OFFLOAD = Endpoint("cpu/offload", "GET", lambda a, r: {"n": a.n, "result": r}, (N,))
+MIXED = Endpoint("mixed", "GET", lambda a, r: {"ms": a.ms, "n": a.n, "result": r}, (MS, N))
+DB_READ = Endpoint("db/read", "GET", _row, (DRIVER,))
+DB_QUERIES = Endpoint("db/queries", "GET", lambda a, rows: {
+    "rows": [{"id": i, "randomnumber": n} for i, n in rows], "driver": a.driver}, (COUNT, DRIVER))
+DB_SLEEP = Endpoint("db/sleep", "GET", lambda a, r: {"slept_ms": a.ms, "driver": a.driver}, (MS, DRIVER))
+DB_WRITE = Endpoint("db/write", "POST", lambda a, r: {
+    "id": r[0], "randomnumber": r[1], "write_id": r[2], "driver": a.driver}, (DRIVER,))
+UPLOAD = Endpoint("upload", "POST", lambda a, r: {"bytes": r[0], "sha256": r[1], "mode": a.mode},
+                  (UPLOAD_MODE,), body="raw")
+JSON = Endpoint("json", "POST", lambda a, r: {"items": r, "parser": a.parser, "offload": a.offload},
+                (JSON_PARSER, OFFLOAD), body="json")
+
+CATALOGUE: tuple[Endpoint, ...] = (
+    PING, WHOAMI, IO_SLEEP, IO_BLOCKING, IO_THREADPOOL, IO_BACKGROUND, CPU, CPU_OFFLOAD, MIXED,
+    DB_READ, DB_QUERIES, DB_SLEEP, DB_WRITE, UPLOAD, JSON,
+)

@@ -1,0 +1,109 @@
+"""Database work, async flavour: Django's async ORM, and raw SQL on a psycopg *async* pool.
+
+What each path really costs:
+- Django's async ORM (``aget``) is the sync ORM run through ``sync_to_async``: one hop to a
+  worker thread per query. Django has no async cursor or async transaction, so
+  ``db/sleep`` and ``db/write`` on the ORM hop once with the whole sync function; a
+  transaction therefore runs start-to-commit in one thread on one connection, which is
+  what makes it safe (``transaction.atomic`` cannot span ``await``s).
+- "native" uses psycopg's ``AsyncConnectionPool`` on the worker's event loop: no thread hop.
+  That pool belongs to one loop. Under ASGI the loop lives as long as the worker; under
+  WSGI (the cross cell) Django runs each async view on a fresh loop that dies with the
+  request, so there the view opens one connection for the request and closes it: a full
+  connection set-up per request, which the lab measures rather than hides.
+"""
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+from typing import AsyncIterator, Awaitable, Callable
+
+import psycopg
+from asgiref.sync import sync_to_async
+from django.http import HttpRequest
+from psycopg_pool import AsyncConnectionPool
+
+from config.database import database_target
+from workloads import db
+from workloads.interface import interface_of
+from workloads.models import World
+
+_pool_task: asyncio.Task[AsyncConnectionPool] | None = None
+_pool_loop: asyncio.AbstractEventLoop | None = None
+
+
+async def _open_pool() -> AsyncConnectionPool:
+    pool = AsyncConnectionPool(**db.pool_kwargs(), name="lab-native-async")
+    await pool.open()
+    return pool
+
+
+async def _loop_pool() -> AsyncConnectionPool:
+    """The pool of the running loop. Concurrent first requests await the same opening task
+    (no await between the check and the assignment, so there is no race)."""
+    global _pool_task, _pool_loop
+    loop = asyncio.get_running_loop()
+    if _pool_task is None or _pool_loop is not loop:
+        _pool_task, _pool_loop = loop.create_task(_open_pool()), loop
+    return await _pool_task
+
+
+@asynccontextmanager
+async def native_connection(request: HttpRequest) -> AsyncIterator[psycopg.AsyncConnection]:
+    if interface_of(request) == "asgi":
+        async with (await _loop_pool()).connection() as conn:
+            yield conn
+    else:
+        async with await psycopg.AsyncConnection.connect(database_target().conninfo()) as conn:
+            yield conn
+
+
+# --- Django's async ORM ------------------------------------------------------------------
+
+async def orm_read(request: HttpRequest) -> db.Row:
+    world = await World.objects.aget(id=db.random_id())
+    return world.id, world.randomnumber
+
+
+async def orm_queries(request: HttpRequest, count: int) -> list[db.Row]:
+    return [await orm_read(request) for _ in range(count)]
+
+
+async def orm_sleep(request: HttpRequest, ms: int) -> None:
+    await sync_to_async(db.orm_sleep)(ms)
+
+
+async def orm_write(request: HttpRequest) -> db.Write:
+    return await sync_to_async(db.orm_write)()
+
+
+# --- native async pool -------------------------------------------------------------------
+
+async def native_read(request: HttpRequest) -> db.Row:
+    async with native_connection(request) as conn:
+        return await (await conn.execute(db.READ_SQL, (db.random_id(),))).fetchone()
+
+
+async def native_queries(request: HttpRequest, count: int) -> list[db.Row]:
+    async with native_connection(request) as conn:
+        return [await (await conn.execute(db.READ_SQL, (db.random_id(),))).fetchone()
+                for _ in range(count)]
+
+
+async def native_sleep(request: HttpRequest, ms: int) -> None:
+    async with native_connection(request) as conn:
+        await conn.execute(db.SLEEP_SQL, (ms / 1000,))
+
+
+async def native_write(request: HttpRequest) -> db.Write:
+    world_id, number = db.random_id(), db.random_number()
+    async with native_connection(request) as conn, conn.transaction():
+        await conn.execute(db.UPDATE_SQL, (number, world_id))
+        write_id = (await (await conn.execute(db.LOG_SQL, (world_id, number))).fetchone())[0]
+    return world_id, number, write_id
+
+
+READ: dict[str, Callable[..., Awaitable[db.Row]]] = {"orm": orm_read, "native": native_read}
+QUERIES: dict[str, Callable[..., Awaitable[list[db.Row]]]] = {"orm": orm_queries, "native": native_queries}
+SLEEP: dict[str, Callable[..., Awaitable[None]]] = {"orm": orm_sleep, "native": native_sleep}
+WRITE: dict[str, Callable[..., Awaitable[db.Write]]] = {"orm": orm_write, "native": native_write}

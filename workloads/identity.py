@@ -1,0 +1,29 @@
+"""``whoami``: which process, thread and event loop served this request (claims C4, C7, C9)."""
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+
+import psutil
+from django.http import HttpRequest
+
+from workloads.interface import interface_of
+
+def identify(request: HttpRequest) -> dict:
+    """Describe the execution context *of the caller*: call it where the view runs."""
+    try:
+        loop = asyncio.get_running_loop()
+        event_loop = {"id": id(loop), "class": f"{type(loop).__module__}.{type(loop).__qualname__}"}
+    except RuntimeError:
+        event_loop = None
+    current = threading.current_thread()
+    return {
+        "pid": os.getpid(),
+        "thread_id": threading.get_ident(),
+        "thread_name": current.name,
+        "is_main_thread": current is threading.main_thread(),
+        "event_loop": event_loop,
+        "process_threads": psutil.Process().num_threads(),  # OS threads, not only Python's
+        "interface": interface_of(request),
+    }

@@ -1,0 +1,64 @@
+"""Query-string parameters: parsed strictly, once, for both view flavours.
+
+A value out of range is refused (400), never clamped: a benchmark that silently ran a
+different workload than asked is worse than one that failed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+from django.http import QueryDict
+
+from workloads.errors import ApiError
+
+
+@dataclass(frozen=True)
+class IntParam:
+    name: str
+    default: int
+    low: int
+    high: int
+
+    def parse(self, raw: str) -> int:
+        text = raw.strip()
+        if not (text.lstrip("-").isdigit() and text.isascii()):
+            raise ApiError(400, f"parameter {self.name!r} must be an integer, got {raw!r}")
+        value = int(text)
+        if not self.low <= value <= self.high:
+            raise ApiError(400, f"parameter {self.name!r} must be between {self.low} and {self.high}, "
+                                f"got {value}")
+        return value
+
+
+@dataclass(frozen=True)
+class ChoiceParam:
+    name: str
+    default: str
+    choices: tuple[str, ...]
+
+    def parse(self, raw: str) -> str:
+        if raw not in self.choices:
+            raise ApiError(400, f"parameter {self.name!r} must be one of {', '.join(self.choices)}, "
+                                f"got {raw!r}")
+        return raw
+
+
+Param = IntParam | ChoiceParam
+
+
+def parse_query(query: QueryDict, params: tuple[Param, ...]) -> SimpleNamespace:
+    """Parse the query string against the declared parameters; unknown names are refused
+    too, so a typo (``?sm=100``) cannot quietly run the default workload."""
+    known = {p.name for p in params}
+    unknown = sorted(set(query) - known)
+    if unknown:
+        allowed = ", ".join(sorted(known)) or "none"
+        raise ApiError(400, f"unknown parameter(s) {', '.join(unknown)}; allowed: {allowed}")
+    values = {}
+    for p in params:
+        raws = query.getlist(p.name)
+        if len(raws) > 1:
+            raise ApiError(400, f"parameter {p.name!r} given {len(raws)} times")
+        values[p.name] = p.parse(raws[0]) if raws else p.default
+    return SimpleNamespace(**values)

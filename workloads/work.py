@@ -1,0 +1,63 @@
+"""The work itself: pure functions with no opinion on how they are waited for."""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+
+import orjson
+from django.conf import settings
+from django.http import HttpRequest
+
+from workloads.errors import ApiError
+
+CHUNK_BYTES = 64 * 1024
+
+
+def sleep_ms(ms: int) -> None:
+    time.sleep(ms / 1000)
+
+
+def sum_of_squares(n: int) -> int:
+    """Pure-Python CPU work that holds the GIL: the sum of i*i for i below n."""
+    return sum(i * i for i in range(n))
+
+
+def sleep_then_compute(ms: int, n: int) -> int:
+    sleep_ms(ms)
+    return sum_of_squares(n)
+
+
+def parse_json(raw: bytes, parser: str) -> int:
+    """Parse a JSON document and return its top-level length (CPU work on the body)."""
+    try:
+        value = orjson.loads(raw) if parser == "orjson" else json.loads(raw)
+    except ValueError as exc:  # json.JSONDecodeError, orjson.JSONDecodeError, bad UTF-8
+        raise ApiError(400, f"malformed JSON body: {exc}") from None
+    except RecursionError:
+        raise ApiError(400, "malformed JSON body: nested too deeply") from None
+    if not isinstance(value, (list, dict)):
+        raise ApiError(400, f"JSON body must be an array or an object, got {type(value).__name__}")
+    return len(value)
+
+
+def digest_body(request: HttpRequest, mode: str) -> tuple[int, str]:
+    """Size and SHA-256 of the request body, read all at once or in 64 KiB chunks.
+
+    Under ASGI, Django has already received the whole body into a SpooledTemporaryFile
+    (memory up to FILE_UPLOAD_MAX_MEMORY_SIZE, then disk) before the view runs, so
+    "stream" streams from that spool, not from the socket. Under WSGI it reads the socket.
+    """
+    digest = hashlib.sha256()
+    if mode == "buffer":
+        data = request.body
+        digest.update(data)
+        return len(data), digest.hexdigest()
+    total = 0
+    limit = settings.LAB_MAX_BODY_BYTES
+    while chunk := request.read(CHUNK_BYTES):
+        total += len(chunk)
+        if total > limit:
+            raise ApiError(413, f"request body exceeds the limit of {limit} bytes", limit=limit)
+        digest.update(chunk)
+    return total, digest.hexdigest()
