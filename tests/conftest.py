@@ -1,0 +1,71 @@
+"""Test set-up: a real PostgreSQL (the embedded one, in its own database ``djlab_test``),
+and real Gunicorn/Uvicorn deployments started through the project's ``serve`` machinery."""
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("LAB_DB_NAME", "djlab_test")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from deploy.deployments import Deployment  # noqa: E402
+from deploy.process import RunningDeployment, check_deployment, prepare_database  # noqa: E402
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def database():
+    prepare_database()
+
+
+def launch(server: str, **kwargs) -> RunningDeployment:
+    deployment = Deployment(server, port=free_port(), **kwargs)
+    check_deployment(deployment)
+    logs = ARTIFACTS / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    running = RunningDeployment.start(deployment, log_path=logs / f"{deployment.label.replace(':', '_')}.log")
+    running.wait_healthy(60)
+    return running
+
+
+@pytest.fixture(scope="session")
+def gunicorn(database):
+    with launch("gunicorn", workers=2, threads=8) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def uvicorn(database):
+    """One Uvicorn worker: one event loop, so blocking it is visible."""
+    with launch("uvicorn", workers=1) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def gunicorn_uvicorn(database):
+    with launch("gunicorn-uvicorn", workers=2) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def servers(gunicorn, uvicorn, gunicorn_uvicorn) -> dict[str, RunningDeployment]:
+    return {"gunicorn": gunicorn, "uvicorn": uvicorn, "gunicorn-uvicorn": gunicorn_uvicorn}
+
+
+@pytest.fixture(params=["gunicorn", "uvicorn", "gunicorn-uvicorn"])
+def server(request, servers) -> RunningDeployment:
+    return servers[request.param]

@@ -1,0 +1,60 @@
+"""One valid request per endpoint, and the fields the issue's catalogue promises for it."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import requests
+
+
+@dataclass(frozen=True)
+class Example:
+    path: str
+    method: str = "GET"
+    query: dict = field(default_factory=dict)
+    body: bytes | None = None
+    content_type: str | None = None
+    status: int = 200
+    fields: frozenset = frozenset()
+
+    def send(self, base_url: str, prefix: str, timeout: float = 30) -> requests.Response:
+        headers = {"Content-Type": self.content_type} if self.content_type else {}
+        return requests.request(self.method, f"{base_url}/{prefix}/{self.path}", params=self.query,
+                                data=self.body, headers=headers, timeout=timeout)
+
+
+def f(*names: str) -> frozenset:
+    return frozenset(("view", *names))
+
+
+EXAMPLES = [
+    Example("ping", fields=f("ok")),
+    Example("whoami", fields=f("pid", "thread_id", "thread_name", "is_main_thread", "event_loop",
+                               "process_threads", "interface")),
+    Example("io/sleep", query={"ms": 20}, fields=f("slept_ms")),
+    Example("io/blocking", query={"ms": 20}, fields=f("slept_ms")),
+    Example("io/threadpool", query={"ms": 20}, fields=f("slept_ms")),
+    Example("io/background", query={"ms": 20}, status=202, fields=f("accepted", "ms")),
+    Example("cpu", query={"n": 1000}, fields=f("n", "result")),
+    Example("cpu/offload", query={"n": 1000}, fields=f("n", "result")),
+    Example("mixed", query={"ms": 10, "n": 1000}, fields=f("ms", "n", "result")),
+    Example("db/read", fields=f("id", "randomnumber", "driver")),
+    Example("db/read", query={"driver": "native"}, fields=f("id", "randomnumber", "driver")),
+    Example("db/queries", query={"count": 5}, fields=f("rows", "driver")),
+    Example("db/queries", query={"count": 5, "driver": "native"}, fields=f("rows", "driver")),
+    Example("db/sleep", query={"ms": 20}, fields=f("slept_ms", "driver")),
+    Example("db/sleep", query={"ms": 20, "driver": "native"}, fields=f("slept_ms", "driver")),
+    Example("db/write", method="POST", fields=f("id", "randomnumber", "write_id", "driver")),
+    Example("db/write", method="POST", query={"driver": "native"},
+            fields=f("id", "randomnumber", "write_id", "driver")),
+    Example("upload", method="POST", body=b"x" * 1000, fields=f("bytes", "sha256", "mode")),
+    Example("upload", method="POST", query={"mode": "stream"}, body=b"x" * 1000,
+            fields=f("bytes", "sha256", "mode")),
+    Example("json", method="POST", body=b'{"a": 1, "b": [1, 2]}', content_type="application/json",
+            fields=f("items", "parser", "offload")),
+    Example("json", method="POST", query={"parser": "orjson", "offload": 1}, body=b"[1, 2, 3]",
+            content_type="application/json", fields=f("items", "parser", "offload")),
+]
+
+
+def example_id(example: Example) -> str:
+    return example.path + ("?" + "&".join(f"{k}={v}" for k, v in example.query.items()) if example.query else "")

@@ -1,0 +1,93 @@
+"""``manage.py serve``: refuses impossible deployments, warns about misleading ones, and
+stops every worker on SIGTERM/SIGINT."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+import requests
+
+from config.database import BASE_DIR
+from deploy.deployments import Deployment, DeploymentError
+from deploy.management.commands.serve import cpu_list
+from tests.conftest import free_port
+
+
+def manage(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["uvicorn", "--threads", "4"], "--threads applies to gunicorn"),
+    (["gunicorn-uvicorn", "--threads", "4"], "--threads applies to gunicorn"),
+    (["gunicorn", "--workers", "40", "--pool-size", "100"], "exceed PostgreSQL's capacity"),
+    (["gunicorn", "--workers", "0"], "--workers must be between"),
+    (["uvicorn", "--cpus", "99"], "not available"),
+    (["uvicorn", "--cpus", "x"], "expected a list"),
+])
+def test_impossible_deployments_are_refused(args, message):
+    result = manage("serve", *args, "--check")
+    assert result.returncode != 0
+    assert message in result.stderr, result.stderr
+
+
+def test_more_threads_than_pool_connections_warns():
+    result = manage("serve", "gunicorn", "--threads", "16", "--pool-size", "4", "--check")
+    assert result.returncode == 0, result.stderr
+    assert "WARNING" in result.stderr and "queue for a connection" in result.stderr
+
+
+def test_check_prints_the_exact_pinned_command_line():
+    result = manage("serve", "gunicorn-uvicorn", "--workers", "2", "--cpus", "0", "--check")
+    assert result.returncode == 0, result.stderr
+    line = result.stdout.strip().splitlines()[-1]
+    assert line.startswith("$ ") and "taskset --cpu-list 0" in line
+    assert "uvicorn_worker.LabUvicornWorker" in line and "--workers 2" in line
+
+
+def test_cpu_list_parsing():
+    assert cpu_list("0") == (0,)
+    assert cpu_list("0,2-3") == (0, 2, 3)
+
+
+def test_capacity_rule_counts_both_pools():
+    d = Deployment("uvicorn", workers=4, pool_size=10)
+    assert d.max_db_connections == 80
+    d.check_capacity(max_connections=600, reserved=3, in_use=0)
+    with pytest.raises(DeploymentError):
+        d.check_capacity(max_connections=90, reserved=3, in_use=0)
+
+
+@pytest.mark.parametrize("server,sig", [("gunicorn", signal.SIGTERM), ("uvicorn", signal.SIGINT),
+                                        ("gunicorn-uvicorn", signal.SIGTERM)])
+def test_serve_stops_the_server_and_all_workers(server, sig):
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "manage.py", "serve", server, "--workers", "2", "--port", str(port)],
+                            cwd=BASE_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/api/ping", timeout=1).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        tree = psutil.Process(proc.pid).children(recursive=True)
+        assert len(tree) >= 3, tree  # server master + 2 workers
+        pinned_url_ok = requests.get(f"http://127.0.0.1:{port}/api/whoami", timeout=5).json()
+        assert pinned_url_ok["interface"] == ("wsgi" if server == "gunicorn" else "asgi")
+        os.kill(proc.pid, sig)
+        proc.wait(30)
+        gone, alive = psutil.wait_procs(tree, timeout=10)
+        assert not alive, alive
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"http://127.0.0.1:{port}/api/ping", timeout=2)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
