@@ -1,0 +1,24 @@
+"""C1 — is workers > 1 counter-productive on one core?
+
+Saturate one endpoint (``--endpoint`` ping|cpu|mixed|io/sleep, default ping) with closed-loop
+users; the runner repeats this for 1, 2 and 4 workers pinned to one CPU and compares
+saturated RPS and p99.
+"""
+from _lab import LabUser, ProbeUser, options, task
+
+ENDPOINTS = ("ping", "cpu", "mixed", "io/sleep")
+
+
+class C1SaturateOneEndpoint(LabUser):
+    @task
+    def hit(self):
+        o = options(self)
+        endpoint = o.endpoint or "ping"
+        if endpoint not in ENDPOINTS:
+            raise ValueError(f"C1 scenario: --endpoint must be one of {ENDPOINTS}")
+        params = {"cpu": {"n": o.n}, "mixed": {"ms": o.ms, "n": o.n}, "io/sleep": {"ms": o.ms}}.get(endpoint, {})
+        self.get(endpoint, **params)
+
+
+class C1Probe(ProbeUser):
+    pass
