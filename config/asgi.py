@@ -19,3 +19,8 @@ class LabASGIHandler(ASGIHandler):
 
 django_application = LabASGIHandler()
 application = BodyLimitGuard(django_application)
+
+if os.environ.get("LAB_LOOP_LAG_DIR"):  # only when the bench runner measures this deployment
+    from config.loop_lag import LoopLagMonitor
+
+    application = LoopLagMonitor(application, os.environ["LAB_LOOP_LAG_DIR"])

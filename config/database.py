@@ -73,10 +73,10 @@ class DatabaseTarget:
         )
 
 
-def application_name() -> str:
+def application_name(deployment: str | None = None) -> str:
     """Tags every connection with the deployment that opened it (``serve`` sets
     LAB_DEPLOYMENT), so ``pg_stat_activity`` can count each deployment's connections."""
-    return f"djlab {os.environ.get('LAB_DEPLOYMENT', 'tool')}"[:63]
+    return f"djlab {deployment or os.environ.get('LAB_DEPLOYMENT', 'tool')}"[:63]
 
 
 def embedded_socket_dir() -> Path:

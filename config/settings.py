@@ -39,6 +39,7 @@ ALLOWED_HOSTS = [h.strip() for h in os.environ.get(
 INSTALLED_APPS = [
     "workloads",
     "deploy",
+    "bench",
 ]
 MIDDLEWARE: list[str] = []
 

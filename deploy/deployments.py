@@ -9,7 +9,7 @@ import os
 import shlex
 import shutil
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from config.database import BASE_DIR, PoolLimits
 
@@ -59,8 +59,10 @@ class Deployment:
     def max_db_connections(self) -> int:
         return self.workers * POOLS_PER_PROCESS * self.pool_size
 
-    def with_port(self, port: int) -> "Deployment":
-        return replace(self, port=port)
+    def as_dict(self) -> dict:
+        return {"server": self.server, "workers": self.workers, "threads": self.threads,
+                "cpus": list(self.cpus) if self.cpus else None, "host": self.host, "port": self.port,
+                "pool_size": self.pool_size, "interface": self.interface, "label": self.label}
 
     # --- checks ------------------------------------------------------------------------
     def validate(self) -> list[str]:

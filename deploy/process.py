@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -21,6 +22,13 @@ import psycopg
 
 from config.database import BASE_DIR, database_target
 from deploy.deployments import Deployment, DeploymentError
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def prepare_database() -> None:
@@ -60,11 +68,12 @@ class RunningDeployment:
         self.log_path = log_path
 
     @classmethod
-    def start(cls, deployment: Deployment, log_path: Path | None = None) -> "RunningDeployment":
+    def start(cls, deployment: Deployment, log_path: Path | None = None,
+              extra_env: dict[str, str] | None = None) -> "RunningDeployment":
         """Launch the server (no checks: call ``check_deployment`` first)."""
         log: IO | None = open(log_path, "ab") if log_path else None
         process = subprocess.Popen(
-            deployment.argv(), cwd=BASE_DIR, env=deployment.environment(),
+            deployment.argv(), cwd=BASE_DIR, env={**deployment.environment(), **(extra_env or {})},
             stdout=log, stderr=subprocess.STDOUT if log else None, stdin=subprocess.DEVNULL,
             start_new_session=True,
         )

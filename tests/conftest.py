@@ -3,7 +3,6 @@ and real Gunicorn/Uvicorn deployments started through the project's ``serve`` ma
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 
 import pytest
@@ -16,15 +15,9 @@ import django  # noqa: E402
 django.setup()
 
 from deploy.deployments import Deployment  # noqa: E402
-from deploy.process import RunningDeployment, check_deployment, prepare_database  # noqa: E402
+from deploy.process import RunningDeployment, check_deployment, free_port, prepare_database  # noqa: E402
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session", autouse=True)

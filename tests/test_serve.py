@@ -15,7 +15,7 @@ import requests
 from config.database import BASE_DIR
 from deploy.deployments import Deployment, DeploymentError
 from deploy.management.commands.serve import cpu_list
-from tests.conftest import free_port
+from deploy.process import free_port
 
 
 def manage(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:

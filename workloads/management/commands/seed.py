@@ -17,4 +17,5 @@ class Command(BaseCommand):
                 [WORLD_ROWS, WORLD_ROWS],
             )
             inserted = cur.rowcount
-        self.stdout.write(f"World: {World.objects.count()} rows ({inserted} inserted).")
+        if options["verbosity"] > 0:
+            self.stdout.write(f"World: {World.objects.count()} rows ({inserted} inserted).")

@@ -1,0 +1,95 @@
+"""``manage.py bench``: run the comparison headless and store every measurement.
+
+    manage.py bench [--suite smoke|quick|full] [--only C3,C4] [--repeat N] [--duration S]
+                    [--target URL] [--locust-workers N] [--no-server-samples]
+    manage.py bench --list | --export RUN_ID | --import FILE
+"""
+import json
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from bench import store
+from bench.experiments import FULL_REPEATS, SUITES
+from bench.models import Run
+from bench.runner import BenchRunner, RunnerOptions
+from bench.summary import summary_table
+
+
+class Command(BaseCommand):
+    help = "Run a suite of experiments against real deployments and store the results."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--suite", choices=sorted(SUITES), default="quick")
+        parser.add_argument("--only", default="", help="claims or experiment names, e.g. C3,C4")
+        parser.add_argument("--repeat", type=int, default=None, help=f"repeats (default 1; full: {FULL_REPEATS})")
+        parser.add_argument("--duration", type=float, default=None, help="seconds per measured step")
+        parser.add_argument("--target", default=None, help="bench a deployment that runs elsewhere (URL)")
+        parser.add_argument("--locust-workers", type=int, default=1, help="Locust worker processes (distributed mode)")
+        parser.add_argument("--no-server-samples", action="store_true", help="do not sample the server")
+        parser.add_argument("--list", action="store_true", help="list stored runs")
+        parser.add_argument("--export", metavar="RUN_ID", help="print a run as JSON")
+        parser.add_argument("--import", dest="import_file", metavar="FILE", help="store a run exported before")
+
+    def handle(self, *args, **o):
+        if o["list"]:
+            return self._list()
+        if o["export"]:
+            return self._export(o["export"])
+        if o["import_file"]:
+            return self._import(o["import_file"])
+        experiments = SUITES[o["suite"]]
+        if o["only"]:
+            wanted = {w.strip().lower() for w in o["only"].split(",") if w.strip()}
+            experiments = tuple(e for e in experiments if e.claim.lower() in wanted or e.name.lower() in wanted)
+            if not experiments:
+                raise CommandError(f"--only {o['only']}: no experiment of suite {o['suite']} matches")
+        for name, low, high in (("--repeat", 1, 20), ("--locust-workers", 1, 64)):
+            value = o[name[2:].replace("-", "_")]
+            if value is not None and not low <= value <= high:
+                raise CommandError(f"{name} must be between {low} and {high}")
+        if o["duration"] is not None and not 1 <= o["duration"] <= 3600:
+            raise CommandError("--duration must be between 1 and 3600 seconds")
+        repeat = o["repeat"] or (FULL_REPEATS if o["suite"] == "full" else 1)
+        runner = BenchRunner(RunnerOptions(
+            suite=o["suite"], experiments=experiments, repeat=repeat, duration_s=o["duration"],
+            target=o["target"], locust_workers=o["locust_workers"], server_samples=not o["no_server_samples"]),
+            out=lambda line: (self.stdout.write(line), self.stdout.flush()))
+        plan = runner.plan()
+        self.stdout.write(f"Suite {o['suite']}: {len(plan)} runs of {len(experiments)} experiments, "
+                          f"about {sum(runner.estimate_s(plan)) / 60:.1f} min. Server CPUs {runner.server_cpus}, "
+                          f"load generator CPUs {runner.generator_cpus}.")
+        run = runner.execute()
+        self.stdout.write(f"\nRun {run.id} ({run.uid}) {run.status}.\n")
+        self.stdout.write(summary_table(run))
+        self.stdout.write(f"\nExport: manage.py bench --export {run.id}")
+        if run.status != Run.COMPLETED:
+            sys.exit(3)
+
+    def _list(self):
+        for run in Run.objects.all():
+            steps = run.experiments.values_list("steps__valid", flat=True)
+            valid = sum(1 for s in steps if s)
+            total = sum(1 for s in steps if s is not None)
+            duration = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
+            self.stdout.write(f"{run.id}\t{run.suite}\t{run.status}\t{run.started_at:%Y-%m-%d %H:%M:%S}\t"
+                              f"valid {valid}/{total} steps\t"
+                              f"{'%.0fs' % duration if duration is not None else '-'}\t{run.uid}")
+
+    def _get(self, run_id: str) -> Run:
+        try:
+            return Run.objects.get(id=int(run_id)) if run_id.isdigit() else Run.objects.get(uid=run_id)
+        except (Run.DoesNotExist, ValueError):
+            raise CommandError(f"no run {run_id!r} (see --list)") from None
+
+    def _export(self, run_id: str):
+        self.stdout.write(json.dumps(store.export_run(self._get(run_id)), indent=1))
+
+    def _import(self, path: str):
+        try:
+            with open(path) as f:
+                doc = json.load(f)
+            run = store.import_run(doc)
+        except (OSError, json.JSONDecodeError, store.RunImportError, KeyError) as exc:
+            raise CommandError(f"cannot import {path}: {exc}") from None
+        self.stdout.write(f"Imported run {run.id} ({run.uid}).")

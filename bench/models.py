@@ -1,0 +1,140 @@
+"""The results store. Everything a dashboard or a verdict needs is here, as measured:
+nothing is summarised away (histograms are kept whole, samples are kept raw).
+
+Run ─< ExperimentRun (one experiment x one variant x one repeat) ─< Step ─< EndpointStat
+                                                                  │        ├< Failure
+                                                                  │        └< TimePoint
+                                                                  └< ServerSample
+"""
+import uuid
+
+from django.db import models
+
+
+class Run(models.Model):
+    RUNNING, COMPLETED, ABORTED = "running", "completed", "aborted"
+    STATUSES = [(s, s) for s in (RUNNING, COMPLETED, ABORTED)]
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    suite = models.CharField(max_length=40)
+    status = models.CharField(max_length=20, choices=STATUSES, default=RUNNING)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True)
+    options = models.JSONField(default=dict)  # how the runner was called
+    environment = models.JSONField(default=dict)  # machine, versions, pinning, commit
+    note = models.TextField(blank=True)  # why it was aborted, what was missing
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    @property
+    def valid_steps(self) -> int:
+        return Step.objects.filter(experiment__run=self, valid=True).count()
+
+
+class ExperimentRun(models.Model):
+    COMPLETED, ABORTED, FAILED = "completed", "aborted", "failed"
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="experiments")
+    claim = models.CharField(max_length=8)
+    experiment = models.CharField(max_length=80)
+    variant = models.CharField(max_length=120)
+    repeat = models.PositiveIntegerField(default=0)
+    deployment = models.JSONField(null=True)  # None when benching an external --target
+    command_line = models.TextField(blank=True)
+    target = models.CharField(max_length=200)
+    scenario = models.CharField(max_length=200)
+    params = models.JSONField(default=dict)  # the scenario's knobs
+    status = models.CharField(max_length=20, default=COMPLETED)
+    error = models.TextField(blank=True)
+    observations = models.JSONField(default=dict)  # e.g. whoami samples for C4/C7
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class Step(models.Model):
+    experiment = models.ForeignKey(ExperimentRun, on_delete=models.CASCADE, related_name="steps")
+    index = models.PositiveIntegerField()
+    users = models.PositiveIntegerField()
+    arrival_rate = models.FloatField(default=0.0)  # 0 = closed loop
+    started_at = models.DateTimeField()
+    measured_s = models.FloatField()
+    valid = models.BooleanField(default=True)
+    invalid_reason = models.TextField(blank=True)
+    generator_cpu_max_process = models.FloatField()  # % of one core, busiest Locust process
+    generator_cpu_total = models.FloatField()
+    generator_processes = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["experiment_id", "index"]
+
+
+class EndpointStat(models.Model):
+    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="endpoints")
+    name = models.CharField(max_length=120)
+    method = models.CharField(max_length=10)
+    requests = models.PositiveIntegerField()
+    failures = models.PositiveIntegerField()
+    rps = models.FloatField()
+    avg_ms = models.FloatField(null=True)
+    p50 = models.FloatField(null=True)
+    p90 = models.FloatField(null=True)
+    p95 = models.FloatField(null=True)
+    p99 = models.FloatField(null=True)
+    p999 = models.FloatField(null=True)
+    max_ms = models.FloatField(null=True)
+    # Locust's buckets: ms rounded to 1 below 100 ms, to 10 below 1 s, to 100 above.
+    histogram = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["step_id", "name"]
+
+
+class Failure(models.Model):
+    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="failures")
+    name = models.CharField(max_length=120)
+    method = models.CharField(max_length=10)
+    error = models.TextField()
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["step_id", "name", "error"]
+
+
+class TimePoint(models.Model):
+    """One second of one endpoint in one step."""
+
+    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="timeseries")
+    t = models.FloatField()  # seconds since the measured window began
+    name = models.CharField(max_length=120)
+    requests = models.PositiveIntegerField()
+    failures = models.PositiveIntegerField()
+    p50 = models.FloatField(null=True)
+    p99 = models.FloatField(null=True)
+
+    class Meta:
+        ordering = ["step_id", "t", "name"]
+
+
+class ServerSample(models.Model):
+    """The server's whole process tree, about twice a second."""
+
+    experiment = models.ForeignKey(ExperimentRun, on_delete=models.CASCADE, related_name="samples")
+    step_index = models.IntegerField(null=True)  # None between steps (warm-up, primer)
+    t = models.FloatField()  # seconds since the experiment began
+    processes = models.PositiveIntegerField()
+    cpu_percent = models.FloatField()  # sum over the tree, 100 = one core
+    rss_bytes = models.BigIntegerField()
+    uss_bytes = models.BigIntegerField()
+    threads = models.PositiveIntegerField()
+    ctx_voluntary = models.BigIntegerField()  # cumulative, as the kernel counts them
+    ctx_involuntary = models.BigIntegerField()
+    open_files = models.PositiveIntegerField()
+    db_connections = models.IntegerField(null=True)
+    loop_lag_ms = models.JSONField(default=dict)  # {pid: lag} for each ASGI worker
+
+    class Meta:
+        ordering = ["experiment_id", "t"]

@@ -1,0 +1,312 @@
+"""The bench runner: for each experiment and variant, start the deployment (pinned away from
+the load generator), wait for health, prime it, then run each measured step as one headless
+Locust process whose warm-up is discarded; sample the server meanwhile; store everything.
+
+A step is one Locust process (``loadtests/_recorder.py`` writes its results), so a crash or
+Ctrl-C loses at most the step in flight: every finished step is already in the store.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable
+
+import requests
+from django.utils import timezone
+
+from bench import environment, store
+from bench.experiments import Experiment, Variant
+from bench.models import ExperimentRun, Run
+from bench.progress import Progress
+from bench.sampler import ServerSampler
+from config.database import BASE_DIR
+from deploy.deployments import Deployment
+from deploy.process import RunningDeployment, check_deployment, free_port, prepare_database
+
+GENERATOR_CPU_LIMIT = 90.0  # % of one core, busiest Locust process (Locust's own advice)
+LOCUST_START_S = 2.5  # process start + spawn, for the ETA
+SERVER_START_S = 2.5
+
+
+class DeploymentCrashed(RuntimeError):
+    pass
+
+
+@dataclass
+class RunnerOptions:
+    suite: str
+    experiments: tuple[Experiment, ...]
+    repeat: int = 1
+    duration_s: float | None = None
+    target: str | None = None
+    locust_workers: int = 1
+    server_samples: bool = True
+    whoami_samples: int = 200
+
+
+def cpu_split() -> tuple[tuple[int, ...] | None, tuple[int, ...] | None]:
+    """(server CPUs, generator CPUs): server on the first CPU, generator on the rest, when
+    the machine has two or more; otherwise nothing is pinned."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return None, None
+    return (cpus[0],), tuple(cpus[1:])
+
+
+class BenchRunner:
+    def __init__(self, options: RunnerOptions, out: Callable[[str], None] = print):
+        self.options = options
+        self.out = out
+        self.server_cpus, self.generator_cpus = cpu_split()
+        self.workdir = Path(tempfile.mkdtemp(prefix="djlab-bench-"))
+        self.run: Run | None = None
+        self.records: list[tuple[ExperimentRun, dict]] = []  # for the summary
+        self._locust: subprocess.Popen | None = None
+
+    # --- planning ------------------------------------------------------------------------
+    def step_seconds(self, experiment: Experiment) -> float:
+        return self.options.duration_s or experiment.step_s
+
+    def plan(self) -> list[tuple[Experiment, int, Variant]]:
+        plan = []
+        for experiment in self.options.experiments:
+            variants = experiment.variants
+            if self.options.target:  # one server, elsewhere: only the knobs can vary
+                unique = {json.dumps(v.knobs, sort_keys=True): v for v in variants}
+                variants = tuple(unique.values())
+            for repeat in range(self.options.repeat):
+                plan.extend((experiment, repeat, v) for v in variants)
+        return plan
+
+    def estimate_s(self, plan) -> list[float]:
+        estimates, previous = [], None
+        for experiment, repeat, variant in plan:
+            steps = len(experiment.users) * (experiment.warmup_s + self.step_seconds(experiment) + LOCUST_START_S)
+            start = 0.0 if (self.options.target or variant.deployment == previous) else SERVER_START_S
+            observe = 3.0 * len(experiment.observe_whoami)
+            estimates.append(steps + start + observe + 0.5)
+            previous = variant.deployment
+        return estimates
+
+    # --- the run ---------------------------------------------------------------------------
+    def execute(self) -> Run:
+        prepare_database()
+        plan = self.plan()
+        estimates = self.estimate_s(plan)
+        self.run = Run.objects.create(
+            suite=self.options.suite, started_at=timezone.now(),
+            options={"suite": self.options.suite, "only": [e.name for e in self.options.experiments],
+                     "repeat": self.options.repeat, "duration_s": self.options.duration_s,
+                     "target": self.options.target, "locust_workers": self.options.locust_workers,
+                     "server_samples": self.options.server_samples},
+            environment=environment.capture(self.server_cpus, self.generator_cpus, self.options.locust_workers))
+        if self.options.target:
+            self.out(f"Benching {self.options.target}: the server runs elsewhere, so server-side samples "
+                     "(CPU, memory, context switches, DB connections, loop lag) are missing from this run.")
+        if not self.options.server_samples:
+            self.out("Server sampling is off (--no-server-samples).")
+        progress = Progress(estimates, self.out)
+        self._install_signal_handlers()
+        running: RunningDeployment | None = None
+        try:
+            for i, (experiment, repeat, variant) in enumerate(plan):
+                progress.begin(i, f"{experiment.name} / {variant.label}" + (f" / repeat {repeat + 1}"
+                                                                            if self.options.repeat > 1 else ""))
+                running = self._ensure_deployment(running, variant)
+                self._run_variant(experiment, repeat, variant, running)
+                progress.end(i)
+            store.finish_run(self.run, Run.COMPLETED)
+        except KeyboardInterrupt:
+            store.finish_run(self.run, Run.ABORTED, "interrupted (Ctrl-C or SIGTERM); finished steps are kept")
+            self.out("\nInterrupted: the run is marked aborted; every finished step is kept.")
+        except DeploymentCrashed as exc:
+            store.finish_run(self.run, Run.ABORTED, f"deployment crashed: {exc}")
+            self.out(f"\nA deployment crashed ({exc}); the run is marked aborted.")
+        except Exception as exc:
+            store.finish_run(self.run, Run.ABORTED, f"runner error: {type(exc).__name__}: {exc}")
+            raise
+        finally:
+            self._kill_locust()
+            if running is not None:
+                running.stop()
+            progress.close()
+        return self.run
+
+    def _install_signal_handlers(self) -> None:
+        def interrupt(signum, frame):
+            raise KeyboardInterrupt
+        signal.signal(signal.SIGTERM, interrupt)
+
+    def _ensure_deployment(self, running: RunningDeployment | None, variant: Variant) -> RunningDeployment | None:
+        """Reuse the running server when the next variant wants the same deployment."""
+        if self.options.target:
+            return None
+        wanted = replace(variant.deployment, cpus=self.server_cpus if variant.deployment.cpus else None)
+        if running is not None:
+            if replace(running.deployment, port=0) == wanted and running.process.poll() is None:
+                return running
+            running.stop()
+        deployment = replace(wanted, port=free_port())
+        check_deployment(deployment)
+        extra = {"LAB_LOOP_LAG_DIR": str(self.workdir / "loop-lag")} if deployment.interface == "asgi" else {}
+        log = self.workdir / f"{deployment.label.replace(':', '_')}.log"
+        server = RunningDeployment.start(deployment, log_path=log, extra_env=extra)
+        server.wait_healthy(60)
+        return server
+
+    def _run_variant(self, experiment: Experiment, repeat: int, variant: Variant,
+                     running: RunningDeployment | None) -> None:
+        url = running.url if running else self.options.target.rstrip("/")
+        record = ExperimentRun.objects.create(
+            run=self.run, claim=experiment.claim, experiment=experiment.name, variant=variant.label, repeat=repeat,
+            deployment=running.deployment.as_dict() if running else None,
+            command_line=running.deployment.command_line() if running else "",
+            target=url, scenario=f"loadtests/{experiment.scenario}", params=self._knobs(variant),
+            started_at=timezone.now())
+        self.records.append((record, {}))
+        sampler = None
+        if running and self.options.server_samples:
+            sampler = ServerSampler(running.process.pid, application_name_for(running.deployment.label),
+                                    str(self.workdir / "loop-lag")).start()
+        try:
+            prime(url)
+            for index, users in enumerate(experiment.users):
+                if sampler:
+                    sampler.step_index = index
+                result = self._run_locust(experiment, variant, users, url)
+                if sampler:
+                    sampler.step_index = None
+                if running and running.process.poll() is not None:
+                    raise DeploymentCrashed(f"{running.deployment.label} exited with code "
+                                            f"{running.process.returncode}\n{running.log_tail()}")
+                valid, reason = judge(result)
+                store.save_step(record, index, users, experiment.arrival_rate, result, valid, reason)
+                if not valid:
+                    self.out(f"\n  step {index} ({users} users) of {experiment.name} / {variant.label} is INVALID: "
+                             f"{reason}")
+            if experiment.observe_whoami:
+                record.observations = {prefix: observe_whoami(url, prefix, self.options.whoami_samples)
+                                       for prefix in experiment.observe_whoami}
+                if running:
+                    record.observations["worker_pids"] = running.worker_pids()
+            record.status = ExperimentRun.COMPLETED
+        except KeyboardInterrupt:
+            record.status, record.error = ExperimentRun.ABORTED, "interrupted"
+            raise
+        except DeploymentCrashed as exc:
+            record.status, record.error = ExperimentRun.FAILED, str(exc)
+            raise
+        except Exception as exc:
+            record.status, record.error = ExperimentRun.FAILED, f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            if sampler:
+                store.save_samples(record, sampler.stop())
+            record.finished_at = timezone.now()
+            record.save()
+
+    def _knobs(self, variant: Variant) -> dict:
+        return {"prefix": "/api", **variant.knobs}
+
+    def _run_locust(self, experiment: Experiment, variant: Variant, users: int, url: str) -> dict:
+        out = self.workdir / f"step-{time.monotonic_ns()}.json"
+        duration = experiment.warmup_s + self.step_seconds(experiment)
+        argv = [sys.executable, "-m", "locust", "-f", f"loadtests/{experiment.scenario}", "--headless",
+                "-u", str(users), "-r", str(users), "-t", f"{math.ceil(duration)}s", "--host", url,
+                "--only-summary", "--stop-timeout", "1", "--loglevel", "WARNING",
+                "--lab-out", str(out), "--lab-warmup", str(experiment.warmup_s)]
+        for key, value in self._knobs(variant).items():
+            argv += [f"--{key.replace('_', '-')}", str(value)]
+        if experiment.arrival_rate:
+            argv += ["--arrival-rate", str(experiment.arrival_rate)]
+        if self.options.locust_workers > 1:
+            argv += ["--processes", str(self.options.locust_workers)]
+        if self.generator_cpus:
+            argv = ["taskset", "--cpu-list", ",".join(map(str, self.generator_cpus)), *argv]
+        log_path = self.workdir / "locust.log"
+        with open(log_path, "ab") as log:
+            self._locust = subprocess.Popen(argv, cwd=BASE_DIR, stdout=log, stderr=subprocess.STDOUT,
+                                            stdin=subprocess.DEVNULL, start_new_session=True)
+        try:
+            self._locust.wait(duration + 60)
+        except subprocess.TimeoutExpired:
+            self._kill_locust()
+        finally:
+            self._locust = None
+        if not out.exists():
+            tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-20:])
+            raise RuntimeError(f"Locust wrote no result for {experiment.name} / {variant.label}:\n{tail}")
+        return json.loads(out.read_text())
+
+    def _kill_locust(self) -> None:
+        if self._locust is not None and self._locust.poll() is None:
+            try:
+                os.killpg(self._locust.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self._locust.wait(5)
+
+
+def application_name_for(label: str) -> str:
+    from config.database import application_name
+
+    return application_name(label)
+
+
+def judge(result: dict) -> tuple[bool, str]:
+    """A step is invalid when it measured nothing or the load generator was the bottleneck."""
+    if "error" in result:
+        return False, result["error"]
+    if not any(e["requests"] for e in result["endpoints"]):
+        return False, "no request completed in the measured window"
+    busiest = result["generator"]["cpu_percent_max_process"]
+    if busiest > GENERATOR_CPU_LIMIT:
+        return False, (f"load generator saturated: its busiest process used {busiest:.0f}% of a core "
+                       f"(limit {GENERATOR_CPU_LIMIT:.0f}%); add --locust-workers or a faster machine")
+    return True, ""
+
+
+def prime(url: str) -> None:
+    """Touch every worker's code paths and DB pool once before anything is measured."""
+    ok = 0
+    for path in ["/api/ping"] * 20 + ["/api/db/read"] * 5:
+        try:
+            ok += requests.get(url + path, headers={"Connection": "close"}, timeout=10).status_code == 200
+        except requests.RequestException:
+            pass
+    if not ok:
+        raise RuntimeError(f"primer: {url} answered no request")
+
+
+def observe_whoami(url: str, prefix: str, samples: int) -> dict:
+    """Sample whoami over fresh connections (any worker may answer) and count the contexts."""
+    def one(_):
+        try:
+            r = requests.get(f"{url}{prefix}/whoami", headers={"Connection": "close"}, timeout=10)
+            return r.json() if r.status_code == 200 else None
+        except requests.RequestException:
+            return None
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(one, range(samples)))
+    contexts: dict[str, dict] = {}
+    for a in filter(None, answers):
+        loop = a["event_loop"]
+        key = json.dumps([a["pid"], loop and loop["id"], a["is_main_thread"], a["view"]])
+        entry = contexts.setdefault(key, {"pid": a["pid"], "loop_id": loop and loop["id"],
+                                          "loop_class": loop and loop["class"], "is_main_thread": a["is_main_thread"],
+                                          "view": a["view"], "interface": a["interface"], "thread_names": [],
+                                          "count": 0})
+        entry["count"] += 1
+        if a["thread_name"] not in entry["thread_names"] and len(entry["thread_names"]) < 5:
+            entry["thread_names"].append(a["thread_name"])
+    return {"samples": samples, "answered": sum(1 for a in answers if a), "contexts": list(contexts.values())}

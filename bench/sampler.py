@@ -1,0 +1,125 @@
+"""Server-side samples, about twice a second, over the deployment's whole process tree.
+
+psutil ``Process`` objects are kept between samples: ``cpu_percent`` is measured against
+the previous call on the *same* object, and re-creating them would also re-read
+``/proc/<pid>/stat`` for nothing. USS needs ``/proc/<pid>/smaps_rollup``; that is the
+sampler's most expensive read, and the overhead figure in the README includes it.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import psutil
+import psycopg
+
+from config.database import database_target
+from config.loop_lag import read_lag_ms
+
+INTERVAL_S = 0.5
+
+
+@dataclass
+class Sample:
+    t: float
+    step_index: int | None
+    processes: int
+    cpu_percent: float
+    rss_bytes: int
+    uss_bytes: int
+    threads: int
+    ctx_voluntary: int
+    ctx_involuntary: int
+    open_files: int
+    db_connections: int | None
+    loop_lag_ms: dict[str, float] = field(default_factory=dict)
+
+
+class ServerSampler:
+    def __init__(self, root_pid: int, application_name: str, lag_dir: str | None, interval_s: float = INTERVAL_S):
+        self.root_pid = root_pid
+        self.application_name = application_name
+        self.lag_dir = lag_dir
+        self.interval_s = interval_s
+        self.samples: list[Sample] = []
+        self.step_index: int | None = None  # set by the runner while a step is measured
+        self._procs: dict[int, psutil.Process] = {}
+        self._stop = threading.Event()
+        self._t0 = time.monotonic()
+        self._thread = threading.Thread(target=self._loop, name="server-sampler", daemon=True)
+        self._db: psycopg.Connection | None = None
+
+    def start(self) -> "ServerSampler":
+        self._thread.start()
+        return self
+
+    def stop(self) -> list[Sample]:
+        self._stop.set()
+        self._thread.join(5)
+        if self._db is not None:
+            self._db.close()
+        return self.samples
+
+    def _tree(self) -> list[psutil.Process]:
+        try:
+            root = self._procs.get(self.root_pid) or psutil.Process(self.root_pid)
+            current = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
+        alive = {}
+        for p in current:
+            kept = self._procs.get(p.pid)
+            if kept is None:
+                p.cpu_percent(None)  # first call primes the counter
+                kept = p
+            alive[p.pid] = kept
+        self._procs = alive
+        return list(alive.values())
+
+    def _db_connections(self) -> int | None:
+        try:
+            if self._db is None or self._db.closed:
+                self._db = psycopg.connect(database_target().conninfo(), autocommit=True)
+            row = self._db.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+                                   (self.application_name,)).fetchone()
+            return int(row[0])
+        except psycopg.Error:
+            self._db = None
+            return None
+
+    def take(self) -> Sample | None:
+        procs = self._tree()
+        if not procs:
+            return None
+        totals = dict(cpu=0.0, rss=0, uss=0, threads=0, vol=0, invol=0, files=0)
+        lag: dict[str, float] = {}
+        now = time.time()
+        for p in procs:
+            try:
+                with p.oneshot():
+                    totals["cpu"] += p.cpu_percent(None)
+                    mem = p.memory_full_info()
+                    totals["rss"] += mem.rss
+                    totals["uss"] += mem.uss
+                    totals["threads"] += p.num_threads()
+                    ctx = p.num_ctx_switches()
+                    totals["vol"] += ctx.voluntary
+                    totals["invol"] += ctx.involuntary
+                    totals["files"] += p.num_fds()
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+            if self.lag_dir:
+                value = read_lag_ms(self.lag_dir, p.pid, now)
+                if value is not None:
+                    lag[str(p.pid)] = round(value, 3)
+        return Sample(t=round(time.monotonic() - self._t0, 3), step_index=self.step_index, processes=len(procs),
+                      cpu_percent=round(totals["cpu"], 2), rss_bytes=totals["rss"], uss_bytes=totals["uss"],
+                      threads=totals["threads"], ctx_voluntary=totals["vol"], ctx_involuntary=totals["invol"],
+                      open_files=totals["files"], db_connections=self._db_connections(), loop_lag_ms=lag)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            sample = self.take()
+            if sample is not None:
+                self.samples.append(sample)

@@ -1,0 +1,112 @@
+"""Writing measurements into the results store, and moving whole runs in and out as JSON.
+
+Export leaves out database ids, so ``import(export(run))`` exports to the same document.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from bench.models import EndpointStat, ExperimentRun, Failure, Run, ServerSample, Step, TimePoint
+from bench.sampler import Sample
+
+EXPORT_FORMAT = "djlab-run/1"
+
+
+def save_step(experiment: ExperimentRun, index: int, users: int, arrival_rate: float, result: dict,
+              valid: bool, invalid_reason: str) -> Step:
+    gen = result["generator"]
+    with transaction.atomic():
+        step = Step.objects.create(
+            experiment=experiment, index=index, users=users, arrival_rate=arrival_rate,
+            started_at=dt.datetime.fromtimestamp(result["started_at"], tz=dt.timezone.utc),
+            measured_s=result["measured_s"], valid=valid, invalid_reason=invalid_reason,
+            generator_cpu_max_process=gen["cpu_percent_max_process"], generator_cpu_total=gen["cpu_percent_total"],
+            generator_processes=gen["processes"])
+        EndpointStat.objects.bulk_create(EndpointStat(step=step, **{k: e[k] for k in _ENDPOINT_FIELDS})
+                                         for e in result["endpoints"])
+        Failure.objects.bulk_create(Failure(step=step, name=f["name"], method=f["method"], error=f["error"],
+                                            count=f["count"]) for f in result["errors"])
+        TimePoint.objects.bulk_create(TimePoint(step=step, **{k: p[k] for k in _POINT_FIELDS})
+                                      for p in result["timeseries"])
+    return step
+
+
+_ENDPOINT_FIELDS = ("name", "method", "requests", "failures", "rps", "avg_ms", "p50", "p90", "p95", "p99", "p999",
+                    "max_ms", "histogram")
+_POINT_FIELDS = ("t", "name", "requests", "failures", "p50", "p99")
+_SAMPLE_FIELDS = ("step_index", "t", "processes", "cpu_percent", "rss_bytes", "uss_bytes", "threads",
+                  "ctx_voluntary", "ctx_involuntary", "open_files", "db_connections", "loop_lag_ms")
+
+
+def save_samples(experiment: ExperimentRun, samples: list[Sample]) -> None:
+    ServerSample.objects.bulk_create(
+        ServerSample(experiment=experiment, **{k: getattr(s, k) for k in _SAMPLE_FIELDS}) for s in samples)
+
+
+def finish_run(run: Run, status: str, note: str = "") -> None:
+    run.status = status
+    run.finished_at = timezone.now()
+    if note:
+        run.note = (run.note + "\n" + note).strip()
+    run.save(update_fields=["status", "finished_at", "note"])
+
+
+# --- export / import ---------------------------------------------------------------------
+
+def _row(obj, fields) -> dict[str, Any]:
+    out = {}
+    for f in fields:
+        value = getattr(obj, f)
+        out[f] = value.isoformat() if isinstance(value, dt.datetime) else value
+    return out
+
+
+_RUN_FIELDS = ("suite", "status", "started_at", "finished_at", "options", "environment", "note")
+_EXPERIMENT_FIELDS = ("claim", "experiment", "variant", "repeat", "deployment", "command_line", "target", "scenario",
+                      "params", "status", "error", "observations", "started_at", "finished_at")
+_STEP_FIELDS = ("index", "users", "arrival_rate", "started_at", "measured_s", "valid", "invalid_reason",
+                "generator_cpu_max_process", "generator_cpu_total", "generator_processes")
+_FAILURE_FIELDS = ("name", "method", "error", "count")
+
+
+def export_run(run: Run) -> dict:
+    experiments = []
+    for e in run.experiments.prefetch_related("steps__endpoints", "steps__failures", "steps__timeseries", "samples"):
+        steps = [{**_row(s, _STEP_FIELDS),
+                  "endpoints": [_row(x, _ENDPOINT_FIELDS) for x in s.endpoints.all()],
+                  "failures": [_row(x, _FAILURE_FIELDS) for x in s.failures.all()],
+                  "timeseries": [_row(x, _POINT_FIELDS) for x in s.timeseries.all()]}
+                 for s in e.steps.all()]
+        experiments.append({**_row(e, _EXPERIMENT_FIELDS), "steps": steps,
+                            "samples": [_row(x, _SAMPLE_FIELDS) for x in e.samples.all()]})
+    return {"format": EXPORT_FORMAT, "uid": str(run.uid), **_row(run, _RUN_FIELDS), "experiments": experiments}
+
+
+def _parse_times(data: dict, fields=("started_at", "finished_at")) -> dict:
+    return {k: (dt.datetime.fromisoformat(v) if k in fields and isinstance(v, str) else v) for k, v in data.items()}
+
+
+class RunImportError(ValueError):
+    pass
+
+
+def import_run(doc: dict) -> Run:
+    if doc.get("format") != EXPORT_FORMAT:
+        raise RunImportError(f"not a lab run export (format {doc.get('format')!r}, expected {EXPORT_FORMAT!r})")
+    if Run.objects.filter(uid=doc["uid"]).exists():
+        raise RunImportError(f"run {doc['uid']} is already in the store")
+    with transaction.atomic():
+        run = Run.objects.create(uid=doc["uid"], **_parse_times({k: doc[k] for k in _RUN_FIELDS}))
+        for e in doc["experiments"]:
+            experiment = ExperimentRun.objects.create(run=run, **_parse_times({k: e[k] for k in _EXPERIMENT_FIELDS}))
+            for s in e["steps"]:
+                step = Step.objects.create(experiment=experiment, **_parse_times({k: s[k] for k in _STEP_FIELDS}))
+                EndpointStat.objects.bulk_create(EndpointStat(step=step, **x) for x in s["endpoints"])
+                Failure.objects.bulk_create(Failure(step=step, **x) for x in s["failures"])
+                TimePoint.objects.bulk_create(TimePoint(step=step, **x) for x in s["timeseries"])
+            ServerSample.objects.bulk_create(ServerSample(experiment=experiment, **x) for x in e["samples"])
+    return run
