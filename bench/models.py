@@ -129,6 +129,7 @@ class ServerSample(models.Model):
     cpu_percent = models.FloatField()  # sum over the tree, 100 = one core
     rss_bytes = models.BigIntegerField()
     uss_bytes = models.BigIntegerField()
+    vms_bytes = models.BigIntegerField(default=0)  # virtual size: thread stacks are reserved here
     threads = models.PositiveIntegerField()
     ctx_voluntary = models.BigIntegerField()  # cumulative, as the kernel counts them
     ctx_involuntary = models.BigIntegerField()

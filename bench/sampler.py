@@ -28,6 +28,7 @@ class Sample:
     cpu_percent: float
     rss_bytes: int
     uss_bytes: int
+    vms_bytes: int
     threads: int
     ctx_voluntary: int
     ctx_involuntary: int
@@ -92,7 +93,7 @@ class ServerSampler:
         procs = self._tree()
         if not procs:
             return None
-        totals = dict(cpu=0.0, rss=0, uss=0, threads=0, vol=0, invol=0, files=0)
+        totals = dict(cpu=0.0, rss=0, uss=0, vms=0, threads=0, vol=0, invol=0, files=0)
         lag: dict[str, float] = {}
         now = time.time()
         for p in procs:
@@ -102,6 +103,7 @@ class ServerSampler:
                     mem = p.memory_full_info()
                     totals["rss"] += mem.rss
                     totals["uss"] += mem.uss
+                    totals["vms"] += mem.vms
                     totals["threads"] += p.num_threads()
                     ctx = p.num_ctx_switches()
                     totals["vol"] += ctx.voluntary
@@ -114,7 +116,7 @@ class ServerSampler:
                 if value is not None:
                     lag[str(p.pid)] = round(value, 3)
         return Sample(t=round(time.monotonic() - self._t0, 3), step_index=self.step_index, processes=len(procs),
-                      cpu_percent=round(totals["cpu"], 2), rss_bytes=totals["rss"], uss_bytes=totals["uss"],
+                      cpu_percent=round(totals["cpu"], 2), rss_bytes=totals["rss"], uss_bytes=totals["uss"], vms_bytes=totals["vms"],
                       threads=totals["threads"], ctx_voluntary=totals["vol"], ctx_involuntary=totals["invol"],
                       open_files=totals["files"], db_connections=self._db_connections(), loop_lag_ms=lag)
 
