@@ -7,7 +7,7 @@
 """
 from types import ModuleType
 
-from django.urls import URLPattern, path
+from django.urls import URLPattern, include, path
 
 from workloads.catalogue import CATALOGUE
 
@@ -25,4 +25,5 @@ def urlpatterns_for(api_views: ModuleType) -> list[URLPattern]:
         *endpoint_patterns("api/", api_views),
         *endpoint_patterns("sync/", sync_views.views),
         *endpoint_patterns("async/", async_views.views),
+        path("dashboard/", include("dashboard.urls")),
     ]

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "workloads",
     "deploy",
     "bench",
+    "dashboard",
 ]
 MIDDLEWARE: list[str] = []
 

@@ -1,0 +1,41 @@
+"""The claims under test, in our own words (see ../shared/CLAIMS.md for the full table)."""
+
+CLAIMS = {
+    "C1": ("Extra workers on one core hurt",
+           "On a single CPU, running Uvicorn with more than one worker backfires: the kernel time-slices the "
+           "processes, switching is expensive, and throughput falls by 20-30 %.",
+           "Server pinned to one CPU; 1 and 4 workers for each stack; ping at saturation."),
+    "C2": ("Threads are preempted, coroutines are not",
+           "On one core the interpreter forces thread switches every few milliseconds, so a long task cannot "
+           "starve the others; coroutines only switch at await. CPU work belongs in a thread pool.",
+           "CPU-heavy users plus a light probe on ping: sync views on gthread, async views computing inline, "
+           "async views offloading to a thread pool."),
+    "C3": ("A blocking call in async def blocks the whole worker",
+           "Calling a blocking function such as time.sleep inside an async view stalls the event loop, so every "
+           "other request on that worker waits. Fixes: a real async call, a thread pool, or background work.",
+           "One Uvicorn worker; io/blocking, io/sleep, io/threadpool and io/background in turn, with a probe."),
+    "C4": ("N workers means N processes with one event loop each",
+           "uvicorn --workers 4 (or Gunicorn with 4 UvicornWorkers) runs 4 processes, each driving exactly one "
+           "single-threaded event loop.",
+           "whoami sampled over fresh connections on each ASGI deployment."),
+    "C5": ("An event loop is a single-threaded scheduler",
+           "The loop polls for ready tasks and runs them one at a time; a task that does not yield holds up all "
+           "the others.",
+           "Event-loop lag of each ASGI worker, under non-blocking and blocking load."),
+    "C6": ("A 5 MB body is fine if read and parsed well",
+           "An async view copes with a 5 MB body; what matters is streaming versus loading it at once, and that "
+           "JSON parsing is CPU work: orjson is faster, and a thread pool keeps it off the loop.",
+           "5 MB bodies to upload (buffered, streamed) and json (json, orjson; inline, offloaded) with a probe."),
+    "C7": ("Async views run on the worker's main thread",
+           "Under Uvicorn the worker runs its event loop in the main thread and calls coroutines directly; sync "
+           "code needs a thread.",
+           "whoami from async views and from sync views under ASGI."),
+    "C8": ("Threads are heavy, coroutines are light",
+           "A thread costs about 8 MB and a coroutine about 1 KB; thread-per-request suits low concurrency, "
+           "coroutines suit many concurrent I/O waits; async database access keeps the loop free.",
+           "Hundreds of slow requests on gthread (8 and 64 threads) vs one Uvicorn worker; DB reads through the "
+           "sync ORM, Django's async ORM and a native async driver."),
+    "C9": ("Processes contain threads, threads run coroutines",
+           "A process can host an event loop that runs many coroutines: the layers nest.",
+           "Covered by C4 and C7."),
+}

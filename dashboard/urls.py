@@ -1,0 +1,14 @@
+from django.urls import path
+
+from dashboard import views
+
+urlpatterns = [
+    path("", views.runs, name="dashboard-runs"),
+    path("runs/<int:run_id>/", views.run_detail, name="dashboard-run"),
+    path("compare/", views.compare, name="dashboard-compare"),
+    path("claims/", views.claims, name="dashboard-claims"),
+    path("data/compare/<str:chart>", views.compare_data, name="dashboard-compare-data"),
+    path("data/claims", views.claims_data, name="dashboard-claims-data"),
+    path("data/runs/<int:run_id>", views.run_data, name="dashboard-run-data"),
+    path("static/<path:path>", views.static, name="dashboard-static"),
+]

@@ -1,0 +1,134 @@
+"""The dashboard's pages and data downloads. Read-only: GET and HEAD only.
+
+Pages are plain templates; charts are drawn in the browser by Chart.js (served from
+``dashboard/static``, no CDN) from the same data endpoints the download links point to.
+"""
+from __future__ import annotations
+
+import csv
+import functools
+import io
+from pathlib import Path
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.static import serve
+
+from bench import store
+from bench.experiments import SUITES
+from bench.models import Run
+from bench.summary import summary_rows
+from dashboard import compare as cmp
+from dashboard.claims import CLAIMS
+from dashboard.verdicts import all_verdicts
+from workloads.errors import ApiError, error_response, json_response
+
+STATIC_ROOT = Path(__file__).resolve().parent / "static" / "dashboard"
+
+
+def read_only(view):
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        if request.method not in ("GET", "HEAD"):
+            response = json_response({"error": "the dashboard is read-only: use GET"}, 405)
+            response["Allow"] = "GET, HEAD"
+            return response
+        try:
+            return view(request, *args, **kwargs)
+        except ApiError as exc:
+            return error_response(exc)
+    return wrapper
+
+
+def table_response(rows: list[dict], fmt: str, filename: str) -> HttpResponse:
+    if fmt == "json":
+        return json_response({"rows": rows})
+    if fmt != "csv":
+        raise ApiError(400, f"format must be json or csv, got {fmt!r}")
+    out = io.StringIO()
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    writer = csv.DictWriter(out, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows(rows)
+    response = HttpResponse(out.getvalue(), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    return response
+
+
+@read_only
+def runs(request):
+    rows = []
+    for run in Run.objects.all():
+        steps = list(run.experiments.values_list("steps__valid", flat=True))
+        env = run.environment or {}
+        rows.append({"run": run, "valid": sum(1 for s in steps if s), "steps": sum(1 for s in steps if s is not None),
+                     "duration": (run.finished_at - run.started_at).total_seconds() if run.finished_at else None,
+                     "machine": f"{env.get('cpu_model', '?')} × {env.get('cpu_count', '?')}"})
+    return render(request, "dashboard/runs.html", {"rows": rows, "suites": sorted(SUITES)})
+
+
+@read_only
+def run_detail(request, run_id: int):
+    try:
+        run = Run.objects.get(id=run_id)
+    except Run.DoesNotExist:
+        raise Http404 from None
+    summary = summary_rows(run)
+    by_experiment: dict[str, dict] = {}
+    for er, row in zip(run.experiments.all(), summary):
+        group = by_experiment.setdefault(er.experiment, {"name": er.experiment, "claim": er.claim, "rows": [], "ids": []})
+        group["rows"].append({**row, "er": er})
+        group["ids"].append(er.id)
+    return render(request, "dashboard/run.html", {"run": run, "experiments": list(by_experiment.values())})
+
+
+@read_only
+def compare(request):
+    ers = cmp.selected(request.GET)
+    query = request.GET.urlencode()
+    return render(request, "dashboard/compare.html", {
+        "ers": ers, "query": query, "summary": cmp.summary_rows(ers), "errors": cmp.error_rows(ers),
+        "charts": list(cmp.CHARTS)})
+
+
+@read_only
+def claims(request):
+    verdicts = all_verdicts()
+    cards = [{"v": v, "title": CLAIMS[v.claim][0], "text": CLAIMS[v.claim][1], "experiment": CLAIMS[v.claim][2],
+              "chart": v.chart, "chart_id": f"chart-{v.claim}"} for v in verdicts]
+    return render(request, "dashboard/claims.html", {"cards": cards})
+
+
+@read_only
+def compare_data(request, chart: str):
+    if chart not in cmp.CHARTS:
+        raise ApiError(404, f"no chart {chart!r}; charts: {', '.join(cmp.CHARTS)}")
+    return table_response(cmp.CHARTS[chart](cmp.selected(request.GET)), request.GET.get("format", "json"),
+                          f"compare-{chart}")
+
+
+@read_only
+def claims_data(request):
+    wanted = request.GET.get("claim")
+    verdicts = [v.as_dict() for v in all_verdicts() if not wanted or v.claim == wanted]
+    if wanted and not verdicts:
+        raise ApiError(404, f"no claim {wanted!r}")
+    fmt = request.GET.get("format", "json")
+    if fmt == "json":
+        return json_response({"verdicts": verdicts})
+    rows = [{"claim": v["claim"], "verdict": v["verdict"], "figure": f["label"], "value": f["value"],
+             "rule": v["rule"], "run_id": v["run_id"]} for v in verdicts for f in v["figures"]]
+    return table_response(rows, fmt, "claims")
+
+
+@read_only
+def run_data(request, run_id: int):
+    try:
+        return json_response(store.export_run(Run.objects.get(id=run_id)))
+    except Run.DoesNotExist:
+        raise ApiError(404, f"no run {run_id}") from None
+
+
+@read_only
+def static(request, path: str):
+    return serve(request, path, document_root=STATIC_ROOT)
