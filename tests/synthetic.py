@@ -1,0 +1,60 @@
+"""Stored synthetic results for verdict tests: real rows in the results store, made by hand
+so each verdict can be driven to each outcome."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+from bench.models import EndpointStat, ExperimentRun, Run, ServerSample, Step
+
+
+@dataclass
+class V:
+    """One variant's measured figures (per repeat: call ``make_run`` with several runs' values)."""
+
+    endpoints: dict[str, dict]  # name -> {"rps", "p50", "p99", "failures", "min"}
+    deployment: dict = field(default_factory=lambda: {"server": "uvicorn", "workers": 1, "threads": None})
+    params: dict = field(default_factory=dict)
+    samples: list[dict] = field(default_factory=list)  # ServerSample fields
+    observations: dict = field(default_factory=dict)
+    valid: bool = True
+
+
+def endpoint(rps: float, p99: float, p50: float | None = None, failures: int = 0, fastest: float | None = None) -> dict:
+    return {"rps": rps, "p99": p99, "p50": p50 if p50 is not None else p99 / 2, "failures": failures,
+            "min": fastest if fastest is not None else (p50 if p50 is not None else p99 / 2)}
+
+
+def sample(**kw) -> dict:
+    base = dict(t=1.0, processes=1, cpu_percent=50.0, rss_bytes=50 * 2**20, uss_bytes=40 * 2**20,
+                vms_bytes=300 * 2**20, threads=10, ctx_voluntary=1000, ctx_involuntary=100, open_files=20,
+                db_connections=2, loop_lag_ms={})
+    base.update(kw)
+    return base
+
+
+def make_run(experiment: str, variants: dict[str, V | list[V]], claim: str = "C?") -> Run:
+    run = Run.objects.create(suite="synthetic", status=Run.COMPLETED, started_at=timezone.now(),
+                             finished_at=timezone.now(), environment={"switch_interval_s": 0.005})
+    for label, repeats in variants.items():
+        for repeat, v in enumerate(repeats if isinstance(repeats, list) else [repeats]):
+            er = ExperimentRun.objects.create(run=run, claim=claim, experiment=experiment, variant=label, repeat=repeat,
+                                              deployment=v.deployment, target="http://synthetic", scenario="synthetic",
+                                              params=v.params, observations=v.observations, started_at=timezone.now())
+            step = Step.objects.create(experiment=er, index=0, users=10, started_at=timezone.now(), measured_s=10,
+                                       valid=v.valid, invalid_reason="" if v.valid else "synthetic invalid",
+                                       generator_cpu_max_process=20, generator_cpu_total=20)
+            for name, e in v.endpoints.items():
+                requests = max(1, int(e["rps"] * 10))
+                EndpointStat.objects.create(step=step, name=name, method="GET", requests=requests,
+                                            failures=e["failures"], rps=e["rps"], avg_ms=e["p50"], p50=e["p50"],
+                                            p90=e["p99"], p95=e["p99"], p99=e["p99"], p999=e["p99"], max_ms=e["p99"],
+                                            histogram={str(e["min"]): 1, str(e["p50"]): requests - 1})
+            for s in v.samples:
+                ServerSample.objects.create(experiment=er, step_index=0, **s)
+    return run
+
+
+def only(*runs: Run):
+    return Run.objects.filter(id__in=[r.id for r in runs])
