@@ -31,6 +31,7 @@ demo: setup
 	$(PY) manage.py demo --wsgi-port $(WSGI_PORT) --asgi-port $(ASGI_PORT)
 
 test: setup
+	scripts/ensure-chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 clean-db: venv

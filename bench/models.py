@@ -123,7 +123,7 @@ class ServerSample(models.Model):
     """The server's whole process tree, about twice a second."""
 
     experiment = models.ForeignKey(ExperimentRun, on_delete=models.CASCADE, related_name="samples")
-    step_index = models.IntegerField(null=True)  # None between steps (warm-up, primer)
+    step_index = models.IntegerField(null=True)  # the step whose measured window holds it; None otherwise
     t = models.FloatField()  # seconds since the experiment began
     processes = models.PositiveIntegerField()
     cpu_percent = models.FloatField()  # sum over the tree, 100 = one core

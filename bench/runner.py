@@ -180,11 +180,9 @@ class BenchRunner:
         try:
             prime(url)
             for index, users in enumerate(experiment.users):
-                if sampler:
-                    sampler.step_index = index
                 result = self._run_locust(experiment, variant, users, url)
-                if sampler:
-                    sampler.step_index = None
+                if sampler and "started_at" in result:
+                    sampler.label_window(index, result["started_at"], result["started_at"] + result["measured_s"])
                 if running and running.process.poll() is not None:
                     raise DeploymentCrashed(f"{running.deployment.label} exited with code "
                                             f"{running.process.returncode}\n{running.log_tail()}")

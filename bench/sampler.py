@@ -35,6 +35,7 @@ class Sample:
     open_files: int
     db_connections: int | None
     loop_lag_ms: dict[str, float] = field(default_factory=dict)
+    wall: float = 0.0  # epoch seconds, to match the sample to Locust's measured window
 
 
 class ServerSampler:
@@ -44,7 +45,6 @@ class ServerSampler:
         self.lag_dir = lag_dir
         self.interval_s = interval_s
         self.samples: list[Sample] = []
-        self.step_index: int | None = None  # set by the runner while a step is measured
         self._procs: dict[int, psutil.Process] = {}
         self._stop = threading.Event()
         self._t0 = time.monotonic()
@@ -115,10 +115,16 @@ class ServerSampler:
                 value = read_lag_ms(self.lag_dir, p.pid, now)
                 if value is not None:
                     lag[str(p.pid)] = round(value, 3)
-        return Sample(t=round(time.monotonic() - self._t0, 3), step_index=self.step_index, processes=len(procs),
+        return Sample(t=round(time.monotonic() - self._t0, 3), step_index=None, wall=now, processes=len(procs),
                       cpu_percent=round(totals["cpu"], 2), rss_bytes=totals["rss"], uss_bytes=totals["uss"], vms_bytes=totals["vms"],
                       threads=totals["threads"], ctx_voluntary=totals["vol"], ctx_involuntary=totals["invol"],
                       open_files=totals["files"], db_connections=self._db_connections(), loop_lag_ms=lag)
+
+    def label_window(self, step_index: int, start_wall: float, end_wall: float) -> None:
+        """Mark the samples taken inside a step's measured window (warm-up excluded)."""
+        for sample in list(self.samples):
+            if start_wall <= sample.wall <= end_wall:
+                sample.step_index = step_index
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval_s):

@@ -20,6 +20,7 @@ import json
 from locust import FastHttpUser, between, events, task
 from locust import constant_throughput
 
+import _dashboard_link  # noqa: F401  (links the web UI to the lab's dashboard)
 import _recorder  # noqa: F401  (registers the runner's recorder: --lab-out)
 
 

@@ -3,6 +3,8 @@ and real Gunicorn/Uvicorn deployments started through the project's ``serve`` ma
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -62,3 +64,25 @@ def servers(gunicorn, uvicorn, gunicorn_uvicorn) -> dict[str, RunningDeployment]
 @pytest.fixture(params=["gunicorn", "uvicorn", "gunicorn-uvicorn"])
 def server(request, servers) -> RunningDeployment:
     return servers[request.param]
+
+
+def bench(*args: str, **kwargs) -> subprocess.Popen:
+    from config.database import BASE_DIR
+
+    return subprocess.Popen([sys.executable, "manage.py", "bench", *args], cwd=BASE_DIR, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def smoke_run(database):
+    """One real ``bench --suite smoke`` run, stored in the test database."""
+    from bench.models import Run
+
+    before = set(Run.objects.values_list("id", flat=True))
+    proc = bench("--suite", "smoke")
+    output, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 0, output
+    (run_id,) = set(Run.objects.values_list("id", flat=True)) - before
+    run = Run.objects.get(id=run_id)
+    run.output = output
+    return run

@@ -1,0 +1,119 @@
+"""The dashboard in real headless Chromium (Debian's, driven by Playwright): the runs list,
+a run, a comparison and the claims page over stored results, with no console errors and
+charts drawn with data; plus the empty state. Screenshots land in test-artifacts/."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import requests
+from playwright.sync_api import sync_playwright
+
+from config.database import BASE_DIR
+from tests.conftest import ARTIFACTS, launch
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SHOTS = ARTIFACTS / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def visit(browser, url: str, shot: str):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    response = page.goto(url)
+    assert response.status == 200, url
+    page.wait_for_function("document.body.dataset.chartsReady !== undefined", timeout=20_000)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{shot}.png"), full_page=True)
+    return page, errors
+
+
+def charts(page) -> list[dict]:
+    return page.evaluate("window.labCharts")
+
+
+def test_runs_list(browser, gunicorn, smoke_run):
+    page, errors = visit(browser, f"{gunicorn.url}/dashboard/", "runs")
+    assert not errors
+    assert page.locator(f"a[href='/dashboard/runs/{smoke_run.id}/']").count() == 1
+    assert "smoke" in page.inner_text("table")
+
+
+def test_run_page(browser, gunicorn, smoke_run):
+    page, errors = visit(browser, f"{gunicorn.url}/dashboard/runs/{smoke_run.id}/", "run")
+    assert not errors
+    text = page.inner_text("main")
+    assert "c3-blocking-in-async" in text and "c4-loops-per-worker" in text
+    assert "uvicorn 1w io/blocking" in text
+
+
+def test_compare_page_draws_every_chart_with_data(browser, uvicorn, smoke_run):
+    """Served by the ASGI deployment this time: the dashboard is on every deployment."""
+    page, errors = visit(browser, f"{uvicorn.url}/dashboard/compare/?run={smoke_run.id}", "compare")
+    assert not errors
+    assert page.evaluate("document.body.dataset.chartsReady") == "yes"
+    drawn = charts(page)
+    assert len(drawn) == 9
+    assert all(c["points"] > 0 for c in drawn), drawn
+    assert page.locator("#summary tbody tr").count() >= 3
+
+
+def test_claims_page(browser, gunicorn, smoke_run):
+    page, errors = visit(browser, f"{gunicorn.url}/dashboard/claims/", "claims")
+    assert not errors
+    assert page.locator("article.card").count() == 9
+    verdicts = page.locator(".card .verdict").all_inner_texts()
+    assert set(verdicts) <= {"supported", "partly supported", "refuted", "inconclusive"}
+    assert page.locator("#C4 .verdict").inner_text() in ("supported", "inconclusive", "refuted")
+    assert page.locator("#C4 .rule").inner_text().startswith("Rule:")
+    drawn = charts(page)
+    assert drawn and all(c["points"] > 0 for c in drawn), drawn
+    assert "bench --suite quick --only" in page.inner_text("main")  # claims without data say what to run
+
+
+def test_chart_data_downloads(gunicorn, smoke_run):
+    for chart in ("summary", "timeseries", "cdf", "server", "errors"):
+        url = f"{gunicorn.url}/dashboard/data/compare/{chart}?run={smoke_run.id}"
+        assert requests.get(url, timeout=10).json()["rows"] is not None
+        csv = requests.get(url + "&format=csv", timeout=10)
+        assert csv.status_code == 200 and csv.headers["Content-Type"].startswith("text/csv")
+    assert requests.get(f"{gunicorn.url}/dashboard/data/claims?format=csv", timeout=10).text.startswith("claim,")
+    assert requests.post(f"{gunicorn.url}/dashboard/", timeout=10).status_code == 405
+
+
+@pytest.fixture(scope="module")
+def empty_lab(database, monkeypatch_module):
+    """A deployment over a results store with no runs at all."""
+    monkeypatch_module.setenv("LAB_DB_NAME", "djlab_test_empty")
+    env = {**__import__("os").environ}
+    subprocess.run([sys.executable, "manage.py", "serve", "gunicorn", "--check"], cwd=BASE_DIR, env=env, check=True,
+                   capture_output=True)
+    with launch("gunicorn", workers=1, threads=2) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    mp = pytest.MonkeyPatch()
+    yield mp
+    mp.undo()
+
+
+def test_empty_state_says_which_command_produces_a_run(browser, empty_lab):
+    page, errors = visit(browser, f"{empty_lab.url}/dashboard/", "runs-empty")
+    assert not errors
+    assert "manage.py bench --suite quick" in page.inner_text("main")
+    page, errors = visit(browser, f"{empty_lab.url}/dashboard/claims/", "claims-empty")
+    assert not errors
+    assert set(page.locator(".card .verdict").all_inner_texts()) == {"inconclusive"}
