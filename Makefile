@@ -3,12 +3,13 @@ VENV       ?= .venv
 PY         := $(VENV)/bin/python
 WSGI_PORT  ?= 8001
 ASGI_PORT  ?= 8002
+DEMO_SUITE ?= quick
 PYTEST_ARGS ?=
 
 .PHONY: demo test setup venv db clean-db help
 
 help:
-	@echo "make demo   - set up, then serve WSGI (:$(WSGI_PORT)) and ASGI (:$(ASGI_PORT)) side by side"
+	@echo "make demo   - set up, run the quick suite, then serve WSGI (:$(WSGI_PORT)), ASGI (:$(ASGI_PORT)) and the dashboard"
 	@echo "make test   - set up, then run the whole test suite against real servers and PostgreSQL"
 
 $(VENV)/.installed: requirements.txt scripts/find-python
@@ -28,7 +29,7 @@ db: venv
 setup: db
 
 demo: setup
-	$(PY) manage.py demo --wsgi-port $(WSGI_PORT) --asgi-port $(ASGI_PORT)
+	$(PY) manage.py demo --suite $(DEMO_SUITE) --wsgi-port $(WSGI_PORT) --asgi-port $(ASGI_PORT)
 
 test: setup
 	scripts/ensure-chromium

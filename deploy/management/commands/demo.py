@@ -1,4 +1,5 @@
-"""``manage.py demo``: both deployments side by side (WSGI on 8001, ASGI on 8002)."""
+"""``manage.py demo``: run a suite (quick by default) with its progress bar, then serve both
+deployments side by side (WSGI on 8001, ASGI on 8002) with the dashboard, until Ctrl-C."""
 import signal
 import time
 
@@ -14,6 +15,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--wsgi-port", type=int, default=8001)
         parser.add_argument("--asgi-port", type=int, default=8002)
+        parser.add_argument("--suite", default="quick", help="bench suite to run first, or 'none'")
 
     def handle(self, *args, **options):
         deployments = [Deployment("gunicorn", port=options["wsgi_port"]),
@@ -26,6 +28,8 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         try:
             prepare_database()
+            if options["suite"] != "none":
+                self._bench(options["suite"])
             for d in deployments:
                 for warning in check_deployment(d):
                     self.stderr.write(f"WARNING: {warning}")
@@ -45,14 +49,25 @@ class Command(BaseCommand):
             for s in servers:
                 s.stop()
 
+    def _bench(self, suite: str) -> None:
+        from django.core.management import call_command
+
+        self.stdout.write(f"Running the {suite} suite first (Ctrl-C skips to serving; finished steps are kept).")
+        try:
+            call_command("bench", suite=suite)
+        except SystemExit:
+            pass  # an aborted run still has its finished steps: serve them
+
     def _print_ready(self, deployments: list[Deployment]) -> None:
         wsgi, asgi = deployments
         self.stdout.write(f"""
+The dashboard:  {wsgi.url}/dashboard/claims/   (runs: {wsgi.url}/dashboard/)
 The lab is up. The same endpoints, two ways:
   WSGI  Gunicorn gthread   {wsgi.url}/api/whoami
   ASGI  Uvicorn            {asgi.url}/api/whoami
 Try   {wsgi.url}/api/io/sleep?ms=200   or the cross cells {asgi.url}/sync/whoami, {wsgi.url}/async/whoami
-Load  .venv/bin/locust -f loadtests --host {asgi.url}   (or {wsgi.url}), then open http://127.0.0.1:8089
+Load  .venv/bin/locust -f loadtests --class-picker --host {asgi.url}   (or {wsgi.url}),
+      then open http://127.0.0.1:8089 (its "Lab dashboard" tab links back here)
 Ctrl-C stops both servers (PostgreSQL keeps running: `make clean-db` or `manage.py postgres stop`).
 """)
         self.stdout.flush()
