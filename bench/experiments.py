@@ -67,13 +67,18 @@ C1_QUICK = Experiment(
     tuple(v for v in workers_sweep("ping", counts=(1, 4)) if not v.label.startswith("gunicorn+")),
     users=(32,), step_s=6.0, key_endpoint="ping")
 
+# Two CPU-heavy users: the claim is about one long task among cheap ones. With many CPU
+# threads the probe queues behind all of them for the GIL, which the full suite also shows.
 C2 = Experiment(
     "c2-preemption-probe", "C2", "Does a cheap request starve behind CPU work: threads vs coroutines?",
     "c2_threads_vs_coroutines_cpu.py",
     (Variant("gthread sync cpu", gthread(threads=8), {"endpoint": "cpu", "n": 300_000}),
      Variant("uvicorn async cpu inline", uvicorn(), {"endpoint": "cpu", "n": 300_000}),
      Variant("uvicorn async cpu offloaded", uvicorn(), {"endpoint": "cpu/offload", "n": 300_000})),
-    users=(8,), key_endpoint="probe")
+    users=(2,), key_endpoint="probe")
+C2_CROWD = Experiment(
+    "c2-preemption-crowd", "C2", "The same with eight CPU-heavy users: does preemption still protect the probe?",
+    C2.scenario, C2.variants, users=(8,), key_endpoint="probe")
 
 C3 = Experiment(
     "c3-blocking-in-async", "C3", "What does time.sleep inside async def cost, and do the fixes work?",
@@ -136,6 +141,6 @@ SMOKE = (
 SUITES: dict[str, tuple[Experiment, ...]] = {
     "smoke": SMOKE,
     "quick": (C1_QUICK, C2, C3, C4, C5, C6, C7, C8_SLEEP, C8_DB),
-    "full": (C1_PING, C1_CPU, C2, C3, C4, C5, C6, C7, C8_SLEEP, C8_DB),
+    "full": (C1_PING, C1_CPU, C2, C2_CROWD, C3, C4, C5, C6, C7, C8_SLEEP, C8_DB),
 }
 FULL_REPEATS = 3

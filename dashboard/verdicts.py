@@ -151,9 +151,10 @@ def verdict_c2(runs=None) -> Verdict:
 # --- C3 -------------------------------------------------------------------------------------
 
 C3_RULE = ("One Uvicorn worker. Supported if io/blocking's RPS is within 25 % of workers x 1000/ms, the "
-           "probe's p99 under io/blocking is >= ms, and under each fix (io/sleep, io/threadpool, "
-           "io/background) the probe's p99 stays below ms/2; partly if blocking hurts the probe but another "
-           "condition fails; refuted if the probe's p99 under io/blocking stays below ms.")
+           "probe's p99 under io/blocking is >= ms (a cheap request waited out a whole blocking call), and "
+           "under each fix (io/sleep, io/threadpool, io/background) the probe's p99 stays below ms (it never "
+           "did); partly if blocking hurts the probe but another condition fails; refuted if the probe's p99 "
+           "under io/blocking stays below ms.")
 
 
 def verdict_c3(runs=None) -> Verdict:
@@ -176,7 +177,7 @@ def verdict_c3(runs=None) -> Verdict:
     throughput_ok = rps is not None and abs(rps - expected) <= 0.25 * expected
     blocked = probe["io/blocking"] is not None and probe["io/blocking"] >= ms_param
     fixes = [e for e in ("io/sleep", "io/threadpool", "io/background") if e in probe]
-    fixes_ok = bool(fixes) and all(probe[e] is not None and probe[e] < ms_param / 2 for e in fixes)
+    fixes_ok = bool(fixes) and all(probe[e] is not None and probe[e] < ms_param for e in fixes)
     if not blocked:
         verdict, why = REFUTED, f"the probe's p99 under io/blocking ({probe['io/blocking']} ms) stayed below {ms_param} ms"
     elif throughput_ok and fixes_ok and len(fixes) == 3:

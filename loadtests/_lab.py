@@ -41,7 +41,7 @@ def _lab_arguments(parser):
     group.add_argument("--offload", type=int, choices=[0, 1], default=0, help="json: parse in a thread pool")
     group.add_argument("--arrival-rate", type=float, default=0.0,
                        help="target requests/s over all users (0 = closed loop)")
-    group.add_argument("--probe-rate", type=float, default=5.0, help="probe user's requests/s")
+    group.add_argument("--probe-rate", type=float, default=10.0, help="probe user's requests/s")
 
 
 def options(user):
