@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bench.faults import Fault
 from deploy.deployments import Deployment
 
 SERVER_CPUS = (0,)  # the runner moves the load generator to the other CPUs when there are any
@@ -19,6 +20,7 @@ class Variant:
     label: str
     deployment: Deployment
     knobs: dict = field(default_factory=dict)  # Locust custom arguments, e.g. {"endpoint": "cpu"}
+    env: tuple[tuple[str, str], ...] = ()  # extra environment for the server, e.g. a small pool
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Experiment:
     key_endpoint: str = ""  # the endpoint whose RPS/p99 the summary shows
     arrival_rate: float = 0.0  # >0: paced users aiming at this many requests/s
     observe_whoami: tuple[str, ...] = ()  # prefixes to sample whoami on (C4, C7)
+    fault: Fault | None = None  # injected while the (single) step is measured
 
 
 def gthread(workers: int = 1, threads: int = 8, cpus=SERVER_CPUS, **kw) -> Deployment:
@@ -131,6 +134,39 @@ C8_DB = Experiment(
      Variant("uvicorn native async", uvicorn(), {"endpoint": "db/read", "driver": "native"})),
     users=(16,), step_s=6.0, key_endpoint="db/read")
 
+# --- faults: each deployment under a steady paced load while something breaks -------------
+
+FAULT_SERVERS = (("gthread 2w x 4t", lambda **kw: gthread(workers=2, threads=4, **kw)),
+                 ("uvicorn 2w", lambda **kw: uvicorn(workers=2, **kw)),
+                 ("gunicorn+uvicorn 2w", lambda **kw: gunicorn_uvicorn(workers=2, **kw)))
+STEADY = {"endpoint": "db/read"}
+
+
+def fault_experiment(name: str, question: str, fault: Fault, knobs=STEADY, users=10, rate=100.0, step_s=10.0,
+                     env=(), pool_size=None) -> Experiment:
+    extra = {"pool_size": pool_size} if pool_size else {}
+    return Experiment(name, "F", question, "faults_steady_load.py",
+                      tuple(Variant(label, make(**extra), knobs, env) for label, make in FAULT_SERVERS),
+                      users=(users,), step_s=step_s, warmup_s=2.0, key_endpoint=knobs["endpoint"],
+                      arrival_rate=rate, fault=fault)
+
+
+FAULTS = (
+    fault_experiment("fault-kill-worker", "A worker is killed (SIGKILL) mid-run: how long until a new one serves?",
+                     Fault("kill-worker")),
+    fault_experiment("fault-restart-postgres", "PostgreSQL restarts mid-run: the error burst and the recovery",
+                     Fault("restart-postgres"), step_s=12.0, env=(("LAB_DB_POOL_TIMEOUT_S", "5"),)),
+    fault_experiment("fault-client-disconnect", "Clients hang up during db/sleep: does the query go on? any leak?",
+                     Fault("disconnect"), rate=50.0),
+    fault_experiment("fault-pool-exhaustion", "More concurrent DB requests than the pool holds: queue, time out, 503",
+                     Fault("pool-exhaustion", at_s=0.0), knobs={"endpoint": "db/sleep", "ms": 300}, users=24,
+                     rate=0.0, step_s=8.0, env=(("LAB_DB_POOL_TIMEOUT_S", "1"),), pool_size=2),
+    fault_experiment("fault-slow-clients", "40 clients send headers a byte at a time: what do they hold?",
+                     Fault("slow-clients", at_s=1.0), rate=50.0),
+    fault_experiment("fault-durability", "db/write while a worker is killed: is every acknowledged write stored?",
+                     Fault("durability", at_s=1.0), rate=50.0),
+)
+
 SMOKE = (
     Experiment("c3-blocking-in-async", "C3", C3.question, C3.scenario, C3.variants[:2], users=(6,),
                step_s=3.0, warmup_s=1.0, key_endpoint="probe"),
@@ -141,6 +177,7 @@ SMOKE = (
 SUITES: dict[str, tuple[Experiment, ...]] = {
     "smoke": SMOKE,
     "quick": (C1_QUICK, C2, C3, C4, C5, C6, C7, C8_SLEEP, C8_DB),
-    "full": (C1_PING, C1_CPU, C2, C2_CROWD, C3, C4, C5, C6, C7, C8_SLEEP, C8_DB),
+    "full": (C1_PING, C1_CPU, C2, C2_CROWD, C3, C4, C5, C6, C7, C8_SLEEP, C8_DB, *FAULTS),
+    "faults": FAULTS,
 }
 FULL_REPEATS = 3

@@ -23,7 +23,7 @@ from typing import Callable
 import requests
 from django.utils import timezone
 
-from bench import environment, store
+from bench import environment, faults, store
 from bench.experiments import Experiment, Variant
 from bench.models import ExperimentRun, Run
 from bench.progress import Progress
@@ -71,6 +71,7 @@ class BenchRunner:
         self.run: Run | None = None
         self.records: list[tuple[ExperimentRun, dict]] = []  # for the summary
         self._locust: subprocess.Popen | None = None
+        self._served_by_current: list[ExperimentRun] = []  # records of the deployment now running
 
     # --- planning ------------------------------------------------------------------------
     def step_seconds(self, experiment: Experiment) -> float:
@@ -137,7 +138,7 @@ class BenchRunner:
         finally:
             self._kill_locust()
             if running is not None:
-                running.stop()
+                self._stop_deployment(running)
             progress.close()
         return self.run
 
@@ -151,17 +152,30 @@ class BenchRunner:
         if self.options.target:
             return None
         wanted = replace(variant.deployment, cpus=self.server_cpus if variant.deployment.cpus else None)
+        extra = dict(variant.env)
+        if wanted.interface == "asgi":
+            extra["LAB_LOOP_LAG_DIR"] = str(self.workdir / "loop-lag")
         if running is not None:
-            if replace(running.deployment, port=0) == wanted and running.process.poll() is None:
+            if (replace(running.deployment, port=0), running.extra_env) == (wanted, extra) \
+                    and running.process.poll() is None:
                 return running
-            running.stop()
+            self._stop_deployment(running)
         deployment = replace(wanted, port=free_port())
         check_deployment(deployment)
-        extra = {"LAB_LOOP_LAG_DIR": str(self.workdir / "loop-lag")} if deployment.interface == "asgi" else {}
         log = self.workdir / f"{deployment.label.replace(':', '_')}.log"
         server = RunningDeployment.start(deployment, log_path=log, extra_env=extra)
         server.wait_healthy(60)
+        self._served_by_current = []
         return server
+
+    def _stop_deployment(self, running: RunningDeployment) -> None:
+        """Stop the server, then check that its PostgreSQL connections went with it (leak check)."""
+        running.stop()
+        left = count_connections(application_name_for(running.deployment.label))
+        for record in self._served_by_current:
+            record.observations = {**record.observations, "db_connections_after_stop": left}
+            record.save(update_fields=["observations"])
+        self._served_by_current = []
 
     def _run_variant(self, experiment: Experiment, repeat: int, variant: Variant,
                      running: RunningDeployment | None) -> None:
@@ -173,6 +187,8 @@ class BenchRunner:
             target=url, scenario=f"loadtests/{experiment.scenario}", params=self._knobs(variant),
             started_at=timezone.now())
         self.records.append((record, {}))
+        if running:
+            self._served_by_current.append(record)
         sampler = None
         if running and self.options.server_samples:
             sampler = ServerSampler(running.process.pid, application_name_for(running.deployment.label),
@@ -180,7 +196,14 @@ class BenchRunner:
         try:
             prime(url)
             for index, users in enumerate(experiment.users):
-                result = self._run_locust(experiment, variant, users, url)
+                during = None
+                if experiment.fault and running:
+                    ctx = faults.FaultContext(running, url, application_name_for(running.deployment.label))
+                    during = (experiment.fault.at_s, lambda: faults.ACTIONS[experiment.fault.kind](ctx))
+                result, observed = self._run_locust(experiment, variant, users, url, during)
+                if observed is not None:
+                    store.reset_connection()
+                    record.observations = {**record.observations, "fault": faults.summarise(result, observed)}
                 if sampler and "started_at" in result:
                     sampler.label_window(index, result["started_at"], result["started_at"] + result["measured_s"])
                 if running and running.process.poll() is not None:
@@ -196,6 +219,9 @@ class BenchRunner:
                                        for prefix in experiment.observe_whoami}
                 if running:
                     record.observations["worker_pids"] = running.worker_pids()
+            if running:
+                record.observations = {**record.observations, "db_connections_at_end":
+                                       count_connections(application_name_for(running.deployment.label))}
             record.status = ExperimentRun.COMPLETED
         except KeyboardInterrupt:
             record.status, record.error = ExperimentRun.ABORTED, "interrupted"
@@ -215,7 +241,10 @@ class BenchRunner:
     def _knobs(self, variant: Variant) -> dict:
         return {"prefix": "/api", **variant.knobs}
 
-    def _run_locust(self, experiment: Experiment, variant: Variant, users: int, url: str) -> dict:
+    def _run_locust(self, experiment: Experiment, variant: Variant, users: int, url: str,
+                    during: tuple[float, Callable[[], dict]] | None = None) -> tuple[dict, dict | None]:
+        """One measured step. ``during`` = (seconds into the measured window, action): the
+        action runs then, while Locust keeps the load; what it observed is returned too."""
         out = self.workdir / f"step-{time.monotonic_ns()}.json"
         duration = experiment.warmup_s + self.step_seconds(experiment)
         argv = [sys.executable, "-m", "locust", "-f", f"loadtests/{experiment.scenario}", "--headless",
@@ -234,7 +263,10 @@ class BenchRunner:
         with open(log_path, "ab") as log:
             self._locust = subprocess.Popen(argv, cwd=BASE_DIR, stdout=log, stderr=subprocess.STDOUT,
                                             stdin=subprocess.DEVNULL, start_new_session=True)
+        observed = None
         try:
+            if during is not None:
+                observed = self._inject(out, *during)
             self._locust.wait(duration + 60)
         except subprocess.TimeoutExpired:
             self._kill_locust()
@@ -243,7 +275,18 @@ class BenchRunner:
         if not out.exists():
             tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-20:])
             raise RuntimeError(f"Locust wrote no result for {experiment.name} / {variant.label}:\n{tail}")
-        return json.loads(out.read_text())
+        return json.loads(out.read_text()), observed
+
+    def _inject(self, out: Path, at_s: float, action: Callable[[], dict]) -> dict:
+        marker = Path(f"{out}.measuring")
+        deadline = time.monotonic() + 60
+        while not marker.exists() and self._locust.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(at_s)
+        try:
+            return action()
+        except Exception as exc:  # the fault experiment itself failed: say so, keep the step
+            return {"fault_wall": time.time(), "action_error": f"{type(exc).__name__}: {exc}"}
 
     def _kill_locust(self) -> None:
         if self._locust is not None and self._locust.poll() is None:
@@ -252,6 +295,19 @@ class BenchRunner:
             except ProcessLookupError:
                 pass
             self._locust.wait(5)
+
+
+def count_connections(application_name: str) -> int | None:
+    import psycopg
+
+    from config.database import database_target
+
+    try:
+        with psycopg.connect(database_target().conninfo(), autocommit=True) as conn:
+            return int(conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+                                    (application_name,)).fetchone()[0])
+    except psycopg.Error:
+        return None
 
 
 def application_name_for(label: str) -> str:

@@ -16,6 +16,15 @@ from bench.sampler import Sample
 EXPORT_FORMAT = "djlab-run/1"
 
 
+def reset_connection() -> None:
+    """Drop this process's pooled connections (after a fault that restarted PostgreSQL, they
+    are all dead) so the next write opens fresh ones."""
+    from django.db import connection
+
+    connection.close()
+    connection.close_pool()
+
+
 def save_step(experiment: ExperimentRun, index: int, users: int, arrival_rate: float, result: dict,
               valid: bool, invalid_reason: str) -> Step:
     gen = result["generator"]

@@ -21,22 +21,34 @@ from bench.summary import summary_rows
 from dashboard import compare as cmp
 from dashboard.claims import CLAIMS
 from dashboard.verdicts import all_verdicts
+from workloads.endpoint import check_host
 from workloads.errors import ApiError, error_response, json_response
 
 STATIC_ROOT = Path(__file__).resolve().parent / "static" / "dashboard"
 
 
+# The headers SecurityMiddleware and XFrameOptionsMiddleware would add, set on the dashboard's
+# responses only: the benchmarked endpoints stay free of middleware (see settings).
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
+                    "Referrer-Policy": "same-origin", "Cross-Origin-Opener-Policy": "same-origin"}
+
+
 def read_only(view):
+    """GET and HEAD only, host checked, security headers on every answer."""
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs):
-        if request.method not in ("GET", "HEAD"):
-            response = json_response({"error": "the dashboard is read-only: use GET"}, 405)
-            response["Allow"] = "GET, HEAD"
-            return response
         try:
-            return view(request, *args, **kwargs)
+            check_host(request)
+            if request.method not in ("GET", "HEAD"):
+                error = ApiError(405, "the dashboard is read-only: use GET")
+                error.headers["Allow"] = "GET, HEAD"
+                raise error
+            response = view(request, *args, **kwargs)
         except ApiError as exc:
-            return error_response(exc)
+            response = error_response(exc)
+        for name, value in SECURITY_HEADERS.items():
+            response.setdefault(name, value)
+        return response
     return wrapper
 
 

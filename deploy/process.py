@@ -62,10 +62,12 @@ def check_deployment(deployment: Deployment) -> list[str]:
 
 
 class RunningDeployment:
-    def __init__(self, deployment: Deployment, process: subprocess.Popen, log_path: Path | None):
+    def __init__(self, deployment: Deployment, process: subprocess.Popen, log_path: Path | None,
+                 extra_env: dict[str, str] | None = None):
         self.deployment = deployment
         self.process = process
         self.log_path = log_path
+        self.extra_env = extra_env or {}
 
     @classmethod
     def start(cls, deployment: Deployment, log_path: Path | None = None,
@@ -79,7 +81,7 @@ class RunningDeployment:
         )
         if log:
             log.close()
-        return cls(deployment, process, log_path)
+        return cls(deployment, process, log_path, extra_env)
 
     @property
     def url(self) -> str:
@@ -117,11 +119,19 @@ class RunningDeployment:
             return []
 
     def worker_pids(self) -> list[int]:
+        """Live worker processes (a killed one lingers as a zombie until reaped: not counted)."""
         tree = self.processes()
         if self.deployment.server == "uvicorn" and self.deployment.workers == 1:
             return [p.pid for p in tree[:1]]  # single-process uvicorn serves from its main process
-        # children, minus uvicorn's multiprocessing helper (resource tracker), if any
-        return [p.pid for p in tree[1:] if "resource_tracker" not in " ".join(p.cmdline())]
+        pids = []
+        for p in tree[1:]:
+            try:
+                if p.status() == psutil.STATUS_ZOMBIE or "resource_tracker" in " ".join(p.cmdline()):
+                    continue  # uvicorn's multiprocessing helper is no worker
+            except psutil.Error:
+                continue
+            pids.append(p.pid)
+        return pids
 
     def stop(self, grace_s: float = 10.0) -> int | None:
         if self.process.poll() is None:

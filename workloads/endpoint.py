@@ -13,6 +13,7 @@ from types import SimpleNamespace
 from typing import Any, Awaitable, Callable
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse
 
 from workloads.catalogue import Endpoint
@@ -21,8 +22,18 @@ from workloads.params import parse_query
 from workloads.interface import interface_of
 
 
+def check_host(request: HttpRequest) -> None:
+    """Enforce ALLOWED_HOSTS. Django checks the Host header only when something calls
+    ``get_host()`` (usually CommonMiddleware or CSRF); the lab runs no middleware, so it asks here."""
+    try:
+        request.get_host()
+    except DisallowedHost:
+        raise ApiError(400, "Host header not allowed (see ALLOWED_HOSTS)") from None
+
+
 def accept(spec: Endpoint, request: HttpRequest) -> SimpleNamespace:
-    """Check method, query and body headers before any work or body read happens."""
+    """Check host, method, query and body headers before any work or body read happens."""
+    check_host(request)
     allowed = (spec.method, "HEAD") if spec.method == "GET" else (spec.method,)
     if request.method not in allowed:
         error = ApiError(405, f"method {request.method} not allowed on {spec.path}; use {spec.method}")

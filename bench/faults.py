@@ -1,0 +1,231 @@
+"""Fault injections, run in the middle of a measured step while Locust keeps a steady load.
+
+Each action returns what it observed (times, counts); ``summarise`` adds what the load
+generator saw around the fault (failed seconds, recovery, the slowest request). Loads and
+connections stay on loopback, bounded in number and time.
+"""
+from __future__ import annotations
+
+import os
+import random
+import signal
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Callable
+
+import psycopg
+import requests
+
+from config.database import database_target
+from deploy.process import RunningDeployment
+
+
+@dataclass(frozen=True)
+class Fault:
+    kind: str
+    at_s: float = 3.0  # seconds after the measured window opens
+
+
+@dataclass
+class FaultContext:
+    running: RunningDeployment
+    url: str
+    application_name: str
+
+
+def _connections(application_name: str, state: str | None = None, query_like: str | None = None) -> int:
+    sql = "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s"
+    args: list = [application_name]
+    if state:
+        sql += " AND state = %s"
+        args.append(state)
+    if query_like:
+        sql += " AND query LIKE %s"
+        args.append(query_like)
+    with psycopg.connect(database_target().conninfo(), autocommit=True) as conn:
+        return int(conn.execute(sql, args).fetchone()[0])
+
+
+def _answers(url: str, timeout: float = 2.0) -> dict | None:
+    try:
+        r = requests.get(f"{url}/api/whoami", headers={"Connection": "close"}, timeout=timeout)
+        return r.json() if r.status_code == 200 else None
+    except requests.RequestException:
+        return None
+
+
+def kill_worker(ctx: FaultContext) -> dict:
+    """SIGKILL one worker; time until a new worker process answers a request."""
+    before = set(ctx.running.worker_pids())
+    victim = random.choice(sorted(before))
+    killed_at = time.time()
+    os.kill(victim, signal.SIGKILL)
+    replacement, replaced_after = None, None
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        new = set(ctx.running.worker_pids()) - before
+        if new:
+            answer = _answers(ctx.url)
+            if answer and answer["pid"] in new:
+                replacement, replaced_after = answer["pid"], time.time() - killed_at
+                break
+        time.sleep(0.02)
+    return {"killed_pid": victim, "fault_wall": killed_at, "replacement_pid": replacement,
+            "replacement_serving_after_s": replaced_after, "workers_after": len(ctx.running.worker_pids())}
+
+
+def restart_postgres(ctx: FaultContext) -> dict:
+    """Fast restart of PostgreSQL (every connection is cut); time until a DB read succeeds."""
+    if not database_target().embedded:
+        return {"skipped": "only the embedded PostgreSQL can be restarted by the lab"}
+    from deploy import embedded_postgres
+
+    started = time.time()
+    embedded_postgres.restart()
+    restarted = time.time()
+    ok_after = None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{ctx.url}/api/db/read", timeout=15).status_code == 200:
+                ok_after = time.time() - started
+                break
+        except requests.RequestException:
+            pass
+        time.sleep(0.05)
+    return {"fault_wall": started, "postgres_down_s": restarted - started, "db_read_ok_after_s": ok_after}
+
+
+def _raw_get(url: str, path: str) -> socket.socket:
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    s = socket.create_connection((host.strip("[]"), int(port)), timeout=5)
+    s.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+    return s
+
+
+def disconnect_clients(ctx: FaultContext, clients: int = 6, sleep_ms: int = 3000) -> dict:
+    """Clients ask for db/sleep (3 s in PostgreSQL) and hang up after 0.3 s: does the query go
+    on, and does every connection come back to the pool?"""
+    baseline_active = _connections(ctx.application_name, "active", "SELECT pg_sleep%")
+    sockets = [_raw_get(ctx.url, f"/api/db/sleep?ms={sleep_ms}&driver={'native' if i % 2 else 'orm'}")
+               for i in range(clients)]
+    started = time.time()
+    time.sleep(0.3)
+    running_before_hangup = _connections(ctx.application_name, "active", "SELECT pg_sleep%") - baseline_active
+    for s in sockets:
+        s.close()
+    time.sleep(0.7)
+    running_after_1s = _connections(ctx.application_name, "active", "SELECT pg_sleep%") - baseline_active
+    time.sleep(sleep_ms / 1000 + 1.0)
+    running_after_sleep = _connections(ctx.application_name, "active", "SELECT pg_sleep%") - baseline_active
+    return {"fault_wall": started, "clients": clients, "queries_running_before_hangup": running_before_hangup,
+            "queries_still_running_1s_after_hangup": running_after_1s,
+            "queries_running_after_their_length": running_after_sleep,
+            "server_healthy_after": _answers(ctx.url) is not None}
+
+
+def slow_clients(ctx: FaultContext, clients: int = 40, seconds: float = 5.0) -> dict:
+    """Clients that send their headers one byte at a time, for a bounded few seconds."""
+    opened: list[socket.socket] = []
+    host, port = ctx.url.removeprefix("http://").rsplit(":", 1)
+    for _ in range(clients):
+        try:
+            s = socket.create_connection((host.strip("[]"), int(port)), timeout=2)
+            s.sendall(b"GET /api/ping HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            opened.append(s)
+        except OSError:
+            break
+    started = time.time()
+    probe_ms = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for s in list(opened):
+            try:
+                s.send(b"X")
+            except OSError:
+                opened.remove(s)
+        t = time.perf_counter()
+        try:
+            ok = requests.get(f"{ctx.url}/api/ping", timeout=2).status_code == 200
+        except requests.RequestException:
+            ok = False
+        probe_ms.append((time.perf_counter() - t) * 1000 if ok else None)
+        time.sleep(0.5)
+    still_open = len(opened)
+    for s in opened:
+        s.close()
+    answered = [p for p in probe_ms if p is not None]
+    return {"fault_wall": started, "slow_clients": clients, "still_connected_at_end": still_open,
+            "probe_requests": len(probe_ms), "probe_failed": len(probe_ms) - len(answered),
+            "probe_worst_ms": max(answered) if answered else None}
+
+
+def durable_writes(ctx: FaultContext, writers: int = 6, seconds: float = 4.0) -> dict:
+    """db/write from several clients while one worker is killed: every write acknowledged
+    with a 2xx must be in the table afterwards."""
+    acknowledged: list[int] = []
+    failed = 0
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def writer(i: int) -> None:
+        nonlocal failed
+        while time.monotonic() < stop:
+            try:
+                r = requests.post(f"{ctx.url}/api/db/write?driver={'native' if i % 2 else 'orm'}", timeout=10)
+                with lock:
+                    if 200 <= r.status_code < 300:
+                        acknowledged.append(r.json()["write_id"])
+                    else:
+                        failed += 1
+            except requests.RequestException:
+                with lock:
+                    failed += 1
+
+    with ThreadPoolExecutor(writers) as pool:
+        futures = [pool.submit(writer, i) for i in range(writers)]
+        time.sleep(seconds / 3)
+        kill = kill_worker(ctx)
+        for f in futures:
+            f.result()
+    with psycopg.connect(database_target().conninfo(), autocommit=True) as conn:
+        stored = {row[0] for row in conn.execute("SELECT id FROM write_log WHERE id = ANY(%s)", (acknowledged,))}
+    return {**kill, "acknowledged": len(acknowledged), "write_requests_failed": failed,
+            "missing_acknowledged": len(set(acknowledged) - stored)}
+
+
+def pool_exhaustion(ctx: FaultContext) -> dict:
+    """Nothing to break: the deployment's pool is too small for the load by construction."""
+    env = dict(ctx.running.extra_env or {})
+    return {"fault_wall": time.time(), "pool_size": ctx.running.deployment.pool_size,
+            "pool_timeout_s": float(env.get("LAB_DB_POOL_TIMEOUT_S", 10))}
+
+
+ACTIONS: dict[str, Callable[[FaultContext], dict]] = {
+    "pool-exhaustion": pool_exhaustion,
+    "kill-worker": kill_worker,
+    "restart-postgres": restart_postgres,
+    "disconnect": disconnect_clients,
+    "slow-clients": slow_clients,
+    "durability": durable_writes,
+}
+
+
+def summarise(result: dict, observed: dict) -> dict:
+    """What the load generator saw around the fault, from its 1-second series."""
+    fault_t = observed.get("fault_wall", result.get("started_at", 0)) - result.get("started_at", 0)
+    failing = sorted({p["t"] for p in result.get("timeseries", []) if p["failures"]})
+    after = [t for t in failing if t >= fault_t]
+    return {
+        **observed,
+        "fault_at_s": round(fault_t, 3),
+        "failed_requests": sum(e["failures"] for e in result.get("endpoints", [])),
+        "requests": sum(e["requests"] for e in result.get("endpoints", [])),
+        "failing_seconds": len(failing),
+        "recovered_after_s": round(after[-1] - fault_t, 3) if after else 0.0,
+        "slowest_ms": max((e["max_ms"] or 0 for e in result.get("endpoints", [])), default=None),
+        "errors": result.get("errors", []),
+    }
