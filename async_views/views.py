@@ -96,5 +96,5 @@ async def upload(request, a):
 @endpoint(c.JSON)
 async def json(request, a):
     if a.offload:
-        return await await_offloaded(work.parse_json, request.body, a.parser)
-    return work.parse_json(request.body, a.parser)  # inline: parsing holds the loop
+        return await await_offloaded(work.parse_json, work.read_body(request), a.parser)
+    return work.parse_json(work.read_body(request), a.parser)  # inline: parsing holds the loop

@@ -163,6 +163,8 @@ FAULTS = (
                      rate=0.0, step_s=8.0, env=(("LAB_DB_POOL_TIMEOUT_S", "1"),), pool_size=2),
     fault_experiment("fault-slow-clients", "40 clients send headers a byte at a time: what do they hold?",
                      Fault("slow-clients", at_s=1.0), rate=50.0),
+    fault_experiment("fault-bad-input", "Garbage, oversized, truncated and malformed requests: what comes back?",
+                     Fault("bad-input", at_s=0.5), rate=50.0, step_s=6.0),
     fault_experiment("fault-durability", "db/write while a worker is killed: is every acknowledged write stored?",
                      Fault("durability", at_s=1.0), rate=50.0),
 )

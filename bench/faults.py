@@ -204,7 +204,18 @@ def pool_exhaustion(ctx: FaultContext) -> dict:
             "pool_timeout_s": float(env.get("LAB_DB_POOL_TIMEOUT_S", 10))}
 
 
+def bad_input(ctx: FaultContext) -> dict:
+    """Every bad-input case of ``bench.bad_input``, then: is the server still healthy?"""
+    from bench.bad_input import send_all
+
+    started = time.time()
+    results = send_all(ctx.url)
+    return {"fault_wall": started, "cases": results, "server_healthy_after": _answers(ctx.url) is not None,
+            "server_errors_5xx": sum(1 for r in results if (r["status"] or 0) >= 500)}
+
+
 ACTIONS: dict[str, Callable[[FaultContext], dict]] = {
+    "bad-input": bad_input,
     "pool-exhaustion": pool_exhaustion,
     "kill-worker": kill_worker,
     "restart-postgres": restart_postgres,

@@ -112,6 +112,28 @@ def claims(request):
 
 
 @read_only
+def reliability(request):
+    from dashboard.reliability import bad_input_rows, fault_rows
+
+    cases = bad_input_rows()
+    deployments = [k for k in cases[0] if k != "case"] if cases else []
+    return render(request, "dashboard/reliability.html", {
+        "faults": fault_rows(), "cases": [{"case": c["case"], "cells": [c.get(d, "") for d in deployments]}
+                                          for c in cases], "deployments": deployments})
+
+
+@read_only
+def reliability_data(request):
+    from dashboard.reliability import bad_input_rows, fault_rows
+
+    table = request.GET.get("table", "faults")
+    if table not in ("faults", "bad-input"):
+        raise ApiError(400, "table must be faults or bad-input")
+    rows = fault_rows() if table == "faults" else bad_input_rows()
+    return table_response(rows, request.GET.get("format", "json"), f"reliability-{table}")
+
+
+@read_only
 def compare_data(request, chart: str):
     if chart not in cmp.CHARTS:
         raise ApiError(404, f"no chart {chart!r}; charts: {', '.join(cmp.CHARTS)}")

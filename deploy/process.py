@@ -53,9 +53,22 @@ def database_capacity() -> tuple[int, int, int]:
     return max_conn, reserved, int(in_use)
 
 
+def port_is_free(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def check_deployment(deployment: Deployment) -> list[str]:
-    """All checks, including the live one against PostgreSQL. Returns warnings."""
+    """All checks, including the live ones (port, PostgreSQL capacity). Returns warnings."""
     warnings = deployment.validate()
+    if not port_is_free(deployment.host, deployment.port):
+        raise DeploymentError(f"{deployment.host}:{deployment.port} is already in use; choose another --port")
     deployment.check_capacity(*database_capacity())
     deployment.argv()  # raises if pinning is impossible
     return warnings

@@ -84,5 +84,5 @@ def upload(request, a):
 @endpoint(c.JSON)
 def json(request, a):
     if a.offload:
-        return run_offloaded(work.parse_json, request.body, a.parser)
-    return work.parse_json(request.body, a.parser)
+        return run_offloaded(work.parse_json, work.read_body(request), a.parser)
+    return work.parse_json(work.read_body(request), a.parser)

@@ -21,7 +21,11 @@ class ApiError(Exception):
 
 
 def json_response(data: dict, status: int = 200, headers: dict[str, str] | None = None) -> HttpResponse:
-    response = HttpResponse(orjson.dumps(data), status=status, content_type="application/json")
+    """The one way the lab answers. Sets Content-Length itself (CommonMiddleware would; the lab
+    runs none), so servers need not fall back to chunked transfer encoding."""
+    body = orjson.dumps(data)
+    response = HttpResponse(body, status=status, content_type="application/json")
+    response["Content-Length"] = str(len(body))
     for name, value in (headers or {}).items():
         response[name] = value
     return response

@@ -50,14 +50,31 @@ def digest_body(request: HttpRequest, mode: str) -> tuple[int, str]:
     """
     digest = hashlib.sha256()
     if mode == "buffer":
-        data = request.body
+        data = read_body(request)
         digest.update(data)
-        return len(data), digest.hexdigest()
-    total = 0
-    limit = settings.LAB_MAX_BODY_BYTES
-    while chunk := request.read(CHUNK_BYTES):
-        total += len(chunk)
-        if total > limit:
-            raise ApiError(413, f"request body exceeds the limit of {limit} bytes", limit=limit)
-        digest.update(chunk)
+        total = len(data)
+    else:
+        total = 0
+        limit = settings.LAB_MAX_BODY_BYTES
+        while chunk := request.read(CHUNK_BYTES):
+            total += len(chunk)
+            if total > limit:
+                raise ApiError(413, f"request body exceeds the limit of {limit} bytes", limit=limit)
+            digest.update(chunk)
+        check_complete(request, total)
     return total, digest.hexdigest()
+
+
+def read_body(request: HttpRequest) -> bytes:
+    """The whole body, refused if shorter than declared."""
+    data = request.body
+    check_complete(request, len(data))
+    return data
+
+
+def check_complete(request: HttpRequest, received: int) -> None:
+    """Refuse a body shorter than its Content-Length: under WSGI a client that gave up
+    half-way would otherwise be served as if its half body were the whole upload."""
+    declared = request.META.get("CONTENT_LENGTH") or ""
+    if declared.isdigit() and received < int(declared):
+        raise ApiError(400, f"request body truncated: received {received} of {declared} bytes")
