@@ -46,14 +46,23 @@ def error_response(exc: BaseException) -> HttpResponse:
 
     if isinstance(exc, RequestDataTooBig):
         return json_response({"error": "request body too large"}, 413)
-    if isinstance(exc, psycopg_pool.PoolTimeout):
+    causes = _causes(exc)  # Django wraps driver errors in its own (django.db.utils.*)
+    if any(isinstance(c, psycopg_pool.PoolTimeout) for c in causes):
         return json_response({"error": "database pool exhausted: no connection became free in time"}, 503)
-    if isinstance(exc, (psycopg.errors.QueryCanceled,)) or "statement timeout" in str(exc):
+    if any(isinstance(c, psycopg.errors.QueryCanceled) for c in causes):
         return json_response({"error": "database statement timeout"}, 503)
     if isinstance(exc, (DatabaseError, InterfaceError, psycopg.OperationalError, psycopg_pool.PoolClosed)):
         log.warning("database unavailable: %s", exc)
         return json_response({"error": "database unavailable", "detail": type(exc).__name__}, 503)
     raise exc
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    chain = []
+    while exc is not None and exc not in chain:
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return chain
 
 
 # Django's error handlers (named in the urlconfs) so that even a path that matches no

@@ -1,0 +1,170 @@
+"""Faults against real deployments, each small and bounded: a killed worker, a PostgreSQL
+restart, clients hanging up, an exhausted pool, slow clients, writes during a kill, and
+bad input over raw sockets. The bench's ``faults`` suite measures the same under load."""
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from bench import faults, store
+from bench.bad_input import send_all
+from bench.runner import application_name_for, count_connections
+from tests.conftest import launch
+
+SERVERS = ("gunicorn", "uvicorn", "gunicorn-uvicorn")
+
+
+def two_workers(server: str, **kw):
+    extra = {"threads": 4} if server == "gunicorn" else {}
+    return launch(server, workers=2, **extra, **kw)
+
+
+def context(running) -> faults.FaultContext:
+    return faults.FaultContext(running, running.url, application_name_for(running.deployment.label))
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_killed_worker_is_replaced_and_connections_do_not_leak(database, server):
+    running = two_workers(server)
+    try:
+        requests.get(f"{running.url}/api/db/read", timeout=10)
+        observed = faults.kill_worker(context(running))
+        assert observed["replacement_pid"] not in (None, observed["killed_pid"])
+        assert observed["replacement_serving_after_s"] is not None
+        assert len(running.worker_pids()) == 2
+    finally:
+        running.stop()
+    assert count_connections(application_name_for(running.deployment.label)) == 0
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_acknowledged_writes_survive_a_killed_worker(database, server):
+    running = two_workers(server)
+    try:
+        observed = faults.durable_writes(context(running), writers=4, seconds=3.0)
+    finally:
+        running.stop()
+    assert observed["acknowledged"] > 0
+    assert observed["missing_acknowledged"] == 0
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_bad_input_never_gives_a_5xx(database, server):
+    running = two_workers(server)
+    try:
+        results = {r["case"]: r for r in send_all(running.url)}
+        assert requests.get(f"{running.url}/api/ping", timeout=5).status_code == 200
+    finally:
+        running.stop()
+    assert all((r["status"] or 0) < 500 for r in results.values()), results
+    for case in ("non-integer parameter", "malformed JSON", "body over the limit, Content-Length",
+                 "Host not allowed", "wrong method"):
+        assert results[case]["json_error"], results[case]
+    # what differs by server, recorded in the reliability table:
+    chunked = results["small chunked body"]["status"]
+    assert chunked == (411 if server == "gunicorn" else 200)
+
+
+def test_pool_exhaustion_answers_503_json_within_the_timeout(database, monkeypatch):
+    monkeypatch.setenv("LAB_DB_POOL_TIMEOUT_S", "1")
+    running = launch("uvicorn", workers=1, pool_size=1)
+    try:
+        def slow(_):
+            start = time.perf_counter()
+            r = requests.get(f"{running.url}/api/db/sleep?ms=1500", timeout=30)
+            return r.status_code, r.json(), time.perf_counter() - start
+
+        with ThreadPoolExecutor(5) as pool:
+            answers = list(pool.map(slow, range(5)))
+    finally:
+        running.stop()
+    statuses = [a[0] for a in answers]
+    assert 200 in statuses and 503 in statuses, statuses
+    assert all("pool exhausted" in a[1]["error"] for a in answers if a[0] == 503)
+    # nobody waits longer than one query plus the pool timeout (plus slack for a loaded machine)
+    assert max(a[2] for a in answers) < 1.5 + 1.0 + 3.0
+
+
+def heal(url: str, healthy_in_a_row: int = 120) -> int:
+    """Use up every pooled connection that died with the restart (each fails once, is
+    discarded by its pool, and is replaced): every prefix and driver, over fresh connections
+    so that every worker is reached. Returns how many requests failed on the way."""
+    failed, in_a_row = 0, 0
+    for i in range(1000):
+        driver = "native" if i % 2 else "orm"
+        prefix = ("api", "sync", "async")[i % 3]
+        status = requests.get(f"{url}/{prefix}/db/read?driver={driver}", headers={"Connection": "close"},
+                              timeout=15).status_code
+        assert status in (200, 503), status
+        in_a_row = in_a_row + 1 if status == 200 else 0
+        failed += status == 503
+        if in_a_row >= healthy_in_a_row:
+            return failed
+    raise AssertionError(f"{url} did not recover")
+
+
+def test_postgres_restart_gives_503s_then_recovers(database, servers):
+    for s in servers.values():
+        assert heal(s.url) == 0  # every pool warm and healthy before the restart
+    try:
+        observed = faults.restart_postgres(context(servers["uvicorn"]))
+    finally:
+        store.reset_connection()  # this process's own pooled connections died too
+    assert observed["db_read_ok_after_s"] is not None and observed["db_read_ok_after_s"] < 15
+    # every deployment recovers; its stale pooled connections each cost one 503, never a 500 or a hang
+    failed = {name: heal(s.url) for name, s in servers.items()}
+    assert all(f >= 0 for f in failed.values())
+
+
+@pytest.mark.parametrize("server", ["gunicorn", "uvicorn"])
+def test_client_disconnect_leaves_no_query_and_no_leak(database, server):
+    running = two_workers(server)
+    try:
+        baseline_idle = count_connections(application_name_for(running.deployment.label))
+        observed = faults.disconnect_clients(context(running), clients=4, sleep_ms=1500)
+        assert observed["server_healthy_after"]
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and faults._connections(
+                application_name_for(running.deployment.label), "active", "SELECT pg_sleep%"):
+            time.sleep(0.2)
+        assert faults._connections(application_name_for(running.deployment.label), "active", "SELECT pg_sleep%") == 0
+        # the pools keep their connections (no leak: never more than the pools' size)
+        assert count_connections(application_name_for(running.deployment.label)) <= running.deployment.max_db_connections
+    finally:
+        running.stop()
+    assert baseline_idle is not None
+    assert count_connections(application_name_for(running.deployment.label)) == 0
+
+
+def test_asgi_cancels_an_abandoned_async_query(database):
+    """Under ASGI Django cancels the view when the client leaves; psycopg then cancels the
+    query in PostgreSQL. A sync view (and every WSGI view) runs to the end instead."""
+    running = launch("uvicorn", workers=1)
+    try:
+        app = application_name_for(running.deployment.label)
+        sock = faults._raw_get(running.url, "/async/db/sleep?ms=4000&driver=native")
+        time.sleep(0.5)
+        assert faults._connections(app, "active", "SELECT pg_sleep%") == 1
+        sock.close()
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and faults._connections(app, "active", "SELECT pg_sleep%"):
+            time.sleep(0.1)
+        assert faults._connections(app, "active", "SELECT pg_sleep%") == 0
+    finally:
+        running.stop()
+
+
+@pytest.mark.parametrize("server", ["gunicorn", "uvicorn"])
+def test_slow_clients_are_bounded_and_the_server_recovers(database, server):
+    running = two_workers(server)
+    try:
+        observed = faults.slow_clients(context(running), clients=20, seconds=2.0)
+        assert requests.get(f"{running.url}/api/ping", timeout=5).status_code == 200
+    finally:
+        running.stop()
+    assert observed["probe_requests"] >= 1 and observed["slow_clients"] == 20
+    if server == "uvicorn":  # the event loop does not give a worker to a half-sent request
+        assert observed["probe_requests"] >= 3 and observed["probe_failed"] == 0
