@@ -22,7 +22,7 @@ def _s(value, unit="", digits=1) -> str:
     return f"{value:.{digits}f}{unit}" if isinstance(value, float) else f"{value}{unit}"
 
 
-def describe(kind: str, f: dict) -> str:
+def describe(kind: str, f: dict, er: ExperimentRun | None = None) -> str:
     """One line per fault and deployment: what happened, with the figures."""
     if "action_error" in f:
         return f"the injection failed: {f['action_error']}"
@@ -40,8 +40,14 @@ def describe(kind: str, f: dict) -> str:
         return (f"pool {f['pool_size']}, timeout {_s(f['pool_timeout_s'], ' s', 0)}: {f['failed_requests']} of "
                 f"{f['requests']} answered 503; slowest {_s(f['slowest_ms'], ' ms', 0)}")
     if kind == "slow-clients":
+        held = ""
+        if er is not None:
+            before = er.samples.filter(step_index=None).order_by("t").first()
+            peak_fds = max((s.open_files for s in er.samples.filter(step_index=0)), default=None)
+            if before and peak_fds is not None:
+                held = f"; server fds {before.open_files} -> {peak_fds}"
         return (f"{f['slow_clients']} slow clients; steady load's slowest {_s(f['slowest_ms'], ' ms', 0)}, "
-                f"{f['requests']} requests; {f['probe_failed']} of {f['probe_requests']} probes failed")
+                f"{f['requests']} requests; {f['probe_failed']} of {f['probe_requests']} probes failed{held}")
     if kind == "durability":
         return (f"{f['acknowledged']} writes acknowledged, {f['missing_acknowledged']} missing; "
                 f"{f['write_requests_failed']} write requests failed")
@@ -56,7 +62,7 @@ def fault_rows(runs=None) -> list[dict]:
         for er in _latest(experiment.name, runs):
             f = er.observations["fault"]
             rows.append({"fault": experiment.name.removeprefix("fault-"), "question": experiment.question,
-                         "deployment": er.variant, "what_happened": describe(experiment.fault.kind, f),
+                         "deployment": er.variant, "what_happened": describe(experiment.fault.kind, f, er),
                          "db_connections_after_stop": er.observations.get("db_connections_after_stop"),
                          "run": er.run_id, "experiment_run": er.id})
     return rows

@@ -66,7 +66,7 @@ The lab is up. The same endpoints, two ways:
   WSGI  Gunicorn gthread   {wsgi.url}/api/whoami
   ASGI  Uvicorn            {asgi.url}/api/whoami
 Try   {wsgi.url}/api/io/sleep?ms=200   or the cross cells {asgi.url}/sync/whoami, {wsgi.url}/async/whoami
-Load  .venv/bin/locust -f loadtests --class-picker --host {asgi.url}   (or {wsgi.url}),
+Load  .venv/bin/locust -f loadtests --web-host 127.0.0.1 --class-picker --host {asgi.url}   (or {wsgi.url}),
       then open http://127.0.0.1:8089 (its "Lab dashboard" tab links back here)
 Ctrl-C stops both servers (PostgreSQL keeps running: `make clean-db` or `manage.py postgres stop`).
 """)
