@@ -70,25 +70,29 @@ C1_QUICK = Experiment(
     tuple(v for v in workers_sweep("ping", counts=(1, 4)) if not v.label.startswith("gunicorn+")),
     users=(32,), step_s=6.0, key_endpoint="ping")
 
-# Two CPU-heavy users: the claim is about one long task among cheap ones. With many CPU
-# threads the probe queues behind all of them for the GIL, which the full suite also shows.
+# Two CPU-heavy users with ~90 ms tasks (n = 2,000,000): the claim is about long tasks among
+# cheap ones. With many CPU threads the probe queues behind all of them for the GIL, which
+# the full suite shows with eight.
 C2 = Experiment(
     "c2-preemption-probe", "C2", "Does a cheap request starve behind CPU work: threads vs coroutines?",
     "c2_threads_vs_coroutines_cpu.py",
-    (Variant("gthread sync cpu", gthread(threads=8), {"endpoint": "cpu", "n": 300_000}),
-     Variant("uvicorn async cpu inline", uvicorn(), {"endpoint": "cpu", "n": 300_000}),
-     Variant("uvicorn async cpu offloaded", uvicorn(), {"endpoint": "cpu/offload", "n": 300_000})),
+    (Variant("gthread sync cpu", gthread(threads=8), {"endpoint": "cpu", "n": 2_000_000}),
+     Variant("uvicorn async cpu inline", uvicorn(), {"endpoint": "cpu", "n": 2_000_000}),
+     Variant("uvicorn async cpu offloaded", uvicorn(), {"endpoint": "cpu/offload", "n": 2_000_000})),
     users=(2,), key_endpoint="probe")
 C2_CROWD = Experiment(
     "c2-preemption-crowd", "C2", "The same with eight CPU-heavy users: does preemption still protect the probe?",
     C2.scenario, C2.variants, users=(8,), key_endpoint="probe")
 
+# At a fixed arrival rate (100/s offered, five times what a blocked worker can serve), so
+# that each endpoint gets the same load: closed-loop users would hammer the instant
+# io/background at full CPU and measure saturation instead of blocking.
 C3 = Experiment(
     "c3-blocking-in-async", "C3", "What does time.sleep inside async def cost, and do the fixes work?",
     "c3_blocking_call_in_async_view.py",
     tuple(Variant(f"uvicorn 1w {e}", uvicorn(), {"endpoint": e, "ms": 50})
           for e in ("io/blocking", "io/sleep", "io/threadpool", "io/background")),
-    users=(10,), step_s=6.0, key_endpoint="probe")
+    users=(10,), step_s=6.0, key_endpoint="probe", arrival_rate=100.0)
 
 C4 = Experiment(
     "c4-loops-per-worker", "C4", "Are N ASGI workers N processes with one event loop each?",
@@ -171,7 +175,7 @@ FAULTS = (
 
 SMOKE = (
     Experiment("c3-blocking-in-async", "C3", C3.question, C3.scenario, C3.variants[:2], users=(6,),
-               step_s=3.0, warmup_s=1.0, key_endpoint="probe"),
+               step_s=3.0, warmup_s=1.0, key_endpoint="probe", arrival_rate=60.0),
     Experiment("c4-loops-per-worker", "C4", C4.question, C4.scenario, C4.variants[:1], users=(4,),
                step_s=2.0, warmup_s=1.0, key_endpoint="whoami", observe_whoami=("/api",)),
 )

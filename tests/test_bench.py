@@ -138,3 +138,35 @@ def test_loop_lag_reader_counts_a_stalled_loop(tmp_path):
     (tmp_path / "43.lag").write_text(f"{now:.3f} 7.250\n")
     assert read_lag_ms(tmp_path, 43, now) == 7.25
     assert read_lag_ms(tmp_path, 44, now) is None
+
+
+def test_every_claim_has_a_scenario_that_locust_lists():
+    out = subprocess.run([sys.executable, "-m", "locust", "-f", "loadtests", "--list"], cwd=BASE_DIR,
+                         capture_output=True, text=True, timeout=60).stdout
+    for user in ("C1SaturateOneEndpoint", "C2CpuHeavy", "C3SleepyRequests", "C4WhoamiFreshConnections",
+                 "C5BlockingThenYielding", "C6BigBodies", "C7WhoRunsTheView", "C8ManySlowRequests", "C3Probe"):
+        assert user in out, out
+
+
+def test_target_mode_benches_a_server_it_does_not_manage(uvicorn):
+    before = set(Run.objects.values_list("id", flat=True))
+    proc = bench("--suite", "smoke", "--only", "C3", "--duration", "2", "--target", uvicorn.url)
+    output, _ = proc.communicate(timeout=180)
+    assert proc.returncode == 0, output
+    assert "server-side samples" in output and "missing" in output
+    (run_id,) = set(Run.objects.values_list("id", flat=True)) - before
+    run = Run.objects.get(id=run_id)
+    assert all(e.deployment is None and e.target == uvicorn.url for e in run.experiments.all())
+    assert not any(e.samples.exists() for e in run.experiments.all())
+    assert Step.objects.filter(experiment__run=run, valid=True).count() == 2
+
+
+def test_locust_workers_use_distributed_mode(database):
+    before = set(Run.objects.values_list("id", flat=True))
+    proc = bench("--suite", "smoke", "--only", "C4", "--duration", "2", "--locust-workers", "2")
+    output, _ = proc.communicate(timeout=180)
+    assert proc.returncode == 0, output
+    (run_id,) = set(Run.objects.values_list("id", flat=True)) - before
+    step = Step.objects.get(experiment__run_id=run_id)
+    assert step.generator_processes >= 3  # a master and two workers
+    assert step.endpoints.get(name="whoami").requests > 0
