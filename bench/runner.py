@@ -136,10 +136,15 @@ class BenchRunner:
             store.finish_run(self.run, Run.ABORTED, f"runner error: {type(exc).__name__}: {exc}")
             raise
         finally:
-            self._kill_locust()
-            if running is not None:
-                self._stop_deployment(running)
-            progress.close()
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN), signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            try:  # a second Ctrl-C must not leave a server or Locust behind
+                self._kill_locust()
+                if running is not None:
+                    self._stop_deployment(running)
+                progress.close()
+            finally:
+                signal.signal(signal.SIGINT, previous[0])
+                signal.signal(signal.SIGTERM, previous[1])
         return self.run
 
     def _install_signal_handlers(self) -> None:

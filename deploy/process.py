@@ -24,6 +24,12 @@ from config.database import BASE_DIR, database_target
 from deploy.deployments import Deployment, DeploymentError
 
 
+def ignore_interrupts() -> None:
+    """From here on, SIGINT and SIGTERM wait: used while stopping servers after the first one."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def free_port() -> int:
     """A TCP port on loopback that nothing listens on right now."""
     with socket.socket() as s:

@@ -6,7 +6,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from deploy.deployments import Deployment, DeploymentError
-from deploy.process import RunningDeployment, check_deployment, prepare_database
+from deploy.process import RunningDeployment, check_deployment, ignore_interrupts, prepare_database
 
 
 class Command(BaseCommand):
@@ -46,6 +46,7 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             self.stdout.write("\nstopping...")
         finally:
+            ignore_interrupts()  # a second Ctrl-C must not leave a server behind
             for s in servers:
                 s.stop()
 

@@ -10,7 +10,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from deploy.deployments import SERVERS, Deployment, DeploymentError
-from deploy.process import RunningDeployment, check_deployment, prepare_database
+from deploy.process import RunningDeployment, check_deployment, ignore_interrupts, prepare_database
 
 
 def cpu_list(text: str) -> tuple[int, ...]:
@@ -86,6 +86,7 @@ class Command(BaseCommand):
             server.stop()
             raise CommandError(str(exc)) from None
         finally:
+            ignore_interrupts()  # a second Ctrl-C must not leave workers behind
             server.stop()
         if code:
             sys.exit(code)
