@@ -63,6 +63,11 @@ class Measured:
         values = [getattr(s, attr) for s in self.samples]
         return statistics.fmean(values) if values else None
 
+    def before_step(self, attr: str) -> float | None:
+        """The value in the first sample of the experiment (primed, before any load)."""
+        first = self.experiment_run.samples.filter(step_index=None).order_by("t").first()
+        return getattr(first, attr) if first else None
+
     def ctx_switches_per_request(self) -> float | None:
         if len(self.samples) < 2:
             return None

@@ -395,6 +395,12 @@ def verdict_c8(runs=None) -> Verdict:
                               median(_values(small, lambda m: m.peak("uss_bytes")))) / extra_threads
             vms_per_thread = (median(_values(big, lambda m: m.peak("vms_bytes"))) -
                               median(_values(small, lambda m: m.peak("vms_bytes")))) / extra_threads
+    per_coroutine = None
+    base, peak = loop[0].before_step("uss_bytes"), median(_values(loop, lambda m: m.peak("uss_bytes")))
+    if base is not None and peak is not None:
+        per_coroutine = max(0.0, peak - base) / loop[0].step.users
+    figures.insert(2, ("per in-flight request on Uvicorn (USS growth / concurrent requests)",
+                       _num(per_coroutine and per_coroutine / 2**10, " KiB", 1)))
     figures.insert(2, ("per extra thread: real (USS) / virtual size",
                        f"{_num(uss_per_thread and uss_per_thread / 2**10, ' KiB', 0)} / "
                        f"{_num(vms_per_thread and vms_per_thread / 2**20, ' MiB', 1)}"))
