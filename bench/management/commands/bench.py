@@ -2,7 +2,7 @@
 
     manage.py bench [--suite smoke|quick|full] [--only C3,C4] [--repeat N] [--duration S]
                     [--target URL] [--locust-workers N] [--no-server-samples]
-    manage.py bench --list | --export RUN_ID | --import FILE
+    manage.py bench --list | --export RUN_ID | --import FILE | --sampler-overhead N
 """
 import json
 import sys
@@ -27,6 +27,8 @@ class Command(BaseCommand):
         parser.add_argument("--target", default=None, help="bench a deployment that runs elsewhere (URL)")
         parser.add_argument("--locust-workers", type=int, default=1, help="Locust worker processes (distributed mode)")
         parser.add_argument("--no-server-samples", action="store_true", help="do not sample the server")
+        parser.add_argument("--sampler-overhead", type=int, metavar="N", default=None,
+                            help="measure the sampler's cost: N alternations of saturated ping, sampling on/off")
         parser.add_argument("--list", action="store_true", help="list stored runs")
         parser.add_argument("--export", metavar="RUN_ID", help="print a run as JSON")
         parser.add_argument("--import", dest="import_file", metavar="FILE", help="store a run exported before")
@@ -38,6 +40,11 @@ class Command(BaseCommand):
             return self._export(o["export"])
         if o["import_file"]:
             return self._import(o["import_file"])
+        if o["sampler_overhead"]:
+            from bench.overhead import sampler_overhead
+
+            sampler_overhead(o["sampler_overhead"], out=lambda line: (self.stdout.write(line), self.stdout.flush()))
+            return
         experiments = SUITES[o["suite"]]
         if o["only"]:
             wanted = {w.strip().lower() for w in o["only"].split(",") if w.strip()}
