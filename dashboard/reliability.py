@@ -61,8 +61,9 @@ def fault_rows(runs=None) -> list[dict]:
     for experiment in FAULTS:
         for er in _latest(experiment.name, runs):
             f = er.observations["fault"]
+            label = er.variant + (f" (repeat {er.repeat + 1})" if er.run.options.get("repeat", 1) > 1 else "")
             rows.append({"fault": experiment.name.removeprefix("fault-"), "question": experiment.question,
-                         "deployment": er.variant, "what_happened": describe(experiment.fault.kind, f, er),
+                         "deployment": label, "what_happened": describe(experiment.fault.kind, f, er),
                          "db_connections_after_stop": er.observations.get("db_connections_after_stop"),
                          "run": er.run_id, "experiment_run": er.id})
     return rows
@@ -72,6 +73,8 @@ def bad_input_rows(runs=None) -> list[dict]:
     """One row per case, one column per deployment: what each answered."""
     by_case: dict[str, dict] = {}
     for er in _latest("fault-bad-input", runs):
+        if er.repeat:  # the answers are the same on every repeat; one column per deployment
+            continue
         for case in er.observations["fault"].get("cases", []):
             by_case.setdefault(case["case"], {"case": case["case"]})[er.variant] = case["outcome"]
     return list(by_case.values())
