@@ -48,6 +48,14 @@ def options(user):
     return user.environment.parsed_options
 
 
+def chosen_endpoint(user, allowed: tuple[str, ...]) -> str:
+    """``--endpoint``, or the scenario's default (the first it allows); anything else is refused."""
+    endpoint = options(user).endpoint or allowed[0]
+    if endpoint not in allowed:
+        raise ValueError(f"{type(user).__name__}: --endpoint must be one of {', '.join(allowed)}, got {endpoint!r}")
+    return endpoint
+
+
 class LabUser(FastHttpUser):
     """Base of every scenario user: closed loop, or paced by --arrival-rate."""
 
@@ -100,4 +108,4 @@ def raw_body(kb: int) -> bytes:
     return bytes(range(256)) * (kb * 1024 // 256)
 
 
-__all__ = ["LabUser", "ProbeUser", "between", "json_body", "raw_body", "options", "task"]
+__all__ = ["LabUser", "ProbeUser", "between", "chosen_endpoint", "json_body", "raw_body", "options", "task"]

@@ -4,7 +4,7 @@ Saturate one endpoint (``--endpoint`` ping|cpu|mixed|io/sleep, default ping) wit
 users; the runner repeats this for 1, 2 and 4 workers pinned to one CPU and compares
 saturated RPS and p99.
 """
-from _lab import LabUser, ProbeUser, options, task
+from _lab import LabUser, ProbeUser, chosen_endpoint, options, task
 
 ENDPOINTS = ("ping", "cpu", "mixed", "io/sleep")
 
@@ -13,9 +13,7 @@ class C1SaturateOneEndpoint(LabUser):
     @task
     def hit(self):
         o = options(self)
-        endpoint = o.endpoint or "ping"
-        if endpoint not in ENDPOINTS:
-            raise ValueError(f"C1 scenario: --endpoint must be one of {ENDPOINTS}")
+        endpoint = chosen_endpoint(self, ENDPOINTS)
         params = {"cpu": {"n": o.n}, "mixed": {"ms": o.ms, "n": o.n}, "io/sleep": {"ms": o.ms}}.get(endpoint, {})
         self.get(endpoint, **params)
 

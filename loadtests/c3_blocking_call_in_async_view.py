@@ -3,7 +3,7 @@
 ``--endpoint`` io/blocking (default) | io/sleep | io/threadpool | io/background, each with
 ``--ms``; the probe shows what the other requests on the worker suffer.
 """
-from _lab import LabUser, ProbeUser, options, task
+from _lab import LabUser, ProbeUser, chosen_endpoint, options, task
 
 ENDPOINTS = ("io/blocking", "io/sleep", "io/threadpool", "io/background")
 
@@ -11,11 +11,7 @@ ENDPOINTS = ("io/blocking", "io/sleep", "io/threadpool", "io/background")
 class C3SleepyRequests(LabUser):
     @task
     def sleep(self):
-        o = options(self)
-        endpoint = o.endpoint or "io/blocking"
-        if endpoint not in ENDPOINTS:
-            raise ValueError(f"C3 scenario: --endpoint must be one of {ENDPOINTS}")
-        self.get(endpoint, ms=o.ms)
+        self.get(chosen_endpoint(self, ENDPOINTS), ms=options(self).ms)
 
 
 class C3Probe(ProbeUser):

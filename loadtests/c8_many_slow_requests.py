@@ -1,7 +1,7 @@
 """C8 — threads vs coroutines for many slow concurrent requests: ``--endpoint`` io/sleep
 (default) or db/sleep (``--driver`` orm|native), with hundreds of users; also
 ``db/read`` to compare the sync ORM, Django's async ORM and the native async driver."""
-from _lab import LabUser, options, task
+from _lab import LabUser, chosen_endpoint, options, task
 
 ENDPOINTS = ("io/sleep", "db/sleep", "db/read", "db/queries")
 
@@ -10,9 +10,7 @@ class C8ManySlowRequests(LabUser):
     @task
     def slow(self):
         o = options(self)
-        endpoint = o.endpoint or "io/sleep"
-        if endpoint not in ENDPOINTS:
-            raise ValueError(f"C8 scenario: --endpoint must be one of {ENDPOINTS}")
+        endpoint = chosen_endpoint(self, ENDPOINTS)
         params = {"io/sleep": {"ms": o.ms}, "db/sleep": {"ms": o.ms, "driver": o.driver},
                   "db/read": {"driver": o.driver}, "db/queries": {"count": o.count, "driver": o.driver}}
         self.get(endpoint, **params[endpoint])
