@@ -19,6 +19,8 @@ from typing import Callable
 import psycopg
 import requests
 
+from bench.pg_activity import PG_SLEEP, count_connections
+
 from config.database import database_target
 from deploy.process import RunningDeployment
 
@@ -33,20 +35,10 @@ class Fault:
 class FaultContext:
     running: RunningDeployment
     url: str
-    application_name: str
 
-
-def _connections(application_name: str, state: str | None = None, query_like: str | None = None) -> int:
-    sql = "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s"
-    args: list = [application_name]
-    if state:
-        sql += " AND state = %s"
-        args.append(state)
-    if query_like:
-        sql += " AND query LIKE %s"
-        args.append(query_like)
-    with psycopg.connect(database_target().conninfo(), autocommit=True) as conn:
-        return int(conn.execute(sql, args).fetchone()[0])
+    @property
+    def application_name(self) -> str:
+        return self.running.deployment.application_name
 
 
 def _answers(url: str, timeout: float = 2.0) -> dict | None:
@@ -109,18 +101,18 @@ def _raw_get(url: str, path: str) -> socket.socket:
 def disconnect_clients(ctx: FaultContext, clients: int = 6, sleep_ms: int = 3000) -> dict:
     """Clients ask for db/sleep (3 s in PostgreSQL) and hang up after 0.3 s: does the query go
     on, and does every connection come back to the pool?"""
-    baseline_active = _connections(ctx.application_name, "active", "SELECT pg_sleep%")
+    baseline_active = count_connections(ctx.application_name, "active", PG_SLEEP)
     sockets = [_raw_get(ctx.url, f"/api/db/sleep?ms={sleep_ms}&driver={'native' if i % 2 else 'orm'}")
                for i in range(clients)]
     started = time.time()
     time.sleep(0.3)
-    running_before_hangup = _connections(ctx.application_name, "active", "SELECT pg_sleep%") - baseline_active
+    running_before_hangup = count_connections(ctx.application_name, "active", PG_SLEEP) - baseline_active
     for s in sockets:
         s.close()
     time.sleep(0.7)
-    running_after_1s = _connections(ctx.application_name, "active", "SELECT pg_sleep%") - baseline_active
+    running_after_1s = count_connections(ctx.application_name, "active", PG_SLEEP) - baseline_active
     time.sleep(sleep_ms / 1000 + 1.0)
-    running_after_sleep = _connections(ctx.application_name, "active", "SELECT pg_sleep%") - baseline_active
+    running_after_sleep = count_connections(ctx.application_name, "active", PG_SLEEP) - baseline_active
     return {"fault_wall": started, "clients": clients, "queries_running_before_hangup": running_before_hangup,
             "queries_still_running_1s_after_hangup": running_after_1s,
             "queries_running_after_their_length": running_after_sleep,

@@ -7,6 +7,7 @@ Ctrl-C loses at most the step in flight: every finished step is already in the s
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -24,12 +25,12 @@ import requests
 from django.utils import timezone
 
 from bench import environment, faults, store
+from bench.pg_activity import count_connections
 from bench.experiments import Experiment, Variant
 from bench.models import ExperimentRun, Run
 from bench.progress import Progress
 from bench.sampler import ServerSampler
 from config.database import BASE_DIR
-from deploy.deployments import Deployment
 from deploy.process import RunningDeployment, check_deployment, free_port, prepare_database
 
 GENERATOR_CPU_LIMIT = 90.0  # % of one core, busiest Locust process (Locust's own advice)
@@ -90,7 +91,7 @@ class BenchRunner:
 
     def estimate_s(self, plan) -> list[float]:
         estimates, previous = [], None
-        for experiment, repeat, variant in plan:
+        for experiment, _repeat, variant in plan:
             steps = len(experiment.users) * (experiment.warmup_s + self.step_seconds(experiment) + LOCUST_START_S)
             start = 0.0 if (self.options.target or variant.deployment == previous) else SERVER_START_S
             observe = 3.0 * len(experiment.observe_whoami)
@@ -176,7 +177,7 @@ class BenchRunner:
     def _stop_deployment(self, running: RunningDeployment) -> None:
         """Stop the server, then check that its PostgreSQL connections went with it (leak check)."""
         running.stop()
-        left = count_connections(application_name_for(running.deployment.label))
+        left = count_connections(running.deployment.application_name)
         for record in self._served_by_current:
             record.observations = {**record.observations, "db_connections_after_stop": left}
             record.save(update_fields=["observations"])
@@ -196,15 +197,15 @@ class BenchRunner:
             self._served_by_current.append(record)
         sampler = None
         if running and self.options.server_samples:
-            sampler = ServerSampler(running.process.pid, application_name_for(running.deployment.label),
+            sampler = ServerSampler(running.process.pid, running.deployment.application_name,
                                     str(self.workdir / "loop-lag")).start()
         try:
             prime(url)
             for index, users in enumerate(experiment.users):
                 during = None
                 if experiment.fault and running:
-                    ctx = faults.FaultContext(running, url, application_name_for(running.deployment.label))
-                    during = (experiment.fault.at_s, lambda: faults.ACTIONS[experiment.fault.kind](ctx))
+                    action = functools.partial(faults.ACTIONS[experiment.fault.kind], faults.FaultContext(running, url))
+                    during = (experiment.fault.at_s, action)
                 result, observed = self._run_locust(experiment, variant, users, url, during)
                 if observed is not None:
                     store.reset_connection()
@@ -226,7 +227,7 @@ class BenchRunner:
                     record.observations["worker_pids"] = running.worker_pids()
             if running:
                 record.observations = {**record.observations, "db_connections_at_end":
-                                       count_connections(application_name_for(running.deployment.label))}
+                                       count_connections(running.deployment.application_name)}
             record.status = ExperimentRun.COMPLETED
         except KeyboardInterrupt:
             record.status, record.error = ExperimentRun.ABORTED, "interrupted"
@@ -300,25 +301,6 @@ class BenchRunner:
             except ProcessLookupError:
                 pass
             self._locust.wait(5)
-
-
-def count_connections(application_name: str) -> int | None:
-    import psycopg
-
-    from config.database import database_target
-
-    try:
-        with psycopg.connect(database_target().conninfo(), autocommit=True) as conn:
-            return int(conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
-                                    (application_name,)).fetchone()[0])
-    except psycopg.Error:
-        return None
-
-
-def application_name_for(label: str) -> str:
-    from config.database import application_name
-
-    return application_name(label)
 
 
 def judge(result: dict) -> tuple[bool, str]:

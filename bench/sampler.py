@@ -15,6 +15,7 @@ import psutil
 import psycopg
 
 from config.database import database_target
+from bench.pg_activity import count_on
 from config.loop_lag import read_lag_ms
 
 INTERVAL_S = 0.5
@@ -82,9 +83,7 @@ class ServerSampler:
         try:
             if self._db is None or self._db.closed:
                 self._db = psycopg.connect(database_target().conninfo(), autocommit=True)
-            row = self._db.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
-                                   (self.application_name,)).fetchone()
-            return int(row[0])
+            return count_on(self._db, self.application_name)
         except psycopg.Error:
             self._db = None
             return None

@@ -3,7 +3,6 @@ misconfiguration): DEBUG off, no middleware the endpoints do not use, pooled con
 """
 import os
 import secrets
-from pathlib import Path
 
 from config.database import BASE_DIR, django_databases, env_int
 

@@ -87,7 +87,7 @@ def run_detail(request, run_id: int):
         raise Http404 from None
     summary = summary_rows(run)
     by_experiment: dict[str, dict] = {}
-    for er, row in zip(run.experiments.all(), summary):
+    for er, row in zip(run.experiments.all(), summary, strict=True):
         group = by_experiment.setdefault(er.experiment, {"name": er.experiment, "claim": er.claim, "rows": [], "ids": []})
         group["rows"].append({**row, "er": er})
         group["ids"].append(er.id)

@@ -11,7 +11,7 @@ import shutil
 import sys
 from dataclasses import dataclass, field
 
-from config.database import BASE_DIR, PoolLimits
+from config.database import BASE_DIR, PoolLimits, application_name
 
 SERVERS = ("gunicorn", "uvicorn", "gunicorn-uvicorn")
 DEFAULT_THREADS = 8
@@ -54,6 +54,11 @@ class Deployment:
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
+
+    @property
+    def application_name(self) -> str:
+        """How its connections are tagged in pg_stat_activity (see ``environment``)."""
+        return application_name(self.label)
 
     @property
     def max_db_connections(self) -> int:

@@ -11,7 +11,7 @@ import requests
 
 from bench import faults, store
 from bench.bad_input import send_all
-from bench.runner import application_name_for, count_connections
+from bench.pg_activity import PG_SLEEP, count_connections
 from tests.conftest import launch
 
 SERVERS = ("gunicorn", "uvicorn", "gunicorn-uvicorn")
@@ -23,7 +23,7 @@ def two_workers(server: str, **kw):
 
 
 def context(running) -> faults.FaultContext:
-    return faults.FaultContext(running, running.url, application_name_for(running.deployment.label))
+    return faults.FaultContext(running, running.url)
 
 
 @pytest.mark.parametrize("server", SERVERS)
@@ -37,7 +37,7 @@ def test_killed_worker_is_replaced_and_connections_do_not_leak(database, server)
         assert len(running.worker_pids()) == 2
     finally:
         running.stop()
-    assert count_connections(application_name_for(running.deployment.label)) == 0
+    assert count_connections(running.deployment.application_name) == 0
 
 
 @pytest.mark.parametrize("server", SERVERS)
@@ -123,20 +123,20 @@ def test_postgres_restart_gives_503s_then_recovers(database, servers):
 def test_client_disconnect_leaves_no_query_and_no_leak(database, server):
     running = two_workers(server)
     try:
-        baseline_idle = count_connections(application_name_for(running.deployment.label))
+        baseline_idle = count_connections(running.deployment.application_name)
         observed = faults.disconnect_clients(context(running), clients=4, sleep_ms=1500)
         assert observed["server_healthy_after"]
         deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and faults._connections(
-                application_name_for(running.deployment.label), "active", "SELECT pg_sleep%"):
+        while time.monotonic() < deadline and count_connections(
+                running.deployment.application_name, "active", PG_SLEEP):
             time.sleep(0.2)
-        assert faults._connections(application_name_for(running.deployment.label), "active", "SELECT pg_sleep%") == 0
+        assert count_connections(running.deployment.application_name, "active", PG_SLEEP) == 0
         # the pools keep their connections (no leak: never more than the pools' size)
-        assert count_connections(application_name_for(running.deployment.label)) <= running.deployment.max_db_connections
+        assert count_connections(running.deployment.application_name) <= running.deployment.max_db_connections
     finally:
         running.stop()
     assert baseline_idle is not None
-    assert count_connections(application_name_for(running.deployment.label)) == 0
+    assert count_connections(running.deployment.application_name) == 0
 
 
 def test_asgi_cancels_an_abandoned_async_query(database):
@@ -144,15 +144,15 @@ def test_asgi_cancels_an_abandoned_async_query(database):
     query in PostgreSQL. A sync view (and every WSGI view) runs to the end instead."""
     running = launch("uvicorn", workers=1)
     try:
-        app = application_name_for(running.deployment.label)
+        app = running.deployment.application_name
         sock = faults._raw_get(running.url, "/async/db/sleep?ms=4000&driver=native")
         time.sleep(0.5)
-        assert faults._connections(app, "active", "SELECT pg_sleep%") == 1
+        assert count_connections(app, "active", PG_SLEEP) == 1
         sock.close()
         deadline = time.monotonic() + 3
-        while time.monotonic() < deadline and faults._connections(app, "active", "SELECT pg_sleep%"):
+        while time.monotonic() < deadline and count_connections(app, "active", PG_SLEEP):
             time.sleep(0.1)
-        assert faults._connections(app, "active", "SELECT pg_sleep%") == 0
+        assert count_connections(app, "active", PG_SLEEP) == 0
     finally:
         running.stop()
 

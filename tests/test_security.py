@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import psutil
-import psycopg
 import pytest
 import requests
 from django.conf import settings
