@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
+import http.client
 import urllib.request
 from pathlib import Path
 from typing import IO
@@ -35,6 +35,53 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def answers_ping(url: str, timeout_s: float = 5.0) -> bool:
+    """True when ``url/api/ping`` answers 200 now; any failure to get there is a plain no.
+
+    A freshly booted worker may take seconds to answer its first request on a busy machine
+    (imports, the first DB pool): a slow answer is "not ready yet", never an error.
+    """
+    try:
+        with urllib.request.urlopen(f"{url}/api/ping", timeout=timeout_s) as response:
+            return response.status == 200
+    except (OSError, http.client.HTTPException):  # URLError, refused, reset, timeout, bad status line
+        return False
+
+
+def wait_until_serving(url: str, timeout_s: float, alive=lambda: True) -> bool:
+    """Poll ``answers_ping`` until it says yes (True) or ``timeout_s`` passes or ``alive()``
+    turns false (False)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and alive():
+        if answers_ping(url, timeout_s=min(5.0, max(0.5, deadline - time.monotonic()))):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def kill_tree(pid: int, grace_s: float = 5.0) -> list[psutil.Process]:
+    """SIGTERM, then SIGKILL, a process and every descendant, including descendants that
+    started a session of their own (a deployment's server does). Returns the survivors."""
+    try:
+        root = psutil.Process(pid)
+        tree = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+    for p in tree:
+        try:
+            p.terminate()
+        except psutil.Error:
+            pass
+    _, alive = psutil.wait_procs(tree, timeout=grace_s)
+    for p in alive:
+        try:
+            p.kill()
+        except psutil.Error:
+            pass
+    _, alive = psutil.wait_procs(alive, timeout=grace_s)
+    return alive
 
 
 def prepare_database() -> None:
@@ -113,18 +160,11 @@ class RunningDeployment:
 
     def wait_healthy(self, timeout_s: float = 30.0) -> None:
         """Until every worker could have booted: ``/api/ping`` answers 200."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise DeploymentError(f"{self.deployment.label} exited with code {self.process.returncode}"
-                                      f" before it served.\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/api/ping", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            time.sleep(0.1)
+        if wait_until_serving(self.url, timeout_s, alive=lambda: self.process.poll() is None):
+            return
+        if self.process.poll() is not None:
+            raise DeploymentError(f"{self.deployment.label} exited with code {self.process.returncode}"
+                                  f" before it served.\n{self.log_tail()}")
         self.stop()
         raise DeploymentError(f"{self.deployment.label} did not answer /api/ping within {timeout_s:.0f} s."
                               f"\n{self.log_tail()}")

@@ -5,11 +5,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("LAB_DB_NAME", "djlab_test")
+# Every process this session starts inherits this mark, so the end-of-session check below can
+# find any server, worker or Locust it left behind, whichever test started it and however.
+SESSION_MARK = "LAB_TEST_SESSION"
+os.environ[SESSION_MARK] = uuid.uuid4().hex
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 import django  # noqa: E402
@@ -86,3 +91,44 @@ def smoke_run(database):
     run = Run.objects.get(id=run_id)
     run.output = output
     return run
+
+
+# The embedded PostgreSQL may be started by the session; it is meant to outlive it.
+LONG_LIVED = {"postgres", "pg_ctl", "initdb"}
+
+
+def left_behind(mark: str) -> list:
+    """Live processes, other than this one and its ancestors, that carry this session's mark."""
+    import psutil
+
+    me = psutil.Process()
+    mine = {me.pid, *(p.pid for p in me.parents())}
+    found = []
+    for p in psutil.process_iter(["pid", "name", "status"]):
+        if p.pid in mine or p.info["name"] in LONG_LIVED or p.info["status"] == psutil.STATUS_ZOMBIE:
+            continue
+        try:
+            if p.environ().get(SESSION_MARK) == mark:
+                found.append(p)
+        except psutil.Error:
+            continue
+    return found
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the run if any server it started is still alive (after a grace period), and kill it."""
+    import psutil
+
+    survivors = left_behind(os.environ[SESSION_MARK])
+    _, survivors = psutil.wait_procs(survivors, timeout=10)
+    if not survivors:
+        return
+    described = []
+    for p in survivors:
+        try:
+            described.append(f"  pid {p.pid}: {' '.join(p.cmdline())[:200]}")
+            p.kill()
+        except psutil.Error:
+            pass
+    print("\nFAILED: processes started by the tests outlived them (now killed):\n" + "\n".join(described))
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import psutil
 import pytest
@@ -15,7 +14,7 @@ import requests
 from config.database import BASE_DIR
 from deploy.deployments import Deployment, DeploymentError
 from deploy.management.commands.serve import cpu_list
-from deploy.process import free_port
+from deploy.process import free_port, kill_tree, wait_until_serving
 
 
 def manage(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -71,23 +70,45 @@ def test_serve_stops_the_server_and_all_workers(server, sig):
     proc = subprocess.Popen([sys.executable, "manage.py", "serve", server, "--workers", "2", "--port", str(port)],
                             cwd=BASE_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/api/ping", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.2)
+        url = f"http://127.0.0.1:{port}"
+        assert wait_until_serving(url, 120, alive=lambda: proc.poll() is None), "serve never answered /api/ping"
         tree = psutil.Process(proc.pid).children(recursive=True)
         assert len(tree) >= 3, tree  # server master + 2 workers
-        pinned_url_ok = requests.get(f"http://127.0.0.1:{port}/api/whoami", timeout=5).json()
+        pinned_url_ok = requests.get(f"{url}/api/whoami", timeout=30).json()
         assert pinned_url_ok["interface"] == ("wsgi" if server == "gunicorn" else "asgi")
         os.kill(proc.pid, sig)
         proc.wait(30)
         gone, alive = psutil.wait_procs(tree, timeout=10)
         assert not alive, alive
         with pytest.raises(requests.ConnectionError):
-            requests.get(f"http://127.0.0.1:{port}/api/ping", timeout=2)
+            requests.get(f"{url}/api/ping", timeout=2)
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        # pass or fail, nothing of this deployment outlives the test (the server has its own session)
+        kill_tree(proc.pid)
+
+
+def test_the_session_end_check_finds_a_server_left_behind():
+    """The check in conftest.pytest_sessionfinish: a process this session started and forgot
+    carries the session's mark and is found; once killed, it is not."""
+    from tests.conftest import left_behind, SESSION_MARK
+
+    stray = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        assert stray.pid in {p.pid for p in left_behind(os.environ[SESSION_MARK])}
+    finally:
+        stray.kill()
+        stray.wait()
+    assert stray.pid not in {p.pid for p in left_behind(os.environ[SESSION_MARK])}
+
+
+def test_a_slow_first_answer_is_not_ready_rather_than_an_error():
+    """A listener that accepts but never answers (a worker still booting) is "not serving yet"."""
+    import socket
+
+    from deploy.process import answers_ping
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        assert answers_ping(url, timeout_s=0.5) is False
