@@ -8,7 +8,7 @@ its main thread; under WSGI Django runs each one on a fresh event loop in a new 
 import asyncio
 
 from workloads import catalogue as c
-from workloads import db_async, work
+from workloads import db_async, memory, work
 from workloads.endpoint import endpoint
 from workloads.identity import identify
 from workloads.interface import interface_of
@@ -43,22 +43,28 @@ async def io_threadpool(request, a):
 
 @endpoint(c.IO_BACKGROUND)
 async def io_background(request, a):
-    if interface_of(request) == "asgi":
+    if interface_of(request) == "asgi" and a.call == "sleep":
         schedule_background_task(asyncio.sleep(a.ms / 1000))
     else:
-        # Under WSGI this coroutine's loop dies with the response and would cancel a task:
-        # hand the job to the background thread pool instead, as the sync view does.
+        # The blocking call goes to the background thread pool, as Starlette runs a sync
+        # BackgroundTasks function. Under WSGI this coroutine's loop dies with the response
+        # and would cancel a task, so both calls take this path there, as in the sync view.
         submit_background(work.sleep_ms, a.ms)
+
+
+@endpoint(c.IO_GATHER)
+async def io_gather(request, a):
+    return await memory.hold_coroutines(a.n, a.ms)
 
 
 @endpoint(c.CPU)
 async def cpu(request, a):
-    return work.sum_of_squares(a.n)  # inline: holds the loop for the whole computation
+    return work.compute(a.n)  # inline: holds the loop for the whole computation
 
 
 @endpoint(c.CPU_OFFLOAD)
 async def cpu_offload(request, a):
-    return await await_offloaded(work.sum_of_squares, a.n)
+    return await await_offloaded(work.compute, a.n)
 
 
 @endpoint(c.MIXED)

@@ -7,6 +7,7 @@ deployment run on the same server, started once.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from bench.faults import Fault
@@ -15,12 +16,17 @@ from deploy.deployments import Deployment
 SERVER_CPUS = (0,)  # the runner moves the load generator to the other CPUs when there are any
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Variant:
+    """Compared by identity: a verdict names the very object the catalogue defines."""
+
     label: str
     deployment: Deployment
     knobs: dict = field(default_factory=dict)  # Locust custom arguments, e.g. {"endpoint": "cpu"}
     env: tuple[tuple[str, str], ...] = ()  # extra environment for the server, e.g. a small pool
+    users: tuple[int, ...] | None = None  # its own load levels instead of the experiment's (0 = probe alone)
+    fresh_server: bool = False  # memory is measured: a server process of its own, never a reused one
+    coroutine_counts: tuple[int, ...] = ()  # after the steps: io/gather with each n (USS per coroutine)
 
 
 @dataclass(frozen=True)
@@ -30,13 +36,24 @@ class Experiment:
     question: str
     scenario: str  # a file in loadtests/
     variants: tuple[Variant, ...]
-    users: tuple[int, ...]  # one measured step per level
+    users: tuple[int, ...]  # scenario users per measured step (the probe, if any, comes on top)
     step_s: float = 8.0
     warmup_s: float = 2.0
     key_endpoint: str = ""  # the endpoint whose RPS/p99 the summary shows
     arrival_rate: float = 0.0  # >0: paced users aiming at this many requests/s
-    observe_whoami: tuple[str, ...] = ()  # prefixes to sample whoami on (C4, C7)
+    observe_whoami: tuple[str, ...] = ()  # prefixes to sample whoami on (C4, C7, C2's switch interval)
     fault: Fault | None = None  # injected while the (single) step is measured
+    probe: bool = True  # the scenario runs one probe user beside its users
+
+    def levels(self, variant: Variant) -> tuple[int, ...]:
+        return variant.users if variant.users is not None else self.users
+
+    def variant(self, label: str) -> Variant:
+        """The variant with this label; a LookupError names the experiment if there is none."""
+        for v in self.variants:
+            if v.label == label:
+                return v
+        raise LookupError(f"{self.name} has no variant {label!r}")
 
 
 def gthread(workers: int = 1, threads: int = 8, cpus=SERVER_CPUS, **kw) -> Deployment:
@@ -51,92 +68,169 @@ def gunicorn_uvicorn(workers: int = 1, cpus=SERVER_CPUS, **kw) -> Deployment:
     return Deployment("gunicorn-uvicorn", workers=workers, cpus=cpus, port=0, **kw)
 
 
-def workers_sweep(endpoint: str, counts=(1, 2, 4), knobs=None) -> tuple[Variant, ...]:
-    knobs = {"endpoint": endpoint, **(knobs or {})}
-    return tuple(Variant(f"{name} {w}w", make(workers=w), knobs)
-                 for name, make in (("gthread", gthread), ("uvicorn", uvicorn), ("gunicorn+uvicorn", gunicorn_uvicorn))
-                 for w in counts)
+STACKS = {"gthread": gthread, "uvicorn": uvicorn, "gunicorn+uvicorn": gunicorn_uvicorn}
+
+# --- C1: workers on one core, on every workload the claim covers -----------------------------
+# Each endpoint with enough closed-loop users to saturate one core on any of the stacks:
+# io/sleep with 10 ms sleeps and 256 users offers far more than one core can serve.
+C1_WORKLOADS = {
+    "ping": ({}, 32),
+    "cpu": ({"n": 100_000}, 16),
+    "mixed": ({"ms": 10, "n": 50_000}, 64),
+    "io/sleep": ({"ms": 10}, 256),
+    "db/read": ({"driver": "orm"}, 32),
+}
 
 
-C1_PING = Experiment(
-    "c1-workers-one-core-ping", "C1", "Does workers>1 on one core cost throughput? (ping)",
-    "c1_workers_on_one_core.py", workers_sweep("ping"), users=(32,), key_endpoint="ping")
-C1_CPU = Experiment(
-    "c1-workers-one-core-cpu", "C1", "Does workers>1 on one core cost throughput? (cpu)",
-    "c1_workers_on_one_core.py", workers_sweep("cpu", knobs={"n": 100_000}), users=(16,), key_endpoint="cpu")
-C1_QUICK = Experiment(
-    "c1-workers-one-core-ping", "C1", "Does workers>1 on one core cost throughput? (ping)",
-    "c1_workers_on_one_core.py",
-    tuple(v for v in workers_sweep("ping", counts=(1, 4)) if not v.label.startswith("gunicorn+")),
-    users=(32,), step_s=6.0, key_endpoint="ping")
+@functools.cache
+def c1_variant(stack: str, workers: int, endpoint: str) -> Variant:
+    """One object per cell, however often it is asked for (variants compare by identity)."""
+    knobs, users = C1_WORKLOADS[endpoint]
+    return Variant(f"{stack} {workers}w {endpoint}", STACKS[stack](workers=workers),
+                   {"endpoint": endpoint, **knobs}, users=(users,))
 
-# Two CPU-heavy users with ~90 ms tasks (n = 2,000,000): the claim is about long tasks among
-# cheap ones. With many CPU threads the probe queues behind all of them for the GIL, which
-# the full suite shows with eight.
-C2 = Experiment(
-    "c2-preemption-probe", "C2", "Does a cheap request starve behind CPU work: threads vs coroutines?",
-    "c2_threads_vs_coroutines_cpu.py",
-    (Variant("gthread sync cpu", gthread(threads=8), {"endpoint": "cpu", "n": 2_000_000}),
-     Variant("uvicorn async cpu inline", uvicorn(), {"endpoint": "cpu", "n": 2_000_000}),
-     Variant("uvicorn async cpu offloaded", uvicorn(), {"endpoint": "cpu/offload", "n": 2_000_000})),
-    users=(2,), key_endpoint="probe")
-C2_CROWD = Experiment(
-    "c2-preemption-crowd", "C2", "The same with eight CPU-heavy users: does preemption still protect the probe?",
-    C2.scenario, C2.variants, users=(8,), key_endpoint="probe")
 
+def c1_experiment(stacks, worker_counts, step_s: float, warmup_s: float) -> Experiment:
+    """Variants ordered by deployment, so that one server serves all five workloads in turn."""
+    return Experiment(
+        "c1-workers-one-core", "C1", "Does workers>1 on one core cost throughput, on each workload?",
+        "c1_workers_on_one_core.py",
+        tuple(c1_variant(s, w, e) for s in stacks for w in worker_counts for e in C1_WORKLOADS),
+        users=(32,), step_s=step_s, warmup_s=warmup_s, key_endpoint="")
+
+
+C1_FULL = c1_experiment(STACKS, (1, 2, 4), step_s=6.0, warmup_s=2.0)
+C1_QUICK = c1_experiment(("gthread", "uvicorn"), (1, 4), step_s=3.0, warmup_s=1.0)
+
+# --- C2: a long task among cheap requests --------------------------------------------------
+# ~80 ms tasks on the development machine (n = 2,000,000), 1, 2 and 4 of them beside the probe.
+# The utilisation half: ``mixed`` (a sleep, then CPU work) with enough users to want more
+# than one core: async views sleep on the loop and offload the CPU part to the thread pool.
+C2_HEAVY = {"endpoint": "cpu", "n": 2_000_000}
+C2_THREADS = Variant("gthread sync cpu", gthread(threads=8), C2_HEAVY)
+C2_INLINE = Variant("uvicorn async cpu inline", uvicorn(), C2_HEAVY)
+C2_OFFLOADED = Variant("uvicorn async cpu offloaded", uvicorn(), {**C2_HEAVY, "endpoint": "cpu/offload"})
+C2_MIXED_KNOBS = {"endpoint": "mixed", "ms": 20, "n": 200_000}
+C2_MIXED_ASYNC = Variant("uvicorn async mixed (sleep + offloaded cpu)", uvicorn(), C2_MIXED_KNOBS, users=(16,))
+C2_MIXED_THREADS = Variant("gthread sync mixed", gthread(threads=8), C2_MIXED_KNOBS, users=(16,))
+
+
+def c2_experiment(step_s: float, warmup_s: float, levels=(1, 2, 4)) -> Experiment:
+    return Experiment(
+        "c2-preemption", "C2", "Does a cheap request starve behind CPU work: threads vs coroutines?",
+        "c2_threads_vs_coroutines_cpu.py",
+        (C2_THREADS, C2_INLINE, C2_OFFLOADED, C2_MIXED_THREADS, C2_MIXED_ASYNC),
+        users=levels, step_s=step_s, warmup_s=warmup_s, key_endpoint="probe", observe_whoami=("/api",))
+
+
+C2_FULL = c2_experiment(step_s=8.0, warmup_s=2.0)
+C2_QUICK = c2_experiment(step_s=4.0, warmup_s=1.0, levels=(1, 4))
+
+# --- C3: a blocking call inside async def, and the fixes ------------------------------------
 # At a fixed arrival rate (100/s offered, five times what a blocked worker can serve), so
 # that each endpoint gets the same load: closed-loop users would hammer the instant
-# io/background at full CPU and measure saturation instead of blocking.
+# io/background at full CPU and measure saturation instead of blocking. The probe's
+# unloaded p99, measured first on the same server, is what "unaffected" is measured against.
+C3_MS = 50
+C3_KNOBS = {"ms": C3_MS, "probe_rate": 20}
+C3_UNLOADED = Variant("uvicorn 1w unloaded (probe alone)", uvicorn(), {"endpoint": "io/sleep", **C3_KNOBS},
+                      users=(0,))
+C3_BLOCKING, C3_SLEEP, C3_THREADPOOL = (Variant(f"uvicorn 1w {e}", uvicorn(), {"endpoint": e, **C3_KNOBS})
+                                        for e in ("io/blocking", "io/sleep", "io/threadpool"))
+C3_BACKGROUND_SLEEP = Variant("uvicorn 1w io/background (asyncio.sleep)", uvicorn(),
+                              {"endpoint": "io/background", "call": "sleep", **C3_KNOBS})
+C3_BACKGROUND_BLOCKING = Variant("uvicorn 1w io/background (blocking call)", uvicorn(),
+                                 {"endpoint": "io/background", "call": "blocking", **C3_KNOBS})
+C3_FIXES = (C3_SLEEP, C3_THREADPOOL, C3_BACKGROUND_BLOCKING)
 C3 = Experiment(
     "c3-blocking-in-async", "C3", "What does time.sleep inside async def cost, and do the fixes work?",
     "c3_blocking_call_in_async_view.py",
-    tuple(Variant(f"uvicorn 1w {e}", uvicorn(), {"endpoint": e, "ms": 50, "probe_rate": 20})
-          for e in ("io/blocking", "io/sleep", "io/threadpool", "io/background")),
-    users=(10,), step_s=10.0, key_endpoint="probe", arrival_rate=100.0)  # 200 probes: p99 is not one outlier
+    (C3_UNLOADED, C3_BLOCKING, *C3_FIXES, C3_BACKGROUND_SLEEP),
+    users=(10,), step_s=8.0, key_endpoint="probe", arrival_rate=100.0)  # 160 probes: p99 is not one outlier
 
 C4 = Experiment(
     "c4-loops-per-worker", "C4", "Are N ASGI workers N processes with one event loop each?",
     "c4_one_loop_per_worker.py",
     (Variant("uvicorn 3w", uvicorn(workers=3, cpus=None)),
      Variant("gunicorn+uvicorn 3w", gunicorn_uvicorn(workers=3, cpus=None))),
-    users=(6,), step_s=3.0, warmup_s=1.0, key_endpoint="whoami", observe_whoami=("/api",))
+    users=(6,), step_s=3.0, warmup_s=1.0, key_endpoint="whoami", observe_whoami=("/api",), probe=False)
 
+C5_SLEEP = Variant("uvicorn 1w io/sleep", uvicorn(), {"endpoint": "io/sleep", "ms": 100})
+C5_BLOCKING = Variant("uvicorn 1w io/blocking", uvicorn(), {"endpoint": "io/blocking", "ms": 100})
 C5 = Experiment(
     "c5-event-loop-lag", "C5", "Does one task that does not yield hold the loop up?",
-    "c3_blocking_call_in_async_view.py",
-    (Variant("uvicorn 1w io/sleep", uvicorn(), {"endpoint": "io/sleep", "ms": 100}),
-     Variant("uvicorn 1w io/blocking", uvicorn(), {"endpoint": "io/blocking", "ms": 100})),
+    "c3_blocking_call_in_async_view.py", (C5_SLEEP, C5_BLOCKING),
     users=(10,), step_s=6.0, key_endpoint="probe")
 
+# --- C6: 5 MB bodies -------------------------------------------------------------------------
+# Memory is decided, so each upload variant gets a server process of its own.
+C6_UPLOAD_BUFFER = Variant("upload buffer", uvicorn(), {"endpoint": "upload", "mode": "buffer"}, fresh_server=True)
+C6_UPLOAD_STREAM = Variant("upload stream (from Django's spool)", uvicorn(), {"endpoint": "upload", "mode": "stream"},
+                           fresh_server=True)
+C6_JSON = {(parser, offload): Variant(f"json {parser} {'offloaded' if offload else 'inline'}", uvicorn(),
+                                      {"endpoint": "json", "parser": parser, "offload": offload})
+           for parser in ("json", "orjson") for offload in (0, 1)}
 C6 = Experiment(
     "c6-big-bodies", "C6", "What does a 5 MB body do to an async worker, read and parsed how?",
-    "c6_big_request_bodies.py",
-    (Variant("upload buffer", uvicorn(), {"endpoint": "upload", "mode": "buffer"}),
-     Variant("upload stream", uvicorn(), {"endpoint": "upload", "mode": "stream"}),
-     Variant("json json inline", uvicorn(), {"endpoint": "json", "parser": "json", "offload": 0}),
-     Variant("json orjson inline", uvicorn(), {"endpoint": "json", "parser": "orjson", "offload": 0}),
-     Variant("json orjson offloaded", uvicorn(), {"endpoint": "json", "parser": "orjson", "offload": 1})),
-    users=(4,), step_s=6.0, key_endpoint="probe")
+    "c6_big_request_bodies.py", (C6_UPLOAD_BUFFER, C6_UPLOAD_STREAM, *C6_JSON.values()),
+    users=(2, 6), step_s=5.0, warmup_s=1.5, key_endpoint="probe")
 
 C7 = Experiment(
     "c7-who-runs-the-view", "C7", "Where do async and sync views run under Uvicorn?",
     "c7_who_runs_the_view.py", (Variant("uvicorn 2w", uvicorn(workers=2, cpus=None)),),
-    users=(4,), step_s=3.0, warmup_s=1.0, key_endpoint="async whoami", observe_whoami=("/async", "/sync"))
+    users=(4,), step_s=3.0, warmup_s=1.0, key_endpoint="async whoami", observe_whoami=("/async", "/sync"),
+    probe=False)
 
-C8_SLEEP = Experiment(
-    "c8-many-slow-requests", "C8", "Hundreds of slow requests: a thread each, or a coroutine each?",
-    "c8_many_slow_requests.py",
-    (Variant("gthread 2w x 8t", gthread(workers=2, threads=8), {"endpoint": "io/sleep", "ms": 100}),
-     Variant("gthread 2w x 64t", gthread(workers=2, threads=64, pool_size=64), {"endpoint": "io/sleep", "ms": 100}),
-     Variant("uvicorn 1w", uvicorn(), {"endpoint": "io/sleep", "ms": 100})),
-    users=(200,), step_s=8.0, key_endpoint="io/sleep")
+# --- C8: hundreds of slow requests --------------------------------------------------------------
+# The threads side is a sweep, and the verdict takes its strongest member: threads per worker
+# up to beyond the concurrency a worker sees (200 users: 256 threads for one worker, 128 each
+# for two). io/sleep touches no database, so the pool is held equal (16) across the sweep and
+# the memory slope compares like with like. The coroutine side: 1 and 2 workers of each ASGI stack.
+C8_USERS = 200
+C8_SLOW = {"endpoint": "io/sleep", "ms": 100}
+C8_POOL = 16
+
+
+@functools.cache
+def c8_threads(workers: int, threads: int) -> Variant:
+    return Variant(f"gthread {workers}w x {threads}t", gthread(workers=workers, threads=threads, pool_size=C8_POOL),
+                   C8_SLOW)
+
+
+@functools.cache
+def c8_asgi(stack: str, workers: int, **kw) -> Variant:
+    return Variant(f"{stack} {workers}w", STACKS[stack](workers=workers), C8_SLOW, **kw)
+
+
+C8_COROUTINE_COUNTS = (1_000, 10_000, 50_000)
+C8_UVICORN_1W = c8_asgi("uvicorn", 1, coroutine_counts=C8_COROUTINE_COUNTS)
+C8_THREADS_FULL = (*(c8_threads(1, t) for t in (8, 32, 128, 256)), c8_threads(2, 128))
+C8_THREADS_QUICK = tuple(c8_threads(1, t) for t in (8, 64, 256))
+C8_ASGI_FULL = (C8_UVICORN_1W, c8_asgi("uvicorn", 2), c8_asgi("gunicorn+uvicorn", 1), c8_asgi("gunicorn+uvicorn", 2))
+C8_ASGI_QUICK = C8_ASGI_FULL[:2]
+
+
+def c8_experiment(threads, asgi, step_s: float, warmup_s: float) -> Experiment:
+    return Experiment(
+        "c8-many-slow-requests", "C8", "Hundreds of slow requests: a thread each, or a coroutine each?",
+        "c8_many_slow_requests.py", (*threads, *asgi), users=(C8_USERS,), step_s=step_s, warmup_s=warmup_s,
+        key_endpoint="io/sleep")
+
+
+C8_SLEEP_FULL = c8_experiment(C8_THREADS_FULL, C8_ASGI_FULL, step_s=8.0, warmup_s=2.0)
+C8_SLEEP_QUICK = c8_experiment(C8_THREADS_QUICK, C8_ASGI_QUICK, step_s=5.0, warmup_s=1.5)
+C8_THREAD_SWEEPS = (C8_THREADS_FULL, C8_THREADS_QUICK)  # the memory slope reads the one-worker members
+
+# The ladder of ways to read a row, each with a probe: the ORM's cost (sync ORM vs sync raw
+# SQL) and the thread hop's cost (Django's async ORM vs a native async driver) told apart.
+C8_DB_SYNC_ORM = Variant("gthread sync ORM", gthread(threads=8), {"endpoint": "db/read", "driver": "orm"})
+C8_DB_SYNC_RAW = Variant("gthread sync raw SQL", gthread(threads=8), {"endpoint": "db/read", "driver": "native"})
+C8_DB_ASYNC_ORM = Variant("uvicorn async ORM", uvicorn(), {"endpoint": "db/read", "driver": "orm"})
+C8_DB_NATIVE = Variant("uvicorn native async", uvicorn(), {"endpoint": "db/read", "driver": "native"})
 C8_DB = Experiment(
-    "c8-db-drivers", "C8", "Sync ORM vs Django's async ORM vs a native async driver",
-    "c8_many_slow_requests.py",
-    (Variant("gthread sync ORM", gthread(threads=8), {"endpoint": "db/read", "driver": "orm"}),
-     Variant("uvicorn async ORM", uvicorn(), {"endpoint": "db/read", "driver": "orm"}),
-     Variant("uvicorn native async", uvicorn(), {"endpoint": "db/read", "driver": "native"})),
-    users=(16,), step_s=6.0, key_endpoint="db/read")
+    "c8-db-drivers", "C8", "Sync ORM, sync raw SQL, Django's async ORM and a native async driver",
+    "c8_many_slow_requests.py", (C8_DB_SYNC_ORM, C8_DB_SYNC_RAW, C8_DB_ASYNC_ORM, C8_DB_NATIVE),
+    users=(16,), step_s=5.0, warmup_s=1.5, key_endpoint="db/read")
 
 # --- faults: each deployment under a steady paced load while something breaks -------------
 
@@ -152,7 +246,7 @@ def fault_experiment(name: str, question: str, fault: Fault, knobs=STEADY, users
     return Experiment(name, "F", question, "faults_steady_load.py",
                       tuple(Variant(label, make(**extra), knobs, env) for label, make in FAULT_SERVERS),
                       users=(users,), step_s=step_s, warmup_s=2.0, key_endpoint=knobs["endpoint"],
-                      arrival_rate=rate, fault=fault)
+                      arrival_rate=rate, fault=fault, probe=False)
 
 
 FAULTS = (
@@ -174,16 +268,23 @@ FAULTS = (
 )
 
 SMOKE = (
-    Experiment("c3-blocking-in-async", "C3", C3.question, C3.scenario, C3.variants[:2], users=(6,),
+    Experiment("c3-blocking-in-async", "C3", C3.question, C3.scenario, (C3_UNLOADED, C3_BLOCKING), users=(6,),
                step_s=3.0, warmup_s=1.0, key_endpoint="probe", arrival_rate=60.0),
     Experiment("c4-loops-per-worker", "C4", C4.question, C4.scenario, C4.variants[:1], users=(4,),
-               step_s=2.0, warmup_s=1.0, key_endpoint="whoami", observe_whoami=("/api",)),
+               step_s=2.0, warmup_s=1.0, key_endpoint="whoami", observe_whoami=("/api",), probe=False),
 )
 
+# Suites whose runs the claims page reads (a smoke run proves the chain works, nothing more).
+VERDICT_SUITES = ("quick", "full")
 SUITES: dict[str, tuple[Experiment, ...]] = {
     "smoke": SMOKE,
-    "quick": (C1_QUICK, C2, C3, C4, C5, C6, C7, C8_SLEEP, C8_DB),
-    "full": (C1_PING, C1_CPU, C2, C2_CROWD, C3, C4, C5, C6, C7, C8_SLEEP, C8_DB, *FAULTS),
+    "quick": (C1_QUICK, C2_QUICK, C3, C4, C5, C6, C7, C8_SLEEP_QUICK, C8_DB),
+    "full": (C1_FULL, C2_FULL, C3, C4, C5, C6, C7, C8_SLEEP_FULL, C8_DB, *FAULTS),
     "faults": FAULTS,
 }
 FULL_REPEATS = 3
+
+
+def experiments_named(name: str) -> tuple[Experiment, ...]:
+    """Every definition of an experiment (quick and full versions share a name)."""
+    return tuple({id(e): e for suite in SUITES.values() for e in suite if e.name == name}.values())

@@ -86,8 +86,13 @@ class EndpointStat(models.Model):
     p99 = models.FloatField(null=True)
     p999 = models.FloatField(null=True)
     max_ms = models.FloatField(null=True)
-    # Locust's buckets: ms rounded to 1 below 100 ms, to 10 below 1 s, to 100 above.
+    # Successful requests only (so are rps, avg_ms, the percentiles and max_ms); Locust's
+    # buckets: ms rounded to 1 below 100 ms, to 10 below 1 s, to 100 above.
     histogram = models.JSONField(default=dict)
+    # The responses' Server-Timing header, per metric, over successful requests: {"parse": {"count",
+    # "sum_ms", "avg_ms", "max_ms", "p50", "p90", "p95", "p99", "p999" (ms), "histogram_us"}}; the
+    # histogram in µs, rounded as above (1 µs below 100 µs, 10 below 1 ms, 100 below 10 ms, 1 ms above).
+    server_timing = models.JSONField(default=dict)
 
     class Meta:
         ordering = ["step_id", "name"]

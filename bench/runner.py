@@ -34,6 +34,7 @@ from config.database import BASE_DIR
 from deploy.process import RunningDeployment, check_deployment, free_port, prepare_database
 
 GENERATOR_CPU_LIMIT = 90.0  # % of one core, busiest Locust process (Locust's own advice)
+FAILURE_LIMIT = 0.01  # a step with more failed requests than this, not caused on purpose, measured a fault
 LOCUST_START_S = 2.5  # process start + spawn, for the ETA
 SERVER_START_S = 2.5
 
@@ -92,8 +93,11 @@ class BenchRunner:
     def estimate_s(self, plan) -> list[float]:
         estimates, previous = [], None
         for experiment, _repeat, variant in plan:
-            steps = len(experiment.users) * (experiment.warmup_s + self.step_seconds(experiment) + LOCUST_START_S)
-            start = 0.0 if (self.options.target or variant.deployment == previous) else SERVER_START_S
+            levels = experiment.levels(variant)
+            steps = len(levels) * (experiment.warmup_s + self.step_seconds(experiment) + LOCUST_START_S)
+            reused = variant.deployment == previous and not variant.fresh_server
+            start = 0.0 if (self.options.target or reused) else SERVER_START_S
+            start += 1.5 * len(variant.coroutine_counts)
             observe = 3.0 * len(experiment.observe_whoami)
             estimates.append(steps + start + observe + 0.5)
             previous = variant.deployment
@@ -123,7 +127,7 @@ class BenchRunner:
             for i, (experiment, repeat, variant) in enumerate(plan):
                 progress.begin(i, f"{experiment.name} / {variant.label}" + (f" / repeat {repeat + 1}"
                                                                             if self.options.repeat > 1 else ""))
-                running = self._ensure_deployment(running, variant)
+                running = self._ensure_deployment(running, variant, fresh=variant.fresh_server)
                 self._run_variant(experiment, repeat, variant, running)
                 progress.end(i)
             store.finish_run(self.run, Run.COMPLETED)
@@ -153,8 +157,10 @@ class BenchRunner:
             raise KeyboardInterrupt
         signal.signal(signal.SIGTERM, interrupt)
 
-    def _ensure_deployment(self, running: RunningDeployment | None, variant: Variant) -> RunningDeployment | None:
-        """Reuse the running server when the next variant wants the same deployment."""
+    def _ensure_deployment(self, running: RunningDeployment | None, variant: Variant,
+                           fresh: bool = False) -> RunningDeployment | None:
+        """Reuse the running server when the next variant wants the same deployment, unless
+        it must have a process of its own (``fresh``: its memory figures are decided)."""
         if self.options.target:
             return None
         wanted = replace(variant.deployment, cpus=self.server_cpus if variant.deployment.cpus else None)
@@ -163,7 +169,7 @@ class BenchRunner:
             extra["LAB_LOOP_LAG_DIR"] = str(self.workdir / "loop-lag")
         if running is not None:
             if (replace(running.deployment, port=0), running.extra_env) == (wanted, extra) \
-                    and running.process.poll() is None:
+                    and running.process.poll() is None and not fresh:
                 return running
             self._stop_deployment(running)
         deployment = replace(wanted, port=free_port())
@@ -201,7 +207,7 @@ class BenchRunner:
                                     str(self.workdir / "loop-lag")).start()
         try:
             prime(url)
-            for index, users in enumerate(experiment.users):
+            for index, users in enumerate(experiment.levels(variant)):
                 during = None
                 if experiment.fault and running:
                     action = functools.partial(faults.ACTIONS[experiment.fault.kind], faults.FaultContext(running, url))
@@ -215,7 +221,7 @@ class BenchRunner:
                 if running and running.process.poll() is not None:
                     raise DeploymentCrashed(f"{running.deployment.label} exited with code "
                                             f"{running.process.returncode}\n{running.log_tail()}")
-                valid, reason = judge(result)
+                valid, reason = judge(result, failures_intended=experiment.fault is not None)
                 store.save_step(record, index, users, experiment.arrival_rate, result, valid, reason)
                 if not valid:
                     self.out(f"\n  step {index} ({users} users) of {experiment.name} / {variant.label} is INVALID: "
@@ -225,6 +231,9 @@ class BenchRunner:
                                        for prefix in experiment.observe_whoami}
                 if running:
                     record.observations["worker_pids"] = running.worker_pids()
+            if variant.coroutine_counts:
+                record.observations = {**record.observations,
+                                       "coroutines": observe_coroutines(url, variant.coroutine_counts)}
             if running:
                 record.observations = {**record.observations, "db_connections_at_end":
                                        count_connections(running.deployment.application_name)}
@@ -253,8 +262,9 @@ class BenchRunner:
         action runs then, while Locust keeps the load; what it observed is returned too."""
         out = self.workdir / f"step-{time.monotonic_ns()}.json"
         duration = experiment.warmup_s + self.step_seconds(experiment)
+        total = users + (1 if experiment.probe else 0)  # the probe user comes on top
         argv = [sys.executable, "-m", "locust", "-f", f"loadtests/{experiment.scenario}", "--headless",
-                "-u", str(users), "-r", str(users), "-t", f"{math.ceil(duration)}s", "--host", url,
+                "-u", str(total), "-r", str(total), "-t", f"{math.ceil(duration)}s", "--host", url,
                 "--only-summary", "--stop-timeout", "1", "--loglevel", "WARNING",
                 "--lab-out", str(out), "--lab-warmup", str(experiment.warmup_s)]
         for key, value in self._knobs(variant).items():
@@ -303,12 +313,19 @@ class BenchRunner:
             self._locust.wait(5)
 
 
-def judge(result: dict) -> tuple[bool, str]:
-    """A step is invalid when it measured nothing or the load generator was the bottleneck."""
+def judge(result: dict, failures_intended: bool = False) -> tuple[bool, str]:
+    """A step is invalid when it measured nothing, the load generator was the bottleneck, or
+    more than 1 % of its requests failed when the experiment did not set out to cause that."""
     if "error" in result:
         return False, result["error"]
     if not any(e["requests"] for e in result["endpoints"]):
         return False, "no request completed in the measured window"
+    total = sum(e["requests"] for e in result["endpoints"])
+    failed = sum(e["failures"] for e in result["endpoints"])
+    if not failures_intended and failed > FAILURE_LIMIT * total:
+        kinds = "; ".join(f"{f['count']} x {f['name']}: {f['error'][:80]}" for f in result.get("errors", [])[:3])
+        return False, (f"{failed} of {total} requests failed ({100 * failed / total:.1f} %, limit "
+                       f"{100 * FAILURE_LIMIT:.0f} %): {kinds}")
     busiest = result["generator"]["cpu_percent_max_process"]
     if busiest > GENERATOR_CPU_LIMIT:
         return False, (f"load generator saturated: its busiest process used {busiest:.0f}% of a core "
@@ -326,6 +343,21 @@ def prime(url: str) -> None:
             pass
     if not ok:
         raise RuntimeError(f"primer: {url} answered no request")
+
+
+def observe_coroutines(url: str, counts: tuple[int, ...], ms: int = 300) -> list[dict]:
+    """io/gather with each n, one at a time: the server's USS before and while n coroutines
+    are suspended in one request. A failed call is recorded with its error, not skipped."""
+    found = []
+    for n in counts:
+        try:
+            r = requests.get(f"{url}/api/io/gather", params={"n": n, "ms": ms}, timeout=60)
+            body = r.json()
+            found.append({"n": n, "uss_before": body["uss_before"], "uss_during": body["uss_during"]}
+                         if r.status_code == 200 else {"n": n, "error": f"HTTP {r.status_code}: {body}"})
+        except (requests.RequestException, ValueError, KeyError) as exc:
+            found.append({"n": n, "error": f"{type(exc).__name__}: {exc}"})
+    return found
 
 
 def observe_whoami(url: str, prefix: str, samples: int) -> dict:
@@ -346,7 +378,7 @@ def observe_whoami(url: str, prefix: str, samples: int) -> dict:
         entry = contexts.setdefault(key, {"pid": a["pid"], "loop_id": loop and loop["id"],
                                           "loop_class": loop and loop["class"], "is_main_thread": a["is_main_thread"],
                                           "view": a["view"], "interface": a["interface"], "thread_names": [],
-                                          "count": 0})
+                                          "switch_interval_s": a.get("switch_interval_s"), "count": 0})
         entry["count"] += 1
         if a["thread_name"] not in entry["thread_names"] and len(entry["thread_names"]) < 5:
             entry["thread_names"].append(a["thread_name"])

@@ -4,9 +4,12 @@ psutil ``Process`` objects are kept between samples: ``cpu_percent`` is measured
 the previous call on the *same* object, and re-creating them would also re-read
 ``/proc/<pid>/stat`` for nothing. USS needs ``/proc/<pid>/smaps_rollup``; that is the
 sampler's most expensive read, and the overhead figure in the README includes it.
+Context switches are read per thread (``thread_ctx_switches``): one small read per thread.
 """
 from __future__ import annotations
 
+import os
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -19,6 +22,38 @@ from bench.pg_activity import count_on
 from config.loop_lag import read_lag_ms
 
 INTERVAL_S = 0.5
+_CTX_SWITCHES = re.compile(r"^(non)?voluntary_ctxt_switches:\s*(\d+)", re.MULTILINE)
+
+
+def thread_ctx_switches(pid: int) -> tuple[int, int]:
+    """(voluntary, involuntary) context switches of every thread of ``pid``, summed from
+    ``/proc/<pid>/task/*/status``.
+
+    psutil's ``num_ctx_switches`` reads ``/proc/<pid>/status``, which counts the main thread
+    only: a Gunicorn gthread worker, which serves on its other threads, would look idle.
+    Threads (or the whole process) that exit between the listing and the read are skipped.
+    The counts stay "cumulative as the kernel counts them", but over the live threads only: an
+    exited thread's counts leave ``/proc`` with it (the kernel folds them into the process's
+    rusage, which only the process itself can read), so the total can go down between two
+    samples when threads exit.
+    """
+    voluntary = involuntary = 0
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0, 0
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                status = f.read()
+        except OSError:
+            continue
+        for non, count in _CTX_SWITCHES.findall(status):
+            if non:
+                involuntary += int(count)
+            else:
+                voluntary += int(count)
+    return voluntary, involuntary
 
 
 @dataclass
@@ -104,9 +139,9 @@ class ServerSampler:
                     totals["uss"] += mem.uss
                     totals["vms"] += mem.vms
                     totals["threads"] += p.num_threads()
-                    ctx = p.num_ctx_switches()
-                    totals["vol"] += ctx.voluntary
-                    totals["invol"] += ctx.involuntary
+                    voluntary, involuntary = thread_ctx_switches(p.pid)
+                    totals["vol"] += voluntary
+                    totals["invol"] += involuntary
                     totals["files"] += p.num_fds()
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 continue

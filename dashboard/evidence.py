@@ -1,8 +1,8 @@
 """Reading the figures a verdict or a chart needs out of the results store.
 
-Figures come from the *last valid step* of each experiment run (the highest concurrency
-level measured), and from the server samples taken during that step. Invalid steps are
-never used; the pages show them, marked.
+Figures come from each *valid step* of each experiment run (one per load level), and from
+the server samples taken during that step. Invalid steps are never used; the pages show
+them, marked.
 """
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
 
+from bench.experiments import VERDICT_SUITES, Experiment, Variant, experiments_named
 from bench.models import EndpointStat, ExperimentRun, Run, ServerSample, Step
 
 
@@ -37,6 +38,17 @@ class Measured:
 
     def main_endpoint(self) -> EndpointStat | None:
         return next((e for n, e in sorted(self.endpoints.items()) if n != "probe"), None)
+
+    def server_timing(self, name: str, metric: str, which: str = "p50") -> float | None:
+        """A duration the server measured itself (``Server-Timing``), aggregated per endpoint."""
+        e = self.endpoints.get(name)
+        timing = (getattr(e, "server_timing", None) or {}).get(metric) if e else None
+        return timing.get(which) if timing else None
+
+    def answered(self, name: str) -> bool:
+        """The endpoint got answers and none failed (a probe "still answering")."""
+        e = self.endpoints.get(name)
+        return bool(e and e.requests > e.failures == 0)
 
     def min_ms(self, name: str) -> float | None:
         e = self.endpoints.get(name)
@@ -81,49 +93,92 @@ class Measured:
         return int(d.get("workers") or 1)
 
 
-def measure(experiment_run: ExperimentRun) -> Measured | None:
-    step = experiment_run.steps.filter(valid=True).order_by("-index").first()
-    if step is None:
-        return None
-    endpoints = {e.name: e for e in step.endpoints.all()}
-    samples = list(experiment_run.samples.filter(step_index=step.index).order_by("t"))
-    return Measured(experiment_run, step, endpoints, samples)
+def measure_steps(experiment_run: ExperimentRun) -> list[Measured]:
+    """One ``Measured`` per valid step, lowest load level first."""
+    measured = []
+    for step in experiment_run.steps.filter(valid=True).order_by("index"):
+        endpoints = {e.name: e for e in step.endpoints.all()}
+        samples = list(experiment_run.samples.filter(step_index=step.index).order_by("t"))
+        measured.append(Measured(experiment_run, step, endpoints, samples))
+    return measured
 
 
 @dataclass
 class Evidence:
-    """All repeats of each variant of one experiment, from one run."""
+    """All repeats of each variant of one experiment, from one run, at each load level.
+
+    Variants are asked for by object (``bench.experiments.Variant``): asking for one the
+    catalogue does not define is a LookupError, so a renamed variant cannot quietly turn a
+    verdict inconclusive.
+    """
 
     run: Run
     experiment: str
-    variants: dict[str, list[Measured]] = field(default_factory=dict)
+    levels: dict[str, dict[int, list[Measured]]] = field(default_factory=dict)  # label -> users -> repeats
 
-    def get(self, variant: str) -> list[Measured]:
-        return self.variants.get(variant, [])
+    def _label(self, variant: Variant) -> str:
+        if not any(variant in e.variants for e in experiments_named(self.experiment)):
+            raise LookupError(f"variant {variant.label!r} is not defined for experiment {self.experiment!r}")
+        return variant.label
 
-    def find(self, *words: str) -> list[Measured]:
-        """The repeats of the variant whose label contains all ``words``."""
-        for label, measured in self.variants.items():
-            if all(w in label for w in words):
-                return measured
-        return []
+    def get(self, variant: Variant) -> list[Measured]:
+        """The repeats of a variant at its highest valid load level."""
+        by_level = self.levels.get(self._label(variant), {})
+        return by_level[max(by_level)] if by_level else []
+
+    def at(self, variant: Variant, users: int) -> list[Measured]:
+        return self.levels.get(self._label(variant), {}).get(users, [])
+
+    def users_levels(self, variant: Variant) -> list[int]:
+        return sorted(self.levels.get(self._label(variant), {}))
+
+    def strongest(self, candidates: tuple[Variant, ...], score) -> tuple[Variant | None, list[dict]]:
+        """The candidate with the highest median ``score`` over repeats (the configuration that
+        won the sweep), and every candidate's median and range for the card."""
+        rows, best, best_score = [], None, None
+        for v in candidates:
+            values = [score(m) for m in self.get(v)]
+            present = [x for x in values if x is not None]
+            m = median(values)
+            rows.append({"configuration": v.label, "median": m, "low": min(present) if present else None,
+                         "high": max(present) if present else None, "n": len(present), "strongest": False})
+            if m is not None and (best_score is None or m > best_score):
+                best, best_score = v, m
+        for row in rows:
+            row["strongest"] = best is not None and row["configuration"] == best.label
+        return best, rows
+
+    @property
+    def variants(self) -> dict[str, list[Measured]]:
+        """label -> repeats at the highest level (for pages that list every variant)."""
+        return {label: by_level[max(by_level)] for label, by_level in self.levels.items() if by_level}
+
+    @property
+    def repeats(self) -> int:
+        """The most repeats any variant has (1 = every figure rests on one sample)."""
+        return max((len(ms) for by_level in self.levels.values() for ms in by_level.values()), default=0)
 
     @property
     def experiment_run_ids(self) -> list[int]:
-        return [m.experiment_run.id for ms in self.variants.values() for m in ms]
+        return sorted({m.experiment_run.id for by_level in self.levels.values() for ms in by_level.values()
+                       for m in ms})
 
 
-def latest_evidence(experiment: str, runs: QuerySet[Run] | None = None) -> Evidence | None:
+def verdict_runs(runs: QuerySet[Run] | None = None) -> QuerySet[Run]:
+    """The runs a card may read: the ones given (a run the user picked), or else the quick
+    and full suites' runs only: a smoke run proves the chain works and decides nothing."""
+    return runs if runs is not None else Run.objects.filter(suite__in=VERDICT_SUITES)
+
+
+def latest_evidence(experiment: Experiment | str, runs: QuerySet[Run] | None = None) -> Evidence | None:
     """The newest run holding valid data for ``experiment``."""
-    runs = (runs if runs is not None else Run.objects.all()).order_by("-started_at", "-id")
-    for run in runs:
-        ers = run.experiments.filter(experiment=experiment).order_by("id")
-        evidence = Evidence(run, experiment)
-        for er in ers:
-            m = measure(er)
-            if m is not None:
-                evidence.variants.setdefault(er.variant, []).append(m)
-        if evidence.variants:
+    name = experiment if isinstance(experiment, str) else experiment.name
+    for run in verdict_runs(runs).order_by("-started_at", "-id"):
+        evidence = Evidence(run, name)
+        for er in run.experiments.filter(experiment=name).order_by("id"):
+            for m in measure_steps(er):
+                evidence.levels.setdefault(er.variant, {}).setdefault(m.step.users, []).append(m)
+        if evidence.levels:
             return evidence
     return None
 
@@ -131,9 +186,3 @@ def latest_evidence(experiment: str, runs: QuerySet[Run] | None = None) -> Evide
 def median(values: list[float | None]) -> float | None:
     present = [v for v in values if v is not None]
     return statistics.median(present) if present else None
-
-
-def spread(values: list[float | None]) -> float | None:
-    """max - min over repeats; None with fewer than two repeats (noise unknown)."""
-    present = [v for v in values if v is not None]
-    return (max(present) - min(present)) if len(present) >= 2 else None

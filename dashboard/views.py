@@ -105,10 +105,26 @@ def compare(request):
 
 @read_only
 def claims(request):
-    verdicts = all_verdicts()
+    """Every claim's card, from the newest quick or full run, or from the run the user picks
+    (``?run=ID``): the page says which run each card read."""
+    picked = _picked_run(request)
+    verdicts = all_verdicts(Run.objects.filter(id=picked.id) if picked else None)
     cards = [{"v": v, "title": CLAIMS[v.claim][0], "text": CLAIMS[v.claim][1], "experiment": CLAIMS[v.claim][2],
               "chart": v.chart, "chart_id": f"chart-{v.claim}"} for v in verdicts]
-    return render(request, "dashboard/claims.html", {"cards": cards})
+    choices = Run.objects.exclude(suite="synthetic").order_by("-started_at")[:30]
+    return render(request, "dashboard/claims.html", {"cards": cards, "picked": picked, "choices": choices})
+
+
+def _picked_run(request) -> Run | None:
+    raw = request.GET.get("run", "")
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise ApiError(400, f"run must be a run id, got {raw!r}")
+    try:
+        return Run.objects.get(id=int(raw))
+    except Run.DoesNotExist:
+        raise ApiError(404, f"no run {raw}") from None
 
 
 @read_only
@@ -144,14 +160,17 @@ def compare_data(request, chart: str):
 @read_only
 def claims_data(request):
     wanted = request.GET.get("claim")
-    verdicts = [v.as_dict() for v in all_verdicts() if not wanted or v.claim == wanted]
+    picked = _picked_run(request)
+    verdicts = [v.as_dict() for v in all_verdicts(Run.objects.filter(id=picked.id) if picked else None)
+                if not wanted or v.claim == wanted]
     if wanted and not verdicts:
         raise ApiError(404, f"no claim {wanted!r}")
     fmt = request.GET.get("format", "json")
     if fmt == "json":
         return json_response({"verdicts": verdicts})
-    rows = [{"claim": v["claim"], "verdict": v["verdict"], "figure": f["label"], "value": f["value"],
-             "rule": v["rule"], "run_id": v["run_id"]} for v in verdicts for f in v["figures"]]
+    rows = [{"claim": v["claim"], "verdict": v["verdict"], "provisional": v["provisional"], "figure": f["label"],
+             "value": f["value"], "median": f.get("median"), "low": f.get("low"), "high": f.get("high"),
+             "n": f.get("n"), "rule": v["rule"], "run_id": v["run_id"]} for v in verdicts for f in v["figures"]]
     return table_response(rows, fmt, "claims")
 
 

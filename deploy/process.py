@@ -69,18 +69,16 @@ def kill_tree(pid: int, grace_s: float = 5.0) -> list[psutil.Process]:
         tree = [root, *root.children(recursive=True)]
     except psutil.NoSuchProcess:
         return []
-    for p in tree:
-        try:
-            p.terminate()
-        except psutil.Error:
-            pass
-    _, alive = psutil.wait_procs(tree, timeout=grace_s)
-    for p in alive:
-        try:
-            p.kill()
-        except psutil.Error:
-            pass
-    _, alive = psutil.wait_procs(alive, timeout=grace_s)
+    alive = tree
+    for ask in (psutil.Process.terminate, psutil.Process.kill):
+        for p in alive:
+            try:
+                ask(p)
+            except psutil.Error:
+                pass
+        _, alive = psutil.wait_procs(alive, timeout=grace_s)
+        if not alive:
+            break
     return alive
 
 

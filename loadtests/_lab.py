@@ -6,8 +6,11 @@ underscore keeps Locust from loading it as one).
   ``--body-kb``, ``--parser``, ``--offload``, ``--endpoint``, ``--arrival-rate``.
 - ``ProbeUser`` is the light user on ``ping``, reported under its own name ("probe"), so
   how long a cheap request waits while heavy ones run is always visible.
-- ``--arrival-rate R`` switches every user from closed loop (next request as soon as the
-  previous answered) to a paced loop: together the users aim at R requests per second.
+- ``--arrival-rate R`` switches every scenario user from closed loop (next request as soon
+  as the previous answered) to a paced loop: together they aim at R requests per second.
+  The rate is shared among the paced users only (the probe keeps its own rate) and across
+  Locust worker processes: the master counts the paced users when the test starts and
+  hands the count to every worker with the other options.
   A closed loop alone hides overload (coordinated omission); with a target rate, a server
   that cannot keep up shows as achieved RPS below R, which the runner records.
 - ``_recorder.py`` records what the bench runner stores (only with ``--lab-out``).
@@ -19,6 +22,7 @@ import json
 
 from locust import FastHttpUser, between, events, task
 from locust import constant_throughput
+from locust.runners import WorkerRunner
 
 import _dashboard_link  # noqa: F401  (links the web UI to the lab's dashboard)
 import _recorder  # noqa: F401  (registers the runner's recorder: --lab-out)
@@ -39,9 +43,28 @@ def _lab_arguments(parser):
     group.add_argument("--body-kb", type=int, default=5120, help="request body size for upload/json (KiB)")
     group.add_argument("--parser", choices=["json", "orjson"], default="json", help="json parser")
     group.add_argument("--offload", type=int, choices=[0, 1], default=0, help="json: parse in a thread pool")
+    group.add_argument("--call", choices=["sleep", "blocking"], default="sleep",
+                       help="io/background: hand asyncio.sleep (sleep) or the blocking call (blocking) to background work")
     group.add_argument("--arrival-rate", type=float, default=0.0,
                        help="target requests/s over all users (0 = closed loop)")
     group.add_argument("--probe-rate", type=float, default=10.0, help="probe user's requests/s")
+    parser.add_argument("--lab-paced-users", type=int, default=0, include_in_web_ui=False,
+                        help="set by the master: how many users share --arrival-rate, over all workers")
+
+
+def probe_users(user_classes) -> int:
+    """How many probe users a test runs (each probe class runs a fixed count)."""
+    return sum(c.fixed_count for c in user_classes if issubclass(c, ProbeUser))
+
+
+@events.test_start.add_listener
+def _count_paced_users(environment, **kwargs):
+    """On the master (or a local runner): the users that share --arrival-rate are all the
+    users but the probes. Workers receive this with the options of every spawn message."""
+    if environment.parsed_options is None or isinstance(environment.runner, WorkerRunner):
+        return
+    target = environment.runner.target_user_count if environment.runner else 0
+    environment.parsed_options.lab_paced_users = max(1, target - probe_users(environment.user_classes))
 
 
 def options(user):
@@ -65,8 +88,7 @@ class LabUser(FastHttpUser):
         rate = options(self).arrival_rate
         if rate <= 0:
             return 0
-        users = max(1, self.environment.runner.user_count if self.environment.runner else 1)
-        return constant_throughput(rate / users)(self)
+        return constant_throughput(rate / max(1, options(self).lab_paced_users))(self)
 
     def url(self, endpoint: str, **params) -> str:
         query = "&".join(f"{k}={v}" for k, v in params.items())

@@ -4,8 +4,10 @@ Parameters, bounds, errors and response shapes come from ``workloads.catalogue``
 ``endpoint`` decorator. Under WSGI a request owns a Gunicorn thread; under ASGI Django
 runs these in a worker thread (``sync_to_async``), which ``whoami`` makes visible.
 """
+import asyncio
+
 from workloads import catalogue as c
-from workloads import db, work
+from workloads import db, memory, work
 from workloads.endpoint import endpoint
 from workloads.identity import identify
 from workloads.offload import run_offloaded, submit_background
@@ -38,17 +40,22 @@ def io_threadpool(request, a):
 
 @endpoint(c.IO_BACKGROUND)
 def io_background(request, a):
-    submit_background(work.sleep_ms, a.ms)
+    submit_background(work.sleep_ms, a.ms)  # a sync view has only the blocking call to hand over
+
+
+@endpoint(c.IO_GATHER)
+def io_gather(request, a):
+    return asyncio.run(memory.hold_coroutines(a.n, a.ms))  # a loop of its own, in this thread
 
 
 @endpoint(c.CPU)
 def cpu(request, a):
-    return work.sum_of_squares(a.n)
+    return work.compute(a.n)
 
 
 @endpoint(c.CPU_OFFLOAD)
 def cpu_offload(request, a):
-    return run_offloaded(work.sum_of_squares, a.n)
+    return run_offloaded(work.compute, a.n)
 
 
 @endpoint(c.MIXED)

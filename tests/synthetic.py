@@ -19,11 +19,16 @@ class V:
     samples: list[dict] = field(default_factory=list)  # ServerSample fields
     observations: dict = field(default_factory=dict)
     valid: bool = True
+    users: int = 10  # the step's load level
+    repeat: int | None = None  # which repeat this step belongs to (None: the list's order)
 
 
-def endpoint(rps: float, p99: float, p50: float | None = None, failures: int = 0, fastest: float | None = None) -> dict:
+def endpoint(rps: float, p99: float, p50: float | None = None, failures: int = 0, fastest: float | None = None,
+             timing: dict | None = None) -> dict:
+    """``timing``: Server-Timing metric -> its p50 in ms, as the recorder stores it."""
     return {"rps": rps, "p99": p99, "p50": p50 if p50 is not None else p99 / 2, "failures": failures,
-            "min": fastest if fastest is not None else (p50 if p50 is not None else p99 / 2)}
+            "min": fastest if fastest is not None else (p50 if p50 is not None else p99 / 2),
+            "server_timing": {k: {"count": 10, "sum_ms": 10 * v, "p50": v, "p99": v} for k, v in (timing or {}).items()}}
 
 
 def sample(**kw) -> dict:
@@ -34,26 +39,41 @@ def sample(**kw) -> dict:
     return base
 
 
-def make_run(experiment: str, variants: dict[str, V | list[V]], claim: str = "C?") -> Run:
-    run = Run.objects.create(suite="synthetic", status=Run.COMPLETED, started_at=timezone.now(),
+def make_run(experiment: str, variants: dict, claim: str = "C?", suite: str = "synthetic") -> Run:
+    """``variants``: Variant (or its label) -> V or list of V. Vs that share a ``repeat`` become
+    the steps of one experiment run (one per load level); otherwise each V is a repeat."""
+    run = Run.objects.create(suite=suite, status=Run.COMPLETED, started_at=timezone.now(),
                              finished_at=timezone.now(), environment={"switch_interval_s": 0.005})
-    for label, repeats in variants.items():
-        for repeat, v in enumerate(repeats if isinstance(repeats, list) else [repeats]):
+    for variant, vs in variants.items():
+        label = getattr(variant, "label", variant)
+        vs = vs if isinstance(vs, list) else [vs]
+        repeats: dict[int, list[V]] = {}
+        for i, v in enumerate(vs):
+            repeats.setdefault(i if v.repeat is None else v.repeat, []).append(v)
+        for repeat, steps in repeats.items():
+            first = steps[0]
             er = ExperimentRun.objects.create(run=run, claim=claim, experiment=experiment, variant=label, repeat=repeat,
-                                              deployment=v.deployment, target="http://synthetic", scenario="synthetic",
-                                              params=v.params, observations=v.observations, started_at=timezone.now())
-            step = Step.objects.create(experiment=er, index=0, users=10, started_at=timezone.now(), measured_s=10,
-                                       valid=v.valid, invalid_reason="" if v.valid else "synthetic invalid",
-                                       generator_cpu_max_process=20, generator_cpu_total=20)
-            for name, e in v.endpoints.items():
-                requests = max(1, int(e["rps"] * 10))
-                EndpointStat.objects.create(step=step, name=name, method="GET", requests=requests,
-                                            failures=e["failures"], rps=e["rps"], avg_ms=e["p50"], p50=e["p50"],
-                                            p90=e["p99"], p95=e["p99"], p99=e["p99"], p999=e["p99"], max_ms=e["p99"],
-                                            histogram={str(e["min"]): 1, str(e["p50"]): requests - 1})
-            for s in v.samples:
-                ServerSample.objects.create(experiment=er, step_index=0, **s)
+                                              deployment=first.deployment, target="http://synthetic",
+                                              scenario="synthetic", params=first.params,
+                                              observations=first.observations, started_at=timezone.now())
+            for index, v in enumerate(sorted(steps, key=lambda v: v.users)):
+                _step(er, index, v)
     return run
+
+
+def _step(er: ExperimentRun, index: int, v: V) -> None:
+    step = Step.objects.create(experiment=er, index=index, users=v.users, started_at=timezone.now(), measured_s=10,
+                               valid=v.valid, invalid_reason="" if v.valid else "synthetic invalid",
+                               generator_cpu_max_process=20, generator_cpu_total=20)
+    for name, e in v.endpoints.items():
+        requests = max(1, int(e["rps"] * 10))
+        EndpointStat.objects.create(step=step, name=name, method="GET", requests=requests,
+                                    failures=e["failures"], rps=e["rps"], avg_ms=e["p50"], p50=e["p50"],
+                                    p90=e["p99"], p95=e["p99"], p99=e["p99"], p999=e["p99"], max_ms=e["p99"],
+                                    histogram={str(e["min"]): 1, str(e["p50"]): requests - 1},
+                                    server_timing=e.get("server_timing", {}))
+    for s in v.samples:
+        ServerSample.objects.create(experiment=er, step_index=index, **s)
 
 
 def only(*runs: Run):

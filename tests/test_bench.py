@@ -3,6 +3,7 @@ interrupted run is aborted with its finished steps kept; export/import round-tri
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -27,7 +28,8 @@ def test_smoke_run_is_stored_with_all_its_parts(smoke_run):
     env = run.environment
     assert env["cpu_model"] and env["cpu_count"] >= 1 and env["python"]
     assert env["packages"]["Django"] and env["packages"]["locust"] and env["git"]["commit"]
-    assert "server" in env["pinning"] and env["postgres"]["version"]
+    assert env["postgres"]["version"]
+    assert_pinning_splits_the_cpus(env["pinning"])
     expected = sum(len(e.variants) for e in SMOKE)
     experiments = list(run.experiments.all())
     assert len(experiments) == expected
@@ -42,7 +44,7 @@ def test_smoke_run_is_stored_with_all_its_parts(smoke_run):
             assert endpoints
             for e in endpoints:
                 assert e.requests > 0 and e.p99 is not None
-                assert sum(e.histogram.values()) == e.requests  # the full histogram, not a summary
+                assert sum(e.histogram.values()) == e.requests - e.failures  # every success, not a summary
             assert step.timeseries.exists()
         samples = list(exp.samples.all())
         assert len(samples) >= 3
@@ -52,10 +54,25 @@ def test_smoke_run_is_stored_with_all_its_parts(smoke_run):
         assert any(s.loop_lag_ms for s in samples)  # every smoke deployment is ASGI
 
 
+def assert_pinning_splits_the_cpus(pinning: dict) -> None:
+    """Server and load generator on CPUs of their own (when there are two to split), so that
+    the generator never takes CPU time from the server it measures."""
+    cpus = os.sched_getaffinity(0)
+    if len(cpus) < 2:
+        assert pinning["server"] is None and pinning["generator"] is None, pinning
+        return
+    server, generator = set(pinning["server"] or ()), set(pinning["generator"] or ())
+    assert server and generator and not server & generator, pinning
+    assert server | generator <= cpus, (pinning, cpus)
+
+
 def test_smoke_run_shows_the_blocked_loop(smoke_run):
-    """C3 and C5 in the stored data: the probe and the loop lag suffer only under io/blocking."""
+    """C3 and C5 in the stored data: the probe and the loop lag suffer under io/blocking, not
+    when the probe is alone on the worker."""
+    from bench import experiments as X
+
     by_variant = {e.variant: e for e in smoke_run.experiments.all()}
-    blocking, sleeping = by_variant["uvicorn 1w io/blocking"], by_variant["uvicorn 1w io/sleep"]
+    blocking, sleeping = by_variant[X.C3_BLOCKING.label], by_variant[X.C3_UNLOADED.label]
 
     def probe_p99(exp):
         return exp.steps.get().endpoints.get(name="probe").p99
@@ -123,12 +140,23 @@ def test_sigint_aborts_the_run_and_keeps_finished_steps(database):
 
 
 def test_a_saturated_generator_invalidates_the_step():
-    result = {"endpoints": [{"requests": 10}], "generator": {"cpu_percent_max_process": 97.0}}
+    result = {"endpoints": [{"requests": 10, "failures": 0}], "generator": {"cpu_percent_max_process": 97.0}}
     valid, reason = judge(result)
     assert not valid and "saturated" in reason
     result["generator"]["cpu_percent_max_process"] = 40.0
     assert judge(result) == (True, "")
     assert judge({"error": "the test stopped during warm-up"})[0] is False
+
+
+def test_more_than_one_percent_failures_invalidates_a_step_unless_the_experiment_causes_them():
+    result = {"endpoints": [{"requests": 1000, "failures": 11}, {"requests": 100, "failures": 0}],
+              "errors": [{"name": "db/read", "count": 11, "error": "HTTPError 503"}],
+              "generator": {"cpu_percent_max_process": 40.0}}
+    valid, reason = judge(result)
+    assert not valid and "11 of 1100" in reason and "503" in reason
+    assert judge(result, failures_intended=True) == (True, "")
+    result["endpoints"][0]["failures"] = 10  # 10 of 1,100: under 1 %
+    assert judge(result) == (True, "")
 
 
 def test_loop_lag_reader_counts_a_stalled_loop(tmp_path):

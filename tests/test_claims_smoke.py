@@ -68,3 +68,15 @@ def test_async_view_under_wsgi_gets_a_loop_per_request(gunicorn):
     """The cross cell: under WSGI each async view runs on its own short-lived loop."""
     bodies = [requests.get(f"{gunicorn.url}/async/whoami", timeout=10).json() for _ in range(3)]
     assert all(b["event_loop"] is not None and b["is_main_thread"] is False for b in bodies)
+
+
+def test_io_gather_measures_memory_that_grows_with_the_coroutines_held(uvicorn):
+    """io/gather holds n coroutines at once and reads USS meanwhile: 20,000 of them cost
+    more than 200 do (Python's allocator may reuse freed memory for small n, never for 20k)."""
+    def growth(n: int) -> int:
+        body = requests.get(f"{uvicorn.url}/api/io/gather?n={n}&ms=200", timeout=30).json()
+        assert body["n"] == n and body["uss_before"] > 0
+        return body["uss_during"] - body["uss_before"]
+
+    small, large = growth(200), growth(20_000)
+    assert large > small and large > 20_000 * 100  # at least 100 bytes a coroutine: it is not free

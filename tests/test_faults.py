@@ -109,14 +109,17 @@ def heal(url: str, healthy_in_a_row: int = 120) -> int:
 def test_postgres_restart_gives_503s_then_recovers(database, servers):
     for s in servers.values():
         assert heal(s.url) == 0  # every pool warm and healthy before the restart
+    # the connections the restart will cut: every one the deployment's pools hold now
+    pooled = {name: count_connections(s.deployment.application_name) for name, s in servers.items()}
     try:
         observed = faults.restart_postgres(context(servers["uvicorn"]))
     finally:
         store.reset_connection()  # this process's own pooled connections died too
     assert observed["db_read_ok_after_s"] is not None and observed["db_read_ok_after_s"] < 15
-    # every deployment recovers; its stale pooled connections each cost one 503, never a 500 or a hang
+    # every deployment recovers; its stale pooled connections each cost one 503, never a 500 or a hang:
+    # so no more 503s than connections were cut (a pool that kept a dead connection would exceed it)
     failed = {name: heal(s.url) for name, s in servers.items()}
-    assert all(f >= 0 for f in failed.values())
+    assert all(failed[name] <= pooled[name] for name in servers), (failed, pooled)
 
 
 @pytest.mark.parametrize("server", ["gunicorn", "uvicorn"])
@@ -165,6 +168,11 @@ def test_slow_clients_are_bounded_and_the_server_recovers(database, server):
         assert requests.get(f"{running.url}/api/ping", timeout=5).status_code == 200
     finally:
         running.stop()
-    assert observed["probe_requests"] >= 1 and observed["slow_clients"] == 20
+    # the fault held: no slow client was refused or dropped within the window, and they
+    # outnumber the threads that could read their headers
+    threads = running.deployment.workers * (running.deployment.threads or 1)
+    assert observed["still_connected_at_end"] == 20 > threads, observed
+    assert observed["probe_requests"] >= 1
     if server == "uvicorn":  # the event loop does not give a worker to a half-sent request
         assert observed["probe_requests"] >= 3 and observed["probe_failed"] == 0
+        assert observed["probe_worst_ms"] < 1000, observed  # answered promptly, not at the timeout

@@ -19,6 +19,10 @@ DRIVER = ChoiceParam("driver", default="orm", choices=("orm", "native"))
 UPLOAD_MODE = ChoiceParam("mode", default="buffer", choices=("buffer", "stream"))
 JSON_PARSER = ChoiceParam("parser", default="json", choices=("json", "orjson"))
 OFFLOAD = IntParam("offload", default=0, low=0, high=1)
+# io/background: what is handed to background work. "sleep" = asyncio.sleep on the loop (ASGI);
+# "blocking" = the blocking call itself, on a thread (the document's BackgroundTasks(time.sleep)).
+BACKGROUND_CALL = ChoiceParam("call", default="sleep", choices=("sleep", "blocking"))
+COROUTINES = IntParam("n", default=1000, low=1, high=100_000)
 
 Shape = Callable[[SimpleNamespace, Any], dict]
 
@@ -51,8 +55,11 @@ WHOAMI = Endpoint("whoami", "GET", lambda a, r: r)
 IO_SLEEP = Endpoint("io/sleep", "GET", _slept, (MS,))
 IO_BLOCKING = Endpoint("io/blocking", "GET", _slept, (MS,))
 IO_THREADPOOL = Endpoint("io/threadpool", "GET", _slept, (MS,))
-IO_BACKGROUND = Endpoint("io/background", "GET", lambda a, r: {"accepted": True, "ms": a.ms}, (MS,),
-                         status=202)
+IO_BACKGROUND = Endpoint("io/background", "GET", lambda a, r: {"accepted": True, "ms": a.ms, "call": a.call},
+                         (MS, BACKGROUND_CALL), status=202)
+# n coroutines suspended at once inside one request, and the process's USS before and during:
+# the direct measure of what a coroutine in flight costs (claim C8).
+IO_GATHER = Endpoint("io/gather", "GET", lambda a, r: {"n": a.n, "ms": a.ms, **r}, (COROUTINES, MS))
 CPU = Endpoint("cpu", "GET", lambda a, r: {"n": a.n, "result": r}, (N,))
 CPU_OFFLOAD = Endpoint("cpu/offload", "GET", lambda a, r: {"n": a.n, "result": r}, (N,))
 MIXED = Endpoint("mixed", "GET", lambda a, r: {"ms": a.ms, "n": a.n, "result": r}, (MS, N))
@@ -68,6 +75,6 @@ JSON = Endpoint("json", "POST", lambda a, r: {"items": r, "parser": a.parser, "o
                 (JSON_PARSER, OFFLOAD), body="json")
 
 CATALOGUE: tuple[Endpoint, ...] = (
-    PING, WHOAMI, IO_SLEEP, IO_BLOCKING, IO_THREADPOOL, IO_BACKGROUND, CPU, CPU_OFFLOAD, MIXED,
+    PING, WHOAMI, IO_SLEEP, IO_BLOCKING, IO_THREADPOOL, IO_BACKGROUND, IO_GATHER, CPU, CPU_OFFLOAD, MIXED,
     DB_READ, DB_QUERIES, DB_SLEEP, DB_WRITE, UPLOAD, JSON,
 )

@@ -20,6 +20,7 @@ from workloads.catalogue import Endpoint
 from workloads.errors import ApiError, error_response, json_response
 from workloads.params import parse_query
 from workloads.interface import interface_of
+from workloads.work import Timed
 
 
 def check_host(request: HttpRequest) -> None:
@@ -65,7 +66,16 @@ def _check_body_headers(spec: Endpoint, request: HttpRequest) -> None:
 
 
 def respond(spec: Endpoint, args: SimpleNamespace, result: Any, view: str) -> HttpResponse:
-    return json_response({"view": view, **spec.shape(args, result)}, spec.status)
+    headers = None
+    if isinstance(result, Timed):  # durations the work measured: reported, not part of the body
+        headers = {"Server-Timing": server_timing(result.timings)}
+        result = result.value
+    return json_response({"view": view, **spec.shape(args, result)}, spec.status, headers)
+
+
+def server_timing(timings: dict[str, float]) -> str:
+    """The ``Server-Timing`` header value (W3C syntax), e.g. ``parse;dur=0.412``: ms, 3 decimals."""
+    return ", ".join(f"{name};dur={ms:.3f}" for name, ms in timings.items())
 
 
 def endpoint(spec: Endpoint) -> Callable[[Callable], Callable[[HttpRequest], Any]]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import threading
 
 import psutil
@@ -26,4 +27,5 @@ def identify(request: HttpRequest) -> dict:
         "event_loop": event_loop,
         "process_threads": psutil.Process().num_threads(),  # OS threads, not only Python's
         "interface": interface_of(request),
+        "switch_interval_s": sys.getswitchinterval(),  # how often a thread is asked to give up the GIL
     }
