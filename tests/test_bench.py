@@ -149,13 +149,13 @@ def test_a_saturated_generator_invalidates_the_step():
 
 
 def test_more_than_one_percent_failures_invalidates_a_step_unless_the_experiment_causes_them():
-    result = {"endpoints": [{"requests": 1000, "failures": 11}, {"requests": 100, "failures": 0}],
-              "errors": [{"name": "db/read", "count": 11, "error": "HTTPError 503"}],
+    result = {"endpoints": [{"requests": 1000, "failures": 12}, {"requests": 100, "failures": 0}],
+              "errors": [{"name": "db/read", "count": 12, "error": "HTTPError 503"}],
               "generator": {"cpu_percent_max_process": 40.0}}
     valid, reason = judge(result)
-    assert not valid and "11 of 1100" in reason and "503" in reason
+    assert not valid and "12 of 1100" in reason and "503" in reason
     assert judge(result, failures_intended=True) == (True, "")
-    result["endpoints"][0]["failures"] = 10  # 10 of 1,100: under 1 %
+    result["endpoints"][0]["failures"] = 11  # 11 of 1,100: exactly 1 %, not more
     assert judge(result) == (True, "")
 
 
