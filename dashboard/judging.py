@@ -49,6 +49,18 @@ def within_noise(a: list[float | None], b: list[float | None]) -> bool:
     return ma is not None and mb is not None and abs(ma - mb) <= max(sa or 0, sb or 0)
 
 
+def versus_limit(values: list[float | None], limit: float, at_least: bool = True) -> str:
+    """A figure against a threshold: SUPPORTED if its median meets it, REFUTED if not, and
+    INCONCLUSIVE when there are no values or the repeats fall on both sides of the limit."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return INCONCLUSIVE
+    if len(present) >= 2 and min(present) < limit <= max(present):
+        return INCONCLUSIVE
+    m = statistics.median(present)
+    return SUPPORTED if (m >= limit if at_least else m <= limit) else REFUTED
+
+
 def ratio(a: float | None, b: float | None) -> float | None:
     return a / b if a is not None and b else None
 

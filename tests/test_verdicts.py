@@ -386,3 +386,19 @@ def test_c8_missing_the_uvicorn_side_is_inconclusive_not_an_exception():
     verdict = judge("C8", run)
     assert {s.name: s.outcome for s in verdict.scopes}["coroutines win at high concurrency"] == INCONCLUSIVE
     assert verdict.verdict == INCONCLUSIVE
+
+
+def test_repeats_on_both_sides_of_a_limit_decide_nothing():
+    from dashboard.judging import versus_limit
+
+    assert versus_limit([12.0, 14.0, 13.0], 10, at_least=False) == REFUTED
+    assert versus_limit([4.0, 17.0, 6.0], 10, at_least=False) == INCONCLUSIVE  # two runs, two answers
+    assert versus_limit([4.0], 10, at_least=False) == SUPPORTED  # one repeat: provisional, not noise-proof
+    assert versus_limit([], 10) == INCONCLUSIVE
+    c8, db = c8_run(3000, 8 * MiB)
+    db.experiments.filter(variant=X.C8_DB_ASYNC_ORM.label).delete()
+    flip = make_run(X.C8_DB.name, {X.C8_DB_ASYNC_ORM: [V({"db/read": endpoint(800, 30)}, samples=[
+        sample(t=t, loop_lag_ms={"9": lag}) for t in (1, 1.5)]) for lag in (4.0, 17.0, 5.0)]})
+    db.delete()
+    verdict = judge("C8", c8, flip)
+    assert {s.name: s.outcome for s in verdict.scopes}["the async ORM keeps the loop free"] == INCONCLUSIVE
