@@ -101,7 +101,8 @@ def verdict_c1(runs: QuerySet[Run] | None = None) -> Verdict:
             scopes.append(Scope(endpoint, outcome, f"Uvicorn 1 -> 4 workers: RPS {'dropped' if drop >= 0 else 'rose'} "
                                                    f"{abs(drop):.1f} %"))
         paired = [100 * (a - b) / a for a, b in zip(one, four) if a and b is not None]  # repeat i vs repeat i
-        drops.append(Figure(f"{endpoint}: Uvicorn RPS drop, 1 -> 4 workers", paired, " %", 1))
+        drops.append(Figure(f"{endpoint}: Uvicorn RPS drop, 1 -> 4 workers (each repeat against its own)",
+                            paired, " %", 1))
     verdict, why = combine(scopes, "workload")
     endpoints = list(X.C1_WORKLOADS)
     return Verdict("C1", verdict, C1_RULE.render(), why, drops + figures, scopes=scopes,
