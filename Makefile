@@ -3,13 +3,14 @@ VENV       ?= .venv
 PY         := $(VENV)/bin/python
 WSGI_PORT  ?= 8001
 ASGI_PORT  ?= 8002
+DASHBOARD_PORT ?= 8000
 DEMO_SUITE ?= quick
 PYTEST_ARGS ?=
 
 .PHONY: demo test setup venv db clean-db help
 
 help:
-	@echo "make demo   - set up, run the quick suite, then serve WSGI (:$(WSGI_PORT)), ASGI (:$(ASGI_PORT)) and the dashboard"
+	@echo "make demo   - set up, run the quick suite, then serve WSGI (:$(WSGI_PORT)), ASGI (:$(ASGI_PORT)) and the dashboard (:$(DASHBOARD_PORT))"
 	@echo "make test   - set up, then run the whole test suite against real servers and PostgreSQL"
 
 $(VENV)/.installed: requirements.txt scripts/find-python
@@ -29,7 +30,8 @@ db: venv
 setup: db
 
 demo: setup
-	$(PY) manage.py demo --suite $(DEMO_SUITE) --wsgi-port $(WSGI_PORT) --asgi-port $(ASGI_PORT)
+	$(PY) manage.py demo --suite $(DEMO_SUITE) --wsgi-port $(WSGI_PORT) --asgi-port $(ASGI_PORT) \
+	    --dashboard-port $(DASHBOARD_PORT)
 
 test: setup
 	scripts/ensure-chromium

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field, replace
 
+from bench import faults
 from bench.faults import Fault
 from deploy.deployments import Deployment
 
@@ -249,22 +250,24 @@ def fault_experiment(name: str, question: str, fault: Fault, knobs=STEADY, users
                       arrival_rate=rate, fault=fault, probe=False)
 
 
+FAULT_BAD_INPUT = fault_experiment(
+    "fault-bad-input", "Garbage, oversized, truncated and malformed requests: what comes back?",
+    faults.BadInput(at_s=0.5), rate=50.0, step_s=6.0)
 FAULTS = (
     fault_experiment("fault-kill-worker", "A worker is killed (SIGKILL) mid-run: how long until a new one serves?",
-                     Fault("kill-worker")),
+                     faults.KillWorker()),
     fault_experiment("fault-restart-postgres", "PostgreSQL restarts mid-run: the error burst and the recovery",
-                     Fault("restart-postgres"), step_s=12.0, env=(("LAB_DB_POOL_TIMEOUT_S", "5"),)),
+                     faults.RestartPostgres(), step_s=12.0, env=(("LAB_DB_POOL_TIMEOUT_S", "5"),)),
     fault_experiment("fault-client-disconnect", "Clients hang up during db/sleep: does the query go on? any leak?",
-                     Fault("disconnect"), rate=50.0),
+                     faults.ClientDisconnect(), rate=50.0),
     fault_experiment("fault-pool-exhaustion", "More concurrent DB requests than the pool holds: queue, time out, 503",
-                     Fault("pool-exhaustion", at_s=0.0), knobs={"endpoint": "db/sleep", "ms": 300}, users=24,
+                     faults.PoolExhaustion(at_s=0.0), knobs={"endpoint": "db/sleep", "ms": 300}, users=24,
                      rate=0.0, step_s=8.0, env=(("LAB_DB_POOL_TIMEOUT_S", "1"),), pool_size=2),
     fault_experiment("fault-slow-clients", "40 clients send headers a byte at a time: what do they hold?",
-                     Fault("slow-clients", at_s=1.0), rate=50.0),
-    fault_experiment("fault-bad-input", "Garbage, oversized, truncated and malformed requests: what comes back?",
-                     Fault("bad-input", at_s=0.5), rate=50.0, step_s=6.0),
+                     faults.SlowClients(at_s=1.0), rate=50.0),
+    FAULT_BAD_INPUT,
     fault_experiment("fault-durability", "db/write while a worker is killed: is every acknowledged write stored?",
-                     Fault("durability", at_s=1.0), rate=50.0),
+                     faults.Durability(at_s=1.0), rate=50.0),
 )
 
 SMOKE = (

@@ -14,7 +14,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable
+from typing import ClassVar
 
 import psycopg
 import requests
@@ -23,12 +23,6 @@ from bench.pg_activity import PG_SLEEP, count_connections
 
 from config.database import database_target
 from deploy.process import RunningDeployment
-
-
-@dataclass(frozen=True)
-class Fault:
-    kind: str
-    at_s: float = 3.0  # seconds after the measured window opens
 
 
 @dataclass
@@ -206,15 +200,117 @@ def bad_input(ctx: FaultContext) -> dict:
             "server_errors_5xx": sum(1 for r in results if (r["status"] or 0) >= 500)}
 
 
-ACTIONS: dict[str, Callable[[FaultContext], dict]] = {
-    "bad-input": bad_input,
-    "pool-exhaustion": pool_exhaustion,
-    "kill-worker": kill_worker,
-    "restart-postgres": restart_postgres,
-    "disconnect": disconnect_clients,
-    "slow-clients": slow_clients,
-    "durability": durable_writes,
-}
+def _s(value, unit="", digits=1) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.{digits}f}{unit}" if isinstance(value, float) else f"{value}{unit}"
+
+
+# --- the faults: each one's injection and the sentence that reports its outcome, together ---
+
+@dataclass(frozen=True)
+class Fault:
+    """Something that breaks ``at_s`` seconds into a measured step. ``inject`` breaks it and
+    returns what it observed; ``describe`` turns that (with ``summarise``'s figures added)
+    into the reliability table's sentence."""
+
+    at_s: float = 3.0  # seconds after the measured window opens
+    kind: ClassVar[str] = ""
+
+    def inject(self, ctx: FaultContext) -> dict:
+        raise NotImplementedError
+
+    def describe(self, f: dict, er=None) -> str:
+        raise NotImplementedError
+
+    def report(self, f: dict, er=None) -> str:
+        if "action_error" in f:
+            return f"the injection failed: {f['action_error']}"
+        return self.describe(f, er)
+
+
+class KillWorker(Fault):
+    kind = "kill-worker"
+
+    def inject(self, ctx):
+        return kill_worker(ctx)
+
+    def describe(self, f, er=None):
+        return (f"new worker serving after {_s(f.get('replacement_serving_after_s'), ' s', 2)}; "
+                f"{f['failed_requests']} of {f['requests']} requests failed")
+
+
+class RestartPostgres(Fault):
+    kind = "restart-postgres"
+
+    def inject(self, ctx):
+        return restart_postgres(ctx)
+
+    def describe(self, f, er=None):
+        return (f"{f['failed_requests']} requests failed (503) over {f['failing_seconds']} s; recovered "
+                f"{_s(f['recovered_after_s'], ' s', 1)} after the restart; slowest {_s(f['slowest_ms'], ' ms', 0)}")
+
+
+class ClientDisconnect(Fault):
+    kind = "disconnect"
+
+    def inject(self, ctx):
+        return disconnect_clients(ctx)
+
+    def describe(self, f, er=None):
+        return (f"{f['queries_running_before_hangup']} of {f['clients']} pg_sleep queries running at hang-up, "
+                f"{f['queries_still_running_1s_after_hangup']} still running 1 s later; "
+                f"steady load's slowest {_s(f['slowest_ms'], ' ms', 0)}")
+
+
+class PoolExhaustion(Fault):
+    kind = "pool-exhaustion"
+
+    def inject(self, ctx):
+        return pool_exhaustion(ctx)
+
+    def describe(self, f, er=None):
+        return (f"pool {f['pool_size']}, timeout {_s(f['pool_timeout_s'], ' s', 0)}: {f['failed_requests']} of "
+                f"{f['requests']} answered 503; slowest {_s(f['slowest_ms'], ' ms', 0)}")
+
+
+class SlowClients(Fault):
+    kind = "slow-clients"
+
+    def inject(self, ctx):
+        return slow_clients(ctx)
+
+    def describe(self, f, er=None):
+        held = ""
+        if er is not None:
+            before = er.samples.filter(step_index=None).order_by("t").first()
+            peak_fds = max((s.open_files for s in er.samples.filter(step_index=0)), default=None)
+            if before and peak_fds is not None:
+                held = f"; server fds {before.open_files} -> {peak_fds}"
+        return (f"{f['slow_clients']} slow clients; steady load's slowest {_s(f['slowest_ms'], ' ms', 0)}, "
+                f"{f['requests']} requests; {f['probe_failed']} of {f['probe_requests']} probes failed{held}")
+
+
+class Durability(Fault):
+    kind = "durability"
+
+    def inject(self, ctx):
+        return durable_writes(ctx)
+
+    def describe(self, f, er=None):
+        return (f"{f['acknowledged']} writes acknowledged, {f['missing_acknowledged']} missing; "
+                f"{f['write_requests_failed']} write requests failed")
+
+
+class BadInput(Fault):
+    kind = "bad-input"
+
+    def inject(self, ctx):
+        return bad_input(ctx)
+
+    def describe(self, f, er=None):
+        return (f"{f['server_errors_5xx']} answers were 5xx; healthy after: "
+                f"{'yes' if f['server_healthy_after'] else 'NO'}")
 
 
 def summarise(result: dict, observed: dict) -> dict:

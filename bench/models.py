@@ -27,10 +27,6 @@ class Run(models.Model):
     class Meta:
         ordering = ["-started_at"]
 
-    @property
-    def valid_steps(self) -> int:
-        return Step.objects.filter(experiment__run=self, valid=True).count()
-
 
 class ExperimentRun(models.Model):
     COMPLETED, ABORTED, FAILED = "completed", "aborted", "failed"

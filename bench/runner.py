@@ -31,7 +31,7 @@ from bench.models import ExperimentRun, Run
 from bench.progress import Progress
 from bench.sampler import ServerSampler
 from config.database import BASE_DIR
-from deploy.process import RunningDeployment, check_deployment, free_port, prepare_database
+from deploy.process import RunningDeployment, check_deployment, free_port, prepare_database, sigterm_as_interrupt
 
 GENERATOR_CPU_LIMIT = 90.0  # % of one core, busiest Locust process (Locust's own advice)
 FAILURE_LIMIT = 0.01  # a step with more failed requests than this, not caused on purpose, measured a fault
@@ -71,7 +71,6 @@ class BenchRunner:
         self.server_cpus, self.generator_cpus = cpu_split()
         self.workdir = Path(tempfile.mkdtemp(prefix="djlab-bench-"))
         self.run: Run | None = None
-        self.records: list[tuple[ExperimentRun, dict]] = []  # for the summary
         self._locust: subprocess.Popen | None = None
         self._served_by_current: list[ExperimentRun] = []  # records of the deployment now running
 
@@ -153,9 +152,7 @@ class BenchRunner:
         return self.run
 
     def _install_signal_handlers(self) -> None:
-        def interrupt(signum, frame):
-            raise KeyboardInterrupt
-        signal.signal(signal.SIGTERM, interrupt)
+        signal.signal(signal.SIGTERM, sigterm_as_interrupt)
 
     def _ensure_deployment(self, running: RunningDeployment | None, variant: Variant,
                            fresh: bool = False) -> RunningDeployment | None:
@@ -198,7 +195,6 @@ class BenchRunner:
             command_line=running.deployment.command_line() if running else "",
             target=url, scenario=f"loadtests/{experiment.scenario}", params=self._knobs(variant),
             started_at=timezone.now())
-        self.records.append((record, {}))
         if running:
             self._served_by_current.append(record)
         sampler = None
@@ -210,7 +206,7 @@ class BenchRunner:
             for index, users in enumerate(experiment.levels(variant)):
                 during = None
                 if experiment.fault and running:
-                    action = functools.partial(faults.ACTIONS[experiment.fault.kind], faults.FaultContext(running, url))
+                    action = functools.partial(experiment.fault.inject, faults.FaultContext(running, url))
                     during = (experiment.fault.at_s, action)
                 result, observed = self._run_locust(experiment, variant, users, url, during)
                 if observed is not None:

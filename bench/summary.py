@@ -4,7 +4,7 @@ from __future__ import annotations
 from bench.models import Run
 
 
-def summary_rows(run: Run) -> list[dict]:
+def run_summary_rows(run: Run) -> list[dict]:
     rows = []
     for exp in run.experiments.prefetch_related("steps__endpoints"):
         steps = list(exp.steps.all())
@@ -35,7 +35,7 @@ def summary_table(run: Run) -> str:
     header = (f"{'experiment':<28} {'variant':<30} {'users':>5} {'endpoint':<14} {'RPS':>8} {'p99 ms':>7} "
               f"{'probe p99':>9} {'fail':>5} {'gen CPU':>7}  valid")
     lines = [header, "-" * len(header)]
-    for r in summary_rows(run):
+    for r in run_summary_rows(run):
         lines.append(f"{r['experiment'][:28]:<28} {r['variant'][:30]:<30} {r.get('users', '-'):>5} "
                      f"{r.get('endpoint', '-')[:14]:<14} {_fmt(r.get('rps'), 1):>8} {_fmt(r.get('p99')):>7} "
                      f"{_fmt(r.get('probe_p99')):>9} {r.get('failures', '-'):>5} "

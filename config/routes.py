@@ -4,10 +4,13 @@
   async under ASGI), so the same client hits either deployment unchanged;
 - ``/sync/<endpoint>`` and ``/async/<endpoint>``: a fixed flavour on either server (the
   cross cells: sync views under ASGI, async views under WSGI).
+
+Nothing else: the processes being measured import only what serving the endpoints needs
+(no dashboard, bench or fault code, whose memory would count in their figures).
 """
 from types import ModuleType
 
-from django.urls import URLPattern, include, path
+from django.urls import URLPattern, path
 
 from workloads.catalogue import CATALOGUE
 
@@ -25,5 +28,4 @@ def urlpatterns_for(api_views: ModuleType) -> list[URLPattern]:
         *endpoint_patterns("api/", api_views),
         *endpoint_patterns("sync/", sync_views.views),
         *endpoint_patterns("async/", async_views.views),
-        path("dashboard/", include("dashboard.urls")),
-    ]
+    ]  # the dashboard is served by a deployment of its own (config.dashboard_wsgi)

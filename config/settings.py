@@ -35,12 +35,11 @@ DEBUG = os.environ.get("DJANGO_DEBUG", "") == "1"
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get(
     "ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",") if h.strip()]
 
-INSTALLED_APPS = [
-    "workloads",
-    "deploy",
-    "bench",
-    "dashboard",
-]
+# A deployment under test (LAB_APP=lab, set by deploy.Deployment) loads the endpoints' app
+# only: the results store, the runner and the dashboard never enter a process being measured.
+# manage.py, the tests and the dashboard's own deployment load everything.
+LAB_APP = os.environ.get("LAB_APP", "all")
+INSTALLED_APPS = ["workloads"] if LAB_APP == "lab" else ["workloads", "deploy", "bench", "dashboard"]
 # No middleware: every one would run on every benchmarked request. What they would give:
 # - Host validation: done by the endpoint decorator and the dashboard (check_host).
 # - Security headers: the dashboard sets them on its own responses.
@@ -55,7 +54,9 @@ SILENCED_SYSTEM_CHECKS = [
 # The WSGI and ASGI entry points give each request its own urlconf (see config/wsgi.py,
 # config/asgi.py), so /api/ resolves to sync or async views by interface. This default
 # serves tools such as `manage.py check` and Django's test client.
-ROOT_URLCONF = "config.urls_wsgi"
+# Lab requests carry their own urlconf (workloads.interface); this one is for reverse() in the
+# dashboard's pages and reports, and for Django's checks.
+ROOT_URLCONF = "config.urls_wsgi" if LAB_APP == "lab" else "config.urls_dashboard"
 WSGI_APPLICATION = "config.wsgi.application"
 
 DATABASES = django_databases()

@@ -35,7 +35,7 @@ def _diff(value, base) -> float | None:
     return round(100 * (value - base) / base, 1)
 
 
-def summary_rows(ers: list[ExperimentRun]) -> list[dict]:
+def endpoint_summary_rows(ers: list[ExperimentRun]) -> list[dict]:
     rows, baselines = [], {}
     for er in ers:
         for step in er.steps.all():
@@ -110,5 +110,5 @@ def error_rows(ers: list[ExperimentRun]) -> list[dict]:
             for er in ers for step in er.steps.all() for f in step.failures.all()]
 
 
-CHARTS = {"summary": summary_rows, "timeseries": timeseries_rows, "cdf": cdf_rows, "server": server_rows,
+CHARTS = {"summary": endpoint_summary_rows, "timeseries": timeseries_rows, "cdf": cdf_rows, "server": server_rows,
           "errors": error_rows}

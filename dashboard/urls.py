@@ -5,6 +5,7 @@ from dashboard import views
 urlpatterns = [
     path("", views.runs, name="dashboard-runs"),
     path("runs/<int:run_id>/", views.run_detail, name="dashboard-run"),
+    path("runs/<int:run_id>/report", views.run_report, name="dashboard-run-report"),
     path("compare/", views.compare, name="dashboard-compare"),
     path("claims/", views.claims, name="dashboard-claims"),
     path("reliability/", views.reliability, name="dashboard-reliability"),

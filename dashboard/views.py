@@ -17,7 +17,7 @@ from django.views.static import serve
 from bench import store
 from bench.experiments import SUITES
 from bench.models import Run
-from bench.summary import summary_rows
+from bench.summary import run_summary_rows
 from dashboard import compare as cmp
 from dashboard.claims import CLAIMS
 from dashboard.verdicts import all_verdicts
@@ -81,11 +81,8 @@ def runs(request):
 
 @read_only
 def run_detail(request, run_id: int):
-    try:
-        run = Run.objects.get(id=run_id)
-    except Run.DoesNotExist:
-        raise Http404 from None
-    summary = summary_rows(run)
+    run = _run_or_404(run_id)
+    summary = run_summary_rows(run)
     by_experiment: dict[str, dict] = {}
     for er, row in zip(run.experiments.all(), summary, strict=True):
         group = by_experiment.setdefault(er.experiment, {"name": er.experiment, "claim": er.claim, "rows": [], "ids": []})
@@ -95,11 +92,22 @@ def run_detail(request, run_id: int):
 
 
 @read_only
+def run_report(request, run_id: int):
+    """The run's self-contained report file, as a download (``manage.py bench --report`` writes the same)."""
+    from dashboard.report import render_report
+
+    run = _run_or_404(run_id)
+    response = HttpResponse(render_report(run), content_type="text/html; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="djlab-run-{run.id}.html"'
+    return response
+
+
+@read_only
 def compare(request):
     ers = cmp.selected(request.GET)
     query = request.GET.urlencode()
     return render(request, "dashboard/compare.html", {
-        "ers": ers, "query": query, "summary": cmp.summary_rows(ers), "errors": cmp.error_rows(ers),
+        "ers": ers, "query": query, "summary": cmp.endpoint_summary_rows(ers), "errors": cmp.error_rows(ers),
         "charts": list(cmp.CHARTS)})
 
 
@@ -108,11 +116,22 @@ def claims(request):
     """Every claim's card, from the newest quick or full run, or from the run the user picks
     (``?run=ID``): the page says which run each card read."""
     picked = _picked_run(request)
-    verdicts = all_verdicts(Run.objects.filter(id=picked.id) if picked else None)
-    cards = [{"v": v, "title": CLAIMS[v.claim][0], "text": CLAIMS[v.claim][1], "experiment": CLAIMS[v.claim][2],
-              "chart": v.chart, "chart_id": f"chart-{v.claim}"} for v in verdicts]
+    cards = claim_cards(Run.objects.filter(id=picked.id) if picked else None)
     choices = Run.objects.exclude(suite="synthetic").order_by("-started_at")[:30]
     return render(request, "dashboard/claims.html", {"cards": cards, "picked": picked, "choices": choices})
+
+
+def _run_or_404(run_id: int) -> Run:
+    try:
+        return Run.objects.get(id=run_id)
+    except Run.DoesNotExist:
+        raise Http404 from None
+
+
+def claim_cards(runs=None) -> list[dict]:
+    """What a claim card shows, for the claims page and the report file."""
+    return [{"v": v, "title": CLAIMS[v.claim][0], "text": CLAIMS[v.claim][1], "experiment": CLAIMS[v.claim][2],
+             "chart": v.chart, "chart_id": f"chart-{v.claim}"} for v in all_verdicts(runs)]
 
 
 def _picked_run(request) -> Run | None:

@@ -14,6 +14,10 @@ from dataclasses import dataclass, field
 from config.database import BASE_DIR, PoolLimits, application_name
 
 SERVERS = ("gunicorn", "uvicorn", "gunicorn-uvicorn")
+# What a deployment serves: the lab's endpoints (what is measured), or the results dashboard,
+# which runs apart so that its code never loads into a process under test.
+APPS = {"lab": {"wsgi": "config.wsgi:application", "asgi": "config.asgi:application"},
+        "dashboard": {"wsgi": "config.dashboard_wsgi:application"}}
 DEFAULT_THREADS = 8
 # Each process may open two pools of `pool_size`: Django's and the lab's native one.
 POOLS_PER_PROCESS = 2
@@ -34,6 +38,7 @@ class Deployment:
     host: str = "127.0.0.1"
     port: int = 8000
     pool_size: int = field(default_factory=lambda: PoolLimits.from_env().size)
+    app: str = "lab"
 
     def __post_init__(self):
         if self.server == "gunicorn" and self.threads is None:
@@ -48,12 +53,18 @@ class Deployment:
     def label(self) -> str:
         threads = f"x{self.threads}t" if self.threads else ""
         cpus = f"@cpu{','.join(map(str, self.cpus))}" if self.cpus else ""
-        return f"{self.server}-{self.workers}w{threads}{cpus}:{self.port}"
+        app = "" if self.app == "lab" else f"{self.app}-"
+        return f"{app}{self.server}-{self.workers}w{threads}{cpus}:{self.port}"
 
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
+
+    @property
+    def health_url(self) -> str:
+        """What answers 200 once the deployment serves: a cheap endpoint, or the dashboard's front page."""
+        return f"{self.url}/api/ping" if self.app == "lab" else f"{self.url}/dashboard/"
 
     @property
     def application_name(self) -> str:
@@ -67,13 +78,16 @@ class Deployment:
     def as_dict(self) -> dict:
         return {"server": self.server, "workers": self.workers, "threads": self.threads,
                 "cpus": list(self.cpus) if self.cpus else None, "host": self.host, "port": self.port,
-                "pool_size": self.pool_size, "interface": self.interface, "label": self.label}
+                "pool_size": self.pool_size, "interface": self.interface, "label": self.label, "app": self.app}
 
     # --- checks ------------------------------------------------------------------------
     def validate(self) -> list[str]:
         """Raise DeploymentError for an impossible deployment; return warnings otherwise."""
         if self.server not in SERVERS:
             raise DeploymentError(f"unknown server {self.server!r}; choose one of {', '.join(SERVERS)}")
+        if self.interface not in APPS.get(self.app, {}):
+            raise DeploymentError(f"app {self.app!r} cannot be served by {self.server}; "
+                                  f"apps: {', '.join(APPS)} (the dashboard runs on gunicorn)")
         if not 1 <= self.workers <= 64:
             raise DeploymentError(f"--workers must be between 1 and 64, got {self.workers}")
         if self.threads is not None and self.server != "gunicorn":
@@ -117,12 +131,12 @@ class Deployment:
                     "--workers", str(self.workers), "--bind", bind]
         if self.server == "gunicorn":
             command = [*gunicorn, "--worker-class", "gthread", "--threads", str(self.threads),
-                       "config.wsgi:application"]
+                       APPS[self.app]["wsgi"]]
         elif self.server == "gunicorn-uvicorn":
             command = [*gunicorn, "--worker-class", "config.uvicorn_worker.LabUvicornWorker",
-                       "config.asgi:application"]
+                       APPS[self.app]["asgi"]]
         else:
-            command = [python, "-m", "uvicorn", "config.asgi:application", "--host", self.host,
+            command = [python, "-m", "uvicorn", APPS[self.app]["asgi"], "--host", self.host,
                        "--port", str(self.port), "--workers", str(self.workers), "--loop", "uvloop",
                        "--http", "httptools", "--lifespan", "off", "--no-access-log",
                        "--log-level", "warning"]
@@ -141,6 +155,7 @@ class Deployment:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "LAB_DEPLOYMENT": self.label,
+            "LAB_APP": self.app,
             "LAB_DB_POOL_SIZE": str(self.pool_size),
             "PYTHONPATH": str(BASE_DIR),
         }

@@ -118,11 +118,3 @@ def restart() -> None:
 def url() -> str:
     t = database_target()
     return f"postgresql://{t.user}@/{t.dbname}?host={t.host}"
-
-
-def run_psql(sql: str) -> str:
-    """Run SQL through the bundled psql (handy for users; tests use psycopg)."""
-    from pgserver._commands import POSTGRES_BIN_PATH
-
-    return subprocess.run([str(POSTGRES_BIN_PATH / "psql"), url(), "-c", sql],
-                          check=True, capture_output=True, text=True).stdout

@@ -24,6 +24,12 @@ from config.database import BASE_DIR, database_target
 from deploy.deployments import Deployment, DeploymentError
 
 
+def sigterm_as_interrupt(signum, frame) -> None:
+    """SIGTERM handler: stop the way Ctrl-C does, so one ``except KeyboardInterrupt`` path
+    stops servers and Locust for both."""
+    raise KeyboardInterrupt
+
+
 def ignore_interrupts() -> None:
     """From here on, SIGINT and SIGTERM wait: used while stopping servers after the first one."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -37,25 +43,25 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def answers_ping(url: str, timeout_s: float = 5.0) -> bool:
-    """True when ``url/api/ping`` answers 200 now; any failure to get there is a plain no.
+def answers(url: str, timeout_s: float = 5.0) -> bool:
+    """True when ``url`` answers 200 now; any failure to get there is a plain no.
 
     A freshly booted worker may take seconds to answer its first request on a busy machine
     (imports, the first DB pool): a slow answer is "not ready yet", never an error.
     """
     try:
-        with urllib.request.urlopen(f"{url}/api/ping", timeout=timeout_s) as response:
+        with urllib.request.urlopen(url, timeout=timeout_s) as response:
             return response.status == 200
     except (OSError, http.client.HTTPException):  # URLError, refused, reset, timeout, bad status line
         return False
 
 
 def wait_until_serving(url: str, timeout_s: float, alive=lambda: True) -> bool:
-    """Poll ``answers_ping`` until it says yes (True) or ``timeout_s`` passes or ``alive()``
+    """Poll ``answers(url)`` until it says yes (True) or ``timeout_s`` passes or ``alive()``
     turns false (False)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and alive():
-        if answers_ping(url, timeout_s=min(5.0, max(0.5, deadline - time.monotonic()))):
+        if answers(url, timeout_s=min(5.0, max(0.5, deadline - time.monotonic()))):
             return True
         time.sleep(0.1)
     return False
@@ -157,14 +163,15 @@ class RunningDeployment:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
     def wait_healthy(self, timeout_s: float = 30.0) -> None:
-        """Until every worker could have booted: ``/api/ping`` answers 200."""
-        if wait_until_serving(self.url, timeout_s, alive=lambda: self.process.poll() is None):
+        """Until every worker could have booted: the health URL answers 200."""
+        if wait_until_serving(self.deployment.health_url, timeout_s, alive=lambda: self.process.poll() is None):
             return
         if self.process.poll() is not None:
             raise DeploymentError(f"{self.deployment.label} exited with code {self.process.returncode}"
                                   f" before it served.\n{self.log_tail()}")
         self.stop()
-        raise DeploymentError(f"{self.deployment.label} did not answer /api/ping within {timeout_s:.0f} s."
+        raise DeploymentError(f"{self.deployment.label} did not answer {self.deployment.health_url} within "
+                              f"{timeout_s:.0f} s."
                               f"\n{self.log_tail()}")
 
     def processes(self) -> list[psutil.Process]:

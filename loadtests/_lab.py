@@ -17,8 +17,11 @@ underscore keeps Locust from loading it as one).
 """
 from __future__ import annotations
 
+import argparse
 import functools
 import json
+import sys
+from pathlib import Path
 
 from locust import FastHttpUser, between, events, task
 from locust import constant_throughput
@@ -27,34 +30,59 @@ from locust.runners import WorkerRunner
 import _dashboard_link  # noqa: F401  (links the web UI to the lab's dashboard)
 import _recorder  # noqa: F401  (registers the runner's recorder: --lab-out)
 
+# The knobs' defaults, bounds and choices are the endpoint catalogue's: the project root must be
+# importable however Locust was started (its console script puts only loadtests/ on the path).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from workloads import catalogue as c  # noqa: E402
+
+
+def _int_knob(param, what: str) -> dict:
+    """An integer knob whose default and bounds are the catalogue's (one place for both); a
+    value out of bounds is refused on the command line, as the server would refuse it."""
+    def bounded(text: str) -> int:
+        try:
+            return param.parse(text)
+        except Exception as exc:  # workloads.errors.ApiError: its message names the bounds
+            raise argparse.ArgumentTypeError(getattr(exc, "message", str(exc))) from None
+
+    bounded.__name__ = "int"  # argparse names the type in its error messages
+    return {"type": bounded, "default": param.default,
+            "help": f"{what} ({param.low}-{param.high}, default {param.default})"}
+
+
+def _choice_knob(param, what: str) -> dict:
+    return {"choices": list(param.choices), "default": param.default, "help": what}
+
 
 @events.init_command_line_parser.add_listener
 def _lab_arguments(parser):
-    group = parser.add_argument_group("lab scenario knobs")
-    group.add_argument("--prefix", choices=["/api", "/sync", "/async"], default="/api",
-                       help="/api = the deployment's own flavour; /sync, /async = fixed flavour")
-    group.add_argument("--endpoint", default="", help="which endpoint a scenario's main user hits "
-                       "(each scenario says which it accepts; empty = its default)")
-    group.add_argument("--ms", type=int, default=100, help="sleep length for io/*, db/sleep, mixed")
-    group.add_argument("--n", type=int, default=200_000, help="CPU work size for cpu, mixed")
-    group.add_argument("--count", type=int, default=10, help="reads per db/queries request")
-    group.add_argument("--driver", choices=["orm", "native"], default="orm", help="DB path for db/*")
-    group.add_argument("--mode", choices=["buffer", "stream"], default="buffer", help="upload read mode")
-    group.add_argument("--body-kb", type=int, default=5120, help="request body size for upload/json (KiB)")
-    group.add_argument("--parser", choices=["json", "orjson"], default="json", help="json parser")
-    group.add_argument("--offload", type=int, choices=[0, 1], default=0, help="json: parse in a thread pool")
-    group.add_argument("--call", choices=["sleep", "blocking"], default="sleep",
-                       help="io/background: hand asyncio.sleep (sleep) or the blocking call (blocking) to background work")
-    group.add_argument("--arrival-rate", type=float, default=0.0,
-                       help="target requests/s over all users (0 = closed loop)")
-    group.add_argument("--probe-rate", type=float, default=10.0, help="probe user's requests/s")
+    # On the parser itself, not an argument group: only these show in the web UI's
+    # "Custom parameters" panel, with their help, choices and defaults.
+    parser.add_argument("--prefix", choices=["/api", "/sync", "/async"], default="/api",
+                        help="/api = the deployment's own view flavour; /sync, /async = a fixed flavour (cross cells)")
+    parser.add_argument("--endpoint", default="", help="the endpoint a scenario's main user hits "
+                        "(each scenario says which it accepts; empty = its default)")
+    parser.add_argument("--ms", **_int_knob(c.MS, "sleep length in ms for io/*, db/sleep, mixed"))
+    parser.add_argument("--n", **_int_knob(c.N, "CPU work size for cpu, cpu/offload, mixed"))
+    parser.add_argument("--count", **_int_knob(c.COUNT, "reads per db/queries request"))
+    parser.add_argument("--driver", **_choice_knob(c.DRIVER, "DB path for db/*: Django's ORM or raw SQL on psycopg"))
+    parser.add_argument("--mode", **_choice_knob(c.UPLOAD_MODE, "upload: read the body at once or in chunks"))
+    parser.add_argument("--body-kb", type=int, default=5120, help="request body size for upload/json (KiB)")
+    parser.add_argument("--parser", **_choice_knob(c.JSON_PARSER, "json: the parser"))
+    parser.add_argument("--offload", type=int, choices=[c.OFFLOAD.low, c.OFFLOAD.high], default=c.OFFLOAD.default,
+                        help="json: parse in the thread pool (1) or inline (0)")
+    parser.add_argument("--call", **_choice_knob(c.BACKGROUND_CALL, "io/background: hand asyncio.sleep (sleep) "
+                                                                    "or the blocking call (blocking) to background work"))
+    parser.add_argument("--arrival-rate", type=float, default=0.0,
+                        help="target requests/s shared by the scenario's users (0 = closed loop)")
+    parser.add_argument("--probe-rate", type=float, default=10.0, help="the probe user's requests/s")
     parser.add_argument("--lab-paced-users", type=int, default=0, include_in_web_ui=False,
                         help="set by the master: how many users share --arrival-rate, over all workers")
 
 
 def probe_users(user_classes) -> int:
     """How many probe users a test runs (each probe class runs a fixed count)."""
-    return sum(c.fixed_count for c in user_classes if issubclass(c, ProbeUser))
+    return sum(cls.fixed_count for cls in user_classes if issubclass(cls, ProbeUser))
 
 
 @events.test_start.add_listener

@@ -46,6 +46,8 @@ from locust import stats as locust_stats
 from locust.runners import STATE_MISSING, MasterRunner, WorkerRunner
 from locust.stats import calculate_response_time_percentile
 
+import _web_record  # runs started from the web UI are stored too
+
 PERCENTILES = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99, "p999": 0.999}
 FLUSH_TIMEOUT_S = 10.0
 
@@ -263,11 +265,12 @@ def _on_worker_report(client_id, data, **kwargs):
 # --- the recorder: on the master or the local runner ---------------------------------------
 
 class _Recorder:
-    def __init__(self, environment):
+    def __init__(self, environment, out: str, warmup: float, web_ui: bool = False):
         self.env = environment
         self.distributed = isinstance(environment.runner, MasterRunner)
-        self.out = environment.parsed_options.lab_out
-        self.warmup = environment.parsed_options.lab_warmup
+        self.out = out
+        self.warmup = warmup
+        self.web_ui = web_ui  # a run started from the web UI: stored when it stops
         self.started: float | None = None
         self.tally = Tally()  # distributed: the workers' reports merged; local: the local window's
         self.final_reports: set[str] = set()
@@ -382,14 +385,20 @@ _recorder: _Recorder | None = None
 @events.test_start.add_listener
 def _on_test_start(environment, **kwargs):
     global _recorder
-    if environment.parsed_options and environment.parsed_options.lab_out and \
-            not isinstance(environment.runner, WorkerRunner) and _recorder is None:
-        _recorder = _Recorder(environment)
+    o = environment.parsed_options
+    if o is None or isinstance(environment.runner, WorkerRunner) or _recorder is not None:
+        return
+    if o.lab_out:  # the bench runner's step
+        _recorder = _Recorder(environment, o.lab_out, o.lab_warmup)
+    elif _web_record.wanted(environment):  # a run from the web UI, measured whole
+        _recorder = _Recorder(environment, _web_record.result_path(), 0.0, web_ui=True)
 
 
 @events.test_stop.add_listener
 def _on_test_stop(environment, **kwargs):
     global _recorder
     if _recorder is not None:
-        _recorder.write()
-        _recorder = None
+        recorder, _recorder = _recorder, None
+        recorder.write()
+        if recorder.web_ui:
+            _web_record.submit(environment, recorder.out)

@@ -62,6 +62,16 @@ def gunicorn_uvicorn(database):
 
 
 @pytest.fixture(scope="session")
+def dashboard(database):
+    """The results dashboard, in the deployment of its own that ``manage.py dashboard`` starts."""
+    from deploy.management.commands.dashboard import dashboard_deployment
+
+    with launch("gunicorn", **{k: v for k, v in dashboard_deployment().as_dict().items()
+                               if k in ("workers", "threads", "pool_size", "app")}) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
 def servers(gunicorn, uvicorn, gunicorn_uvicorn) -> dict[str, RunningDeployment]:
     return {"gunicorn": gunicorn, "uvicorn": uvicorn, "gunicorn-uvicorn": gunicorn_uvicorn}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -46,24 +47,23 @@ def charts(page) -> list[dict]:
     return page.evaluate("window.labCharts")
 
 
-def test_runs_list(browser, gunicorn, smoke_run):
-    page, errors = visit(browser, f"{gunicorn.url}/dashboard/", "runs")
+def test_runs_list(browser, dashboard, smoke_run):
+    page, errors = visit(browser, f"{dashboard.url}/dashboard/", "runs")
     assert not errors
     assert page.locator(f"a[href='/dashboard/runs/{smoke_run.id}/']").count() == 1
     assert "smoke" in page.inner_text("table")
 
 
-def test_run_page(browser, gunicorn, smoke_run):
-    page, errors = visit(browser, f"{gunicorn.url}/dashboard/runs/{smoke_run.id}/", "run")
+def test_run_page(browser, dashboard, smoke_run):
+    page, errors = visit(browser, f"{dashboard.url}/dashboard/runs/{smoke_run.id}/", "run")
     assert not errors
     text = page.inner_text("main")
     assert "c3-blocking-in-async" in text and "c4-loops-per-worker" in text
     assert "uvicorn 1w io/blocking" in text
 
 
-def test_compare_page_draws_every_chart_with_data(browser, uvicorn, smoke_run):
-    """Served by the ASGI deployment this time: the dashboard is on every deployment."""
-    page, errors = visit(browser, f"{uvicorn.url}/dashboard/compare/?run={smoke_run.id}", "compare")
+def test_compare_page_draws_every_chart_with_data(browser, dashboard, smoke_run):
+    page, errors = visit(browser, f"{dashboard.url}/dashboard/compare/?run={smoke_run.id}", "compare")
     assert not errors
     assert page.evaluate("document.body.dataset.chartsReady") == "yes"
     drawn = charts(page)
@@ -105,9 +105,9 @@ def decisive_run() -> int:
     return run.id
 
 
-def test_claims_page(browser, gunicorn, smoke_run):
+def test_claims_page(browser, dashboard, smoke_run):
     # no quick or full run stored: every card says inconclusive and what to run, and a smoke run decides nothing
-    page, errors = visit(browser, f"{gunicorn.url}/dashboard/claims/", "claims")
+    page, errors = visit(browser, f"{dashboard.url}/dashboard/claims/", "claims")
     assert not errors
     assert page.locator("article.card").count() == 9
     assert page.locator("#C4 header .verdict").inner_text() == computed_verdict("C4") == "inconclusive"
@@ -115,7 +115,7 @@ def test_claims_page(browser, gunicorn, smoke_run):
     # a run the user picks: the page renders the verdicts computed from it, with their charts
     run_id = in_orm_thread(decisive_run)
     try:
-        page, errors = visit(browser, f"{gunicorn.url}/dashboard/claims/?run={run_id}", "claims-picked-run")
+        page, errors = visit(browser, f"{dashboard.url}/dashboard/claims/?run={run_id}", "claims-picked-run")
         assert not errors
         for claim in ("C4", "C5"):
             shown = page.locator(f"#{claim} header .verdict").inner_text()
@@ -131,14 +131,14 @@ def test_claims_page(browser, gunicorn, smoke_run):
         in_orm_thread(lambda: Run.objects.filter(id=run_id).delete())
 
 
-def test_chart_data_downloads(gunicorn, smoke_run):
+def test_chart_data_downloads(dashboard, smoke_run):
     for chart in ("summary", "timeseries", "cdf", "server", "errors"):
-        url = f"{gunicorn.url}/dashboard/data/compare/{chart}?run={smoke_run.id}"
+        url = f"{dashboard.url}/dashboard/data/compare/{chart}?run={smoke_run.id}"
         assert requests.get(url, timeout=10).json()["rows"] is not None
         csv = requests.get(url + "&format=csv", timeout=10)
         assert csv.status_code == 200 and csv.headers["Content-Type"].startswith("text/csv")
-    assert requests.get(f"{gunicorn.url}/dashboard/data/claims?format=csv", timeout=10).text.startswith("claim,")
-    assert requests.post(f"{gunicorn.url}/dashboard/", timeout=10).status_code == 405
+    assert requests.get(f"{dashboard.url}/dashboard/data/claims?format=csv", timeout=10).text.startswith("claim,")
+    assert requests.post(f"{dashboard.url}/dashboard/", timeout=10).status_code == 405
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +148,7 @@ def empty_lab(database, monkeypatch_module):
     env = {**__import__("os").environ}
     subprocess.run([sys.executable, "manage.py", "serve", "gunicorn", "--check"], cwd=BASE_DIR, env=env, check=True,
                    capture_output=True)
-    with launch("gunicorn", workers=1, threads=2) as running:
+    with launch("gunicorn", workers=1, threads=2, app="dashboard") as running:
         yield running
 
 
@@ -166,3 +166,81 @@ def test_empty_state_says_which_command_produces_a_run(browser, empty_lab):
     page, errors = visit(browser, f"{empty_lab.url}/dashboard/claims/", "claims-empty")
     assert not errors
     assert set(page.locator(".card .verdict").all_inner_texts()) == {"inconclusive"}
+
+
+def test_the_report_file_opens_from_disk_offline_and_every_chart_draws(browser, smoke_run):
+    """``manage.py bench --report`` writes one HTML file; opened from disk with the network
+    cut off it draws every chart (data, styles and Chart.js are inside it)."""
+    out = ARTIFACTS / f"report-run-{smoke_run.id}.html"
+    made = subprocess.run([sys.executable, "manage.py", "bench", "--report", str(smoke_run.id), "--out", str(out)],
+                          cwd=BASE_DIR, capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    context = browser.new_context(offline=True)
+    page = context.new_page()
+    errors, outside = [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    def only_the_file(route):
+        if route.request.url.startswith(("file:", "data:")):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_the_file)
+    page.goto(out.as_uri())
+    page.wait_for_function("document.body.dataset.chartsReady !== undefined", timeout=20_000)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "report-offline.png"), full_page=True)
+    assert not errors and not outside, (errors, outside)
+    assert page.evaluate("document.body.dataset.chartsReady") == "yes"
+    drawn = charts(page)
+    experiments = page.locator("section.experiment").count()
+    assert experiments == 2 and len(drawn) == 4 * experiments  # four charts per experiment of the smoke run
+    assert all(c["points"] > 0 for c in drawn), drawn
+    assert "taskset" in page.inner_text("main") or "python" in page.inner_text("main")  # the server commands
+    context.close()
+
+
+def test_a_scenario_started_in_the_locust_web_ui_reaches_the_server_and_the_dashboard(browser, uvicorn, dashboard):
+    """A person's way in: Locust's web UI with the lab's locustfile. The custom parameters panel
+    offers the knobs; a changed knob (io/sleep instead of C3's default io/blocking) reaches the
+    server; stopping stores the run, which the dashboard lists as a web UI run."""
+    from bench.models import Run
+    from tests.test_locust_ui import web_ui
+
+    before = in_orm_thread(lambda: set(Run.objects.filter(suite="webui").values_list("id", flat=True)))
+    with web_ui("loadtests/lab.py", uvicorn.url, dashboard_url=dashboard.url) as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 1200})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url)
+        page.get_by_text("Custom parameters").click()
+        endpoint = page.locator('input[name="endpoint"]')
+        endpoint.fill("io/sleep")
+        page.locator('input[name="ms"]').fill("30")
+        page.locator('input[name="userCount"]').fill("3")
+        page.locator('input[name="spawnRate"]').fill("3")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "locust-custom-parameters.png"), full_page=True)
+        assert page.locator('#lab-links a[target="_blank"]').count() == 2
+        page.locator('button[type="submit"]').click()
+        page.wait_for_timeout(4000)
+        page.get_by_role("button", name="Stop").click()
+        deadline = time.monotonic() + 60
+        new = set()
+        while time.monotonic() < deadline and not new:
+            page.wait_for_timeout(500)
+            new = in_orm_thread(lambda: set(Run.objects.filter(suite="webui").values_list("id", flat=True))) - before
+        assert not errors, errors
+    assert len(new) == 1, new
+    run_id = new.pop()
+    record = in_orm_thread(lambda: Run.objects.get(id=run_id).experiments.get())
+    assert record.params["endpoint"] == "io/sleep" and record.params["scenario"] == "C3"
+    names = in_orm_thread(lambda: set(record.steps.get().endpoints.values_list("name", flat=True)))
+    assert "io/sleep" in names and "io/blocking" not in names  # the knob reached the server
+    page, errors = visit(browser, f"{dashboard.url}/dashboard/", "dashboard-with-web-ui-run")
+    assert not errors
+    row = page.locator(f"tr:has(a[href='/dashboard/runs/{run_id}/'])")
+    assert "web UI" in row.inner_text() and "C3" in row.inner_text()

@@ -22,6 +22,16 @@ def two_workers(server: str, **kw):
     return launch(server, workers=2, **extra, **kw)
 
 
+def reported(fault: faults.Fault, observed: dict) -> str:
+    """The reliability table's sentence for what the injection really returned (plus the load
+    generator's figures ``summarise`` adds): a renamed result key fails here, not on the page."""
+    steady = {"started_at": observed.get("fault_wall", 0) - 1,
+              "endpoints": [{"requests": 100, "failures": 1, "max_ms": 12.0}], "timeseries": []}
+    sentence = fault.report(faults.summarise(steady, observed))
+    assert sentence and "injection failed" not in sentence
+    return sentence
+
+
 def context(running) -> faults.FaultContext:
     return faults.FaultContext(running, running.url)
 
@@ -32,6 +42,7 @@ def test_killed_worker_is_replaced_and_connections_do_not_leak(database, server)
     try:
         requests.get(f"{running.url}/api/db/read", timeout=10)
         observed = faults.kill_worker(context(running))
+        assert "new worker serving after" in reported(faults.KillWorker(), observed)
         assert observed["replacement_pid"] not in (None, observed["killed_pid"])
         assert observed["replacement_serving_after_s"] is not None
         assert len(running.worker_pids()) == 2
@@ -45,6 +56,7 @@ def test_acknowledged_writes_survive_a_killed_worker(database, server):
     running = two_workers(server)
     try:
         observed = faults.durable_writes(context(running), writers=4, seconds=3.0)
+        assert "missing" in reported(faults.Durability(), observed)
     finally:
         running.stop()
     assert observed["acknowledged"] > 0
@@ -113,6 +125,7 @@ def test_postgres_restart_gives_503s_then_recovers(database, servers):
     pooled = {name: count_connections(s.deployment.application_name) for name, s in servers.items()}
     try:
         observed = faults.restart_postgres(context(servers["uvicorn"]))
+        assert "after the restart" in reported(faults.RestartPostgres(), observed)
     finally:
         store.reset_connection()  # this process's own pooled connections died too
     assert observed["db_read_ok_after_s"] is not None and observed["db_read_ok_after_s"] < 15
@@ -128,6 +141,7 @@ def test_client_disconnect_leaves_no_query_and_no_leak(database, server):
     try:
         baseline_idle = count_connections(running.deployment.application_name)
         observed = faults.disconnect_clients(context(running), clients=4, sleep_ms=1500)
+        assert "still running 1 s later" in reported(faults.ClientDisconnect(), observed)
         assert observed["server_healthy_after"]
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline and count_connections(
@@ -165,6 +179,7 @@ def test_slow_clients_are_bounded_and_the_server_recovers(database, server):
     running = two_workers(server)
     try:
         observed = faults.slow_clients(context(running), clients=20, seconds=2.0)
+        assert "20 slow clients" in reported(faults.SlowClients(), observed)
         assert requests.get(f"{running.url}/api/ping", timeout=5).status_code == 200
     finally:
         running.stop()

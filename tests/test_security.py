@@ -21,8 +21,11 @@ def test_debug_is_off_in_served_deployments(servers):
 
 
 @pytest.mark.parametrize("path", ["/api/ping", "/sync/ping", "/async/ping", "/dashboard/", "/nope"])
-def test_allowed_hosts_is_enforced(servers, path):
-    for running in servers.values():
+def test_allowed_hosts_is_enforced(servers, dashboard, path):
+    lab_paths = ("/api/ping", "/sync/ping", "/async/ping")
+    targets = [*(servers.values() if path in lab_paths or path == "/nope" else []),
+               *([dashboard] if path in ("/dashboard/", "/nope") else [])]
+    for running in targets:
         r = requests.get(f"{running.url}{path}", headers={"Host": "evil.example"}, timeout=5)
         assert r.status_code in (400, 404), (path, r.status_code)
         if path != "/nope":
@@ -63,11 +66,11 @@ def test_a_statement_over_the_timeout_is_a_503_not_a_hang(database, monkeypatch)
         running.stop()
 
 
-def test_dashboard_is_read_only_and_sends_security_headers(gunicorn):
+def test_dashboard_is_read_only_and_sends_security_headers(dashboard):
     for method in ("POST", "PUT", "DELETE"):
-        r = requests.request(method, f"{gunicorn.url}/dashboard/claims/", timeout=5)
+        r = requests.request(method, f"{dashboard.url}/dashboard/claims/", timeout=5)
         assert r.status_code == 405 and r.headers["Allow"] == "GET, HEAD"
-    r = requests.get(f"{gunicorn.url}/dashboard/", timeout=5)
+    r = requests.get(f"{dashboard.url}/dashboard/", timeout=5)
     assert r.headers["X-Frame-Options"] == "DENY" and r.headers["X-Content-Type-Options"] == "nosniff"
 
 
@@ -84,3 +87,17 @@ def test_no_admin_or_login_surface(servers):
     assert "django.contrib.admin" not in settings.INSTALLED_APPS
     for running in servers.values():
         assert requests.get(f"{running.url}/admin/", timeout=5).status_code == 404
+
+
+def test_the_app_under_test_serves_and_imports_nothing_but_the_endpoints(servers):
+    """The measured processes carry no dashboard, bench or fault code: /dashboard/ is not
+    routed there, and loading either interface's whole urlconf imports none of it."""
+    for running in servers.values():
+        assert requests.get(f"{running.url}/dashboard/", timeout=5).status_code == 404
+    probe = ("import sys, config.wsgi, config.asgi, config.urls_wsgi, config.urls_asgi; "
+             "print('\\n'.join(sorted(sys.modules)))")
+    env = {**running.deployment.environment(), "LAB_APP": "lab"}
+    loaded = subprocess.run([sys.executable, "-c", probe], cwd=BASE_DIR, capture_output=True, text=True,
+                            env=env, check=True).stdout.split()
+    foreign = [m for m in loaded if m.startswith(("dashboard.", "bench.", "deploy.", "requests", "locust"))]
+    assert not foreign, foreign

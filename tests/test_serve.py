@@ -71,7 +71,7 @@ def test_serve_stops_the_server_and_all_workers(server, sig):
                             cwd=BASE_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         url = f"http://127.0.0.1:{port}"
-        assert wait_until_serving(url, 120, alive=lambda: proc.poll() is None), "serve never answered /api/ping"
+        assert wait_until_serving(f"{url}/api/ping", 120, alive=lambda: proc.poll() is None), "no answer"
         tree = psutil.Process(proc.pid).children(recursive=True)
         assert len(tree) >= 3, tree  # server master + 2 workers
         pinned_url_ok = requests.get(f"{url}/api/whoami", timeout=30).json()
@@ -105,10 +105,10 @@ def test_a_slow_first_answer_is_not_ready_rather_than_an_error():
     """A listener that accepts but never answers (a worker still booting) is "not serving yet"."""
     import socket
 
-    from deploy.process import answers_ping
+    from deploy.process import answers
 
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen(1)
         url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-        assert answers_ping(url, timeout_s=0.5) is False
+        assert answers(f"{url}/api/ping", timeout_s=0.5) is False

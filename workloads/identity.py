@@ -28,4 +28,5 @@ def identify(request: HttpRequest) -> dict:
         "process_threads": psutil.Process().num_threads(),  # OS threads, not only Python's
         "interface": interface_of(request),
         "switch_interval_s": sys.getswitchinterval(),  # how often a thread is asked to give up the GIL
+        "deployment": os.environ.get("LAB_DEPLOYMENT", ""),  # e.g. gunicorn-2w x8t:8001, set by deploy
     }

@@ -2,7 +2,8 @@
 
     manage.py bench [--suite smoke|quick|full] [--only C3,C4] [--repeat N] [--duration S]
                     [--target URL] [--locust-workers N] [--no-server-samples]
-    manage.py bench --list | --export RUN_ID | --import FILE | --sampler-overhead N
+    manage.py bench --list | --export RUN_ID | --import FILE | --report RUN_ID [--out FILE]
+    manage.py bench --sampler-overhead N | --store-web-run FILE
 """
 import json
 import sys
@@ -32,6 +33,10 @@ class Command(BaseCommand):
         parser.add_argument("--list", action="store_true", help="list stored runs")
         parser.add_argument("--export", metavar="RUN_ID", help="print a run as JSON")
         parser.add_argument("--import", dest="import_file", metavar="FILE", help="store a run exported before")
+        parser.add_argument("--report", metavar="RUN_ID", help="write the run's report: one self-contained HTML file")
+        parser.add_argument("--out", metavar="FILE", default=None, help="with --report: where (default djlab-run-ID.html)")
+        parser.add_argument("--store-web-run", metavar="FILE",
+                            help="store a run the Locust web UI recorded (Locust calls this itself)")
 
     def handle(self, *args, **o):
         if o["list"]:
@@ -40,6 +45,14 @@ class Command(BaseCommand):
             return self._export(o["export"])
         if o["import_file"]:
             return self._import(o["import_file"])
+        if o["report"]:
+            return self._report(o["report"], o["out"])
+        if o["store_web_run"]:
+            from bench.web_runs import store_web_run_file
+
+            run = store_web_run_file(o["store_web_run"])
+            self.stdout.write(f"stored as run #{run.id} (suite webui): /dashboard/runs/{run.id}/")
+            return
         if o["sampler_overhead"]:
             from bench.overhead import sampler_overhead
 
@@ -72,6 +85,18 @@ class Command(BaseCommand):
         self.stdout.write(f"\nExport: manage.py bench --export {run.id}")
         if run.status != Run.COMPLETED:
             sys.exit(3)
+
+    def _report(self, run_id: str, out: str | None):
+        from pathlib import Path
+
+        from dashboard.report import write_report
+
+        try:
+            run = Run.objects.get(id=int(run_id))
+        except (ValueError, Run.DoesNotExist):
+            raise CommandError(f"no run {run_id!r} (see --list)") from None
+        path = write_report(run, Path(out or f"djlab-run-{run.id}.html"))
+        self.stdout.write(f"wrote {path} ({path.stat().st_size / 1024:,.0f} KiB): open it in a browser, no server needed")
 
     def _list(self):
         for run in Run.objects.all():

@@ -49,8 +49,13 @@ function seriesDatasets(rows, seriesKey, x, y) {
   }));
 }
 
+// A report file carries its chart data inside it (no server, no network): keyed "chart?query".
+const embedded = document.getElementById("lab-report-data");
+const EMBEDDED = embedded ? JSON.parse(embedded.textContent) : null;
+
 const cache = new Map();
 function fetchRows(chart, query) {
+  if (EMBEDDED) return Promise.resolve(EMBEDDED[`${chart}?${query}`] || []);
   const url = `/dashboard/data/compare/${chart}?${query}`;
   if (!cache.has(url)) {
     cache.set(url, fetch(url).then((r) => {
@@ -100,8 +105,7 @@ function drawClaimCharts() {
 
 document.addEventListener("DOMContentLoaded", () => {
   const done = [];
-  const compare = document.querySelector(".charts[data-query]");
-  if (compare) done.push(drawCompare(compare));
+  for (const compare of document.querySelectorAll(".charts[data-query]")) done.push(drawCompare(compare));
   done.push(Promise.resolve().then(drawClaimCharts));
   Promise.all(done).then(() => { document.body.dataset.chartsReady = "yes"; })
     .catch((err) => { console.error(err); document.body.dataset.chartsReady = "error"; });

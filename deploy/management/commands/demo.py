@@ -1,12 +1,14 @@
 """``manage.py demo``: run a suite (quick by default) with its progress bar, then serve both
-deployments side by side (WSGI on 8001, ASGI on 8002) with the dashboard, until Ctrl-C."""
+deployments side by side (WSGI on 8001, ASGI on 8002) and the dashboard in a deployment of its
+own (8000), until Ctrl-C."""
 import signal
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
 from deploy.deployments import Deployment, DeploymentError
-from deploy.process import RunningDeployment, check_deployment, ignore_interrupts, prepare_database
+from deploy.management.commands.dashboard import DASHBOARD_PORT, dashboard_deployment
+from deploy.process import RunningDeployment, check_deployment, ignore_interrupts, prepare_database, sigterm_as_interrupt
 
 
 class Command(BaseCommand):
@@ -15,17 +17,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--wsgi-port", type=int, default=8001)
         parser.add_argument("--asgi-port", type=int, default=8002)
+        parser.add_argument("--dashboard-port", type=int, default=DASHBOARD_PORT)
         parser.add_argument("--suite", default="quick", help="bench suite to run first, or 'none'")
 
     def handle(self, *args, **options):
         deployments = [Deployment("gunicorn", port=options["wsgi_port"]),
-                       Deployment("uvicorn", port=options["asgi_port"])]
+                       Deployment("uvicorn", port=options["asgi_port"]),
+                       dashboard_deployment(port=options["dashboard_port"])]
         servers: list[RunningDeployment] = []
 
-        def stop(signum, frame):
-            raise KeyboardInterrupt
-
-        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGTERM, sigterm_as_interrupt)
         try:
             prepare_database()
             if options["suite"] != "none":
@@ -60,15 +61,16 @@ class Command(BaseCommand):
             pass  # an aborted run still has its finished steps: serve them
 
     def _print_ready(self, deployments: list[Deployment]) -> None:
-        wsgi, asgi = deployments
+        wsgi, asgi, dashboard = deployments
         self.stdout.write(f"""
-The dashboard:  {wsgi.url}/dashboard/claims/   (runs: {wsgi.url}/dashboard/)
+The dashboard:  {dashboard.url}/dashboard/claims/   (runs: {dashboard.url}/dashboard/)
 The lab is up. The same endpoints, two ways:
   WSGI  Gunicorn gthread   {wsgi.url}/api/whoami
   ASGI  Uvicorn            {asgi.url}/api/whoami
 Try   {wsgi.url}/api/io/sleep?ms=200   or the cross cells {asgi.url}/sync/whoami, {wsgi.url}/async/whoami
-Load  .venv/bin/locust -f loadtests --web-host 127.0.0.1 --class-picker --host {asgi.url}   (or {wsgi.url}),
-      then open http://127.0.0.1:8089 (its "Lab dashboard" tab links back here)
-Ctrl-C stops both servers (PostgreSQL keeps running: `make clean-db` or `manage.py postgres stop`).
+Load  .venv/bin/locust -f loadtests/lab.py --web-host 127.0.0.1 --host {asgi.url}   (or {wsgi.url})
+      --dashboard-url {dashboard.url}
+      then open http://127.0.0.1:8089, pick a claim under "Custom parameters" (its links bar leads back here)
+Ctrl-C stops the three servers (PostgreSQL keeps running: `make clean-db` or `manage.py postgres stop`).
 """)
         self.stdout.flush()

@@ -10,7 +10,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from deploy.deployments import SERVERS, Deployment, DeploymentError
-from deploy.process import RunningDeployment, check_deployment, ignore_interrupts, prepare_database
+from deploy.process import RunningDeployment, check_deployment, ignore_interrupts, prepare_database, sigterm_as_interrupt
 
 
 def cpu_list(text: str) -> tuple[int, ...]:
@@ -51,8 +51,11 @@ class Command(BaseCommand):
         add_deployment_arguments(parser)
         parser.add_argument("--check", action="store_true", help="only check and print the command line")
 
+    def deployment(self, options: dict) -> Deployment:
+        return deployment_from_options(options)
+
     def handle(self, *args, **options):
-        deployment = deployment_from_options(options)
+        deployment = self.deployment(options)
         try:
             deployment.validate()
             prepare_database()
@@ -67,14 +70,11 @@ class Command(BaseCommand):
         self.stdout.flush()
         server = RunningDeployment.start(deployment)
 
-        def stop(signum, frame):
-            raise KeyboardInterrupt
-
-        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGTERM, sigterm_as_interrupt)
         try:
             server.wait_healthy()
             self.stdout.write(f"{deployment.label} ({deployment.interface.upper()}) serving at "
-                              f"{deployment.url}/api/ping  (Ctrl-C stops it)")
+                              f"{deployment.health_url}  (Ctrl-C stops it)")
             self.stdout.flush()
             code = server.process.wait()
         except KeyboardInterrupt:

@@ -1,0 +1,73 @@
+"""One self-contained HTML file per run, to send to a colleague: the verdicts the run decides,
+every experiment with its deployments, exact server command lines and charts, the machine
+and versions. Styles, Chart.js, the drawing code and every chart's data are inside the
+file, so it opens from disk with no server and no network.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.http import urlencode
+
+from bench.models import Run
+from bench.summary import run_summary_rows
+from dashboard import compare as cmp
+
+STATIC = Path(__file__).resolve().parent / "static" / "dashboard"
+# The compare charts a report draws per experiment: (chart data, y field, caption, unit)
+CHARTS = (("timeseries", "rps", "RPS over time (successful requests)", "req/s"),
+          ("cdf", "", "Latency distribution (CDF, successful requests)", ""),
+          ("server", "cpu_percent", "Server CPU (% of one core)", "%"),
+          ("server", "uss_mib", "Server USS (MiB)", "MiB"))
+
+
+def experiments_of(run: Run) -> list[dict]:
+    """The run's experiments in order, each with its rows and the query its charts are keyed by."""
+    groups: dict[str, dict] = {}
+    for er, row in zip(run.experiments.all(), run_summary_rows(run), strict=True):
+        group = groups.setdefault(er.experiment, {"name": er.experiment, "claim": er.claim, "rows": [], "ers": []})
+        group["rows"].append({**row, "er": er})
+        group["ers"].append(er)
+    for group in groups.values():
+        group["query"] = urlencode([("e", er.id) for er in group["ers"]])
+    return list(groups.values())
+
+
+def chart_data(groups: list[dict]) -> dict[str, list[dict]]:
+    """Every chart's rows, keyed the way dashboard.js looks them up: 'chart?query'."""
+    data = {}
+    for group in groups:
+        ers = cmp.selected(_Query(group["ers"]))
+        for chart in {c for c, *_ in CHARTS}:
+            data[f"{chart}?{group['query']}"] = cmp.CHARTS[chart](ers)
+    return data
+
+
+class _Query:
+    """What ``compare.selected`` reads from a request's GET: the experiment run ids."""
+
+    def __init__(self, ers):
+        self.ids = [str(er.id) for er in ers]
+
+    def getlist(self, key: str) -> list[str]:
+        return self.ids if key == "e" else []
+
+
+def render_report(run: Run) -> str:
+    from dashboard.views import claim_cards
+
+    groups = experiments_of(run)
+    return render_to_string("dashboard/report.html", {
+        "run": run, "groups": groups, "charts": CHARTS, "data": chart_data(groups),
+        "cards": [c for c in claim_cards(Run.objects.filter(id=run.id)) if c["v"].run_id == run.id],
+        "made_at": timezone.now(), "report": True,
+        "css": (STATIC / "dashboard.css").read_text(), "js": (STATIC / "dashboard.js").read_text(),
+        "chartjs": (STATIC / "vendor" / "chart-4.6.1.umd.min.js").read_text(),
+    })
+
+
+def write_report(run: Run, out: Path) -> Path:
+    out.write_text(render_report(run), encoding="utf-8")
+    return out

@@ -1,0 +1,73 @@
+"""The Locust web UI as a way into the lab: every scenario knob is offered in its "Custom
+parameters" panel with the catalogue's default, choices and help text."""
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import subprocess
+import sys
+import time
+
+import requests
+
+from config.database import BASE_DIR
+from deploy.process import free_port, kill_tree, wait_until_serving
+from workloads import catalogue as c
+
+KNOBS = ("prefix", "endpoint", "ms", "n", "count", "driver", "mode", "body_kb", "parser", "offload", "call",
+         "arrival_rate", "probe_rate")
+
+
+@contextlib.contextmanager
+def web_ui(locustfile: str, host: str, dashboard_url: str = "http://127.0.0.1:9"):
+    """Locust's web UI on a free loopback port, stopped with its whole tree afterwards."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "locust", "-f", locustfile, "--web-host", "127.0.0.1",
+                             "--web-port", str(port), "--host", host, "--dashboard-url", dashboard_url], cwd=BASE_DIR,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        assert wait_until_serving(f"{url}/", 60, alive=lambda: proc.poll() is None)
+        yield url
+    finally:
+        kill_tree(proc.pid)
+
+
+def test_every_knob_shows_in_the_web_ui_with_the_catalogues_defaults_and_choices():
+    with web_ui("loadtests", "http://127.0.0.1:9") as url:
+        html = requests.get(f"{url}/", timeout=10).text
+    args = json.loads(re.search(r"window\.templateArgs = (\{.*?\})\s*</script>", html, re.S).group(1))
+    extra = args["extra_options"]
+    assert set(KNOBS) <= set(extra), sorted(set(KNOBS) - set(extra))
+    assert extra["ms"]["default_value"] == c.MS.default and str(c.MS.high) in extra["ms"]["help_text"]
+    assert extra["driver"]["choices"] == list(c.DRIVER.choices)
+    assert extra["call"]["choices"] == list(c.BACKGROUND_CALL.choices)
+    assert all(extra[k]["help_text"] for k in KNOBS)
+    assert "lab_out" not in extra and "lab_paced_users" not in extra  # the runner's own switches stay hidden
+
+
+def test_a_web_ui_run_is_stored_with_the_deployment_it_ran_against_and_its_knobs(uvicorn):
+    """Started the way the UI's form does (POST /swarm with a changed knob), stopped, then found
+    in the results store: the knob reached the server (the requests hit io/sleep, not the
+    scenario's default io/blocking) and whoami named the deployment."""
+    from bench.models import Run
+
+    before = set(Run.objects.filter(suite="webui").values_list("id", flat=True))
+    with web_ui("loadtests/c3_blocking_call_in_async_view.py", uvicorn.url) as url:
+        started = requests.post(f"{url}/swarm", data={"user_count": 3, "spawn_rate": 3, "host": uvicorn.url,
+                                                      "endpoint": "io/sleep", "ms": "30"}, timeout=10)
+        assert started.json()["success"], started.text
+        time.sleep(4)
+        requests.get(f"{url}/stop", timeout=10)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not Run.objects.filter(suite="webui").exclude(id__in=before).exists():
+            time.sleep(0.5)
+    run = Run.objects.filter(suite="webui").exclude(id__in=before).get()
+    record = run.experiments.get()
+    assert record.variant == uvicorn.deployment.label and record.claim == "C3"
+    assert record.params["endpoint"] == "io/sleep" and record.params["ms"] == 30
+    step = record.steps.get()
+    names = {e.name: e for e in step.endpoints.all()}
+    assert names["io/sleep"].requests > 0 and "io/blocking" not in names
+    assert names["io/sleep"].p50 >= 30  # each request slept the 30 ms the UI asked for
