@@ -32,8 +32,11 @@ def deployment_of(host: str) -> dict:
         return {"label": host, "interface": None, "pid": None}
 
 
-def claims_of(user_classes: list[str]) -> str:
-    """'C3' from ['C3SleepyRequests', 'C3Probe']; several claims joined by '+'."""
+def claims_of(user_classes: list[str], knobs: dict) -> str:
+    """The claim run: loadtests/lab.py's --scenario, or 'C3' from ['C3SleepyRequests', 'C3Probe']
+    (several claims joined by '+')."""
+    if knobs.get("scenario"):
+        return str(knobs["scenario"])
     found = sorted({m.group(1) for name in user_classes if (m := re.match(r"(C\d+)", name))})
     return "+".join(found) or "-"
 
@@ -47,7 +50,7 @@ def store_web_run(document: dict) -> Run:
                              environment=environment.capture(None, None, meta.get("workers", 1)),
                              note="started from the Locust web UI")
     record = ExperimentRun.objects.create(
-        run=run, claim=claims_of(meta["user_classes"]), experiment=EXPERIMENT, variant=deployment["label"],
+        run=run, claim=claims_of(meta["user_classes"], meta["knobs"]), experiment=EXPERIMENT, variant=deployment["label"],
         deployment=deployment, target=meta["host"], scenario=meta["locustfile"], params=meta["knobs"],
         started_at=started, finished_at=timezone.now())
     valid, reason = judge(result)

@@ -113,12 +113,18 @@ def database_target() -> DatabaseTarget:
     )
 
 
-def django_databases() -> dict:
+def django_databases(check_connections: bool = False) -> dict:
     """DATABASES for settings: psycopg 3 pool per process, no persistent connections.
 
     CONN_MAX_AGE must stay 0 with a pool (Django's rule), and under ASGI persistent
     connections leak (ticket #33497), so the pool is the only reuse mechanism.
+
+    ``check_connections``: test each connection as the pool hands it out, so that one left dead
+    by a PostgreSQL restart is replaced instead of failing a request. It costs a round trip per
+    request, so only the dashboard's deployment uses it, never a deployment under test.
     """
+    from psycopg_pool import ConnectionPool
+
     target = database_target()
     limits = PoolLimits.from_env()
     return {
@@ -135,6 +141,7 @@ def django_databases() -> dict:
                     "min_size": limits.min_size,
                     "max_size": limits.size,
                     "timeout": limits.timeout_s,
+                    **({"check": ConnectionPool.check_connection} if check_connections else {}),
                 },
                 "options": f"-c statement_timeout={limits.statement_timeout_ms}",
                 "application_name": application_name(),

@@ -59,7 +59,7 @@ SILENCED_SYSTEM_CHECKS = [
 ROOT_URLCONF = "config.urls_wsgi" if LAB_APP == "lab" else "config.urls_dashboard"
 WSGI_APPLICATION = "config.wsgi.application"
 
-DATABASES = django_databases()
+DATABASES = django_databases(check_connections=LAB_APP == "dashboard")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 USE_TZ = True

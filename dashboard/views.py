@@ -10,6 +10,7 @@ import functools
 import io
 from pathlib import Path
 
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.static import serve
@@ -43,7 +44,10 @@ def read_only(view):
                 error = ApiError(405, "the dashboard is read-only: use GET")
                 error.headers["Allow"] = "GET, HEAD"
                 raise error
-            response = view(request, *args, **kwargs)
+            try:
+                response = view(request, *args, **kwargs)
+            except DatabaseError as exc:  # the results store is down or restarting: say so, not 500
+                raise ApiError(503, f"the results store is unavailable: {exc}".strip()) from None
         except ApiError as exc:
             response = error_response(exc)
         for name, value in SECURITY_HEADERS.items():

@@ -398,7 +398,8 @@ def _on_test_start(environment, **kwargs):
 def _on_test_stop(environment, **kwargs):
     global _recorder
     if _recorder is not None:
-        recorder, _recorder = _recorder, None
-        recorder.write()
+        recorder = _recorder
+        recorder.write()  # still the current recorder meanwhile: the workers' final reports go to it
+        _recorder = None
         if recorder.web_ui:
             _web_record.submit(environment, recorder.out)

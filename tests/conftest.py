@@ -32,12 +32,13 @@ def database():
     prepare_database()
 
 
-def launch(server: str, **kwargs) -> RunningDeployment:
+def launch(server: str, extra_env: dict[str, str] | None = None, **kwargs) -> RunningDeployment:
     deployment = Deployment(server, port=free_port(), **kwargs)
     check_deployment(deployment)
     logs = ARTIFACTS / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    running = RunningDeployment.start(deployment, log_path=logs / f"{deployment.label.replace(':', '_')}.log")
+    running = RunningDeployment.start(deployment, log_path=logs / f"{deployment.label.replace(':', '_')}.log",
+                                      extra_env=extra_env)
     running.wait_healthy(60)
     return running
 

@@ -196,5 +196,6 @@ def test_locust_workers_use_distributed_mode(database):
     assert proc.returncode == 0, output
     (run_id,) = set(Run.objects.values_list("id", flat=True)) - before
     step = Step.objects.get(experiment__run_id=run_id)
+    assert step.valid, step.invalid_reason  # every worker's final report reached the master
     assert step.generator_processes >= 3  # a master and two workers
     assert step.endpoints.get(name="whoami").requests > 0

@@ -118,9 +118,10 @@ def heal(url: str, healthy_in_a_row: int = 120) -> int:
     raise AssertionError(f"{url} did not recover")
 
 
-def test_postgres_restart_gives_503s_then_recovers(database, servers):
+def test_postgres_restart_gives_503s_then_recovers(database, servers, dashboard):
     for s in servers.values():
         assert heal(s.url) == 0  # every pool warm and healthy before the restart
+    assert requests.get(f"{dashboard.url}/dashboard/", timeout=10).status_code == 200
     # the connections the restart will cut: every one the deployment's pools hold now
     pooled = {name: count_connections(s.deployment.application_name) for name, s in servers.items()}
     try:
@@ -133,6 +134,9 @@ def test_postgres_restart_gives_503s_then_recovers(database, servers):
     # so no more 503s than connections were cut (a pool that kept a dead connection would exceed it)
     failed = {name: heal(s.url) for name, s in servers.items()}
     assert all(failed[name] <= pooled[name] for name in servers), (failed, pooled)
+    # the dashboard's pool checks each connection it hands out: its first page after the restart works
+    page = requests.get(f"{dashboard.url}/dashboard/", timeout=10)
+    assert page.status_code == 200 and page.headers["X-Frame-Options"] == "DENY"
 
 
 @pytest.mark.parametrize("server", ["gunicorn", "uvicorn"])

@@ -8,10 +8,12 @@ import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import requests
 
 from config.database import BASE_DIR
+from tests.conftest import ARTIFACTS
 from deploy.process import free_port, kill_tree, wait_until_serving
 from workloads import catalogue as c
 
@@ -23,9 +25,12 @@ KNOBS = ("prefix", "endpoint", "ms", "n", "count", "driver", "mode", "body_kb", 
 def web_ui(locustfile: str, host: str, dashboard_url: str = "http://127.0.0.1:9"):
     """Locust's web UI on a free loopback port, stopped with its whole tree afterwards."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "locust", "-f", locustfile, "--web-host", "127.0.0.1",
-                             "--web-port", str(port), "--host", host, "--dashboard-url", dashboard_url], cwd=BASE_DIR,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    logs = ARTIFACTS / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    with open(logs / f"locust-web-ui-{Path(locustfile).stem}.log", "ab") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "locust", "-f", locustfile, "--web-host", "127.0.0.1",
+                                 "--web-port", str(port), "--host", host, "--dashboard-url", dashboard_url],
+                                cwd=BASE_DIR, stdout=log, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
         assert wait_until_serving(f"{url}/", 60, alive=lambda: proc.poll() is None)
@@ -59,7 +64,7 @@ def test_a_web_ui_run_is_stored_with_the_deployment_it_ran_against_and_its_knobs
                                                       "endpoint": "io/sleep", "ms": "30"}, timeout=10)
         assert started.json()["success"], started.text
         time.sleep(4)
-        requests.get(f"{url}/stop", timeout=10)
+        requests.post(f"{url}/stop", timeout=10)  # the UI stops a test with a POST
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not Run.objects.filter(suite="webui").exclude(id__in=before).exists():
             time.sleep(0.5)

@@ -86,16 +86,16 @@ def test_recorder_keeps_the_parse_time_per_endpoint(tmp_path, uvicorn, processes
 
 @pytest.mark.parametrize("processes", [1, 2])
 def test_failed_requests_count_but_are_not_timed(tmp_path, uvicorn, processes):
-    """``cpu?n=`` above its bound answers 400 to every request; the probe succeeds beside it,
-    paced at 20 requests/s: only the measured window's requests are counted, all of them."""
-    result = run_locust(tmp_path, uvicorn.url, "c2_threads_vs_coroutines_cpu.py", "--n", "30000000",
+    """An endpoint that does not exist answers 404 to every request; the probe succeeds beside
+    it, paced at 20 requests/s: only the measured window's requests are counted, all of them."""
+    result = run_locust(tmp_path, uvicorn.url, "c2_threads_vs_coroutines_cpu.py", "--endpoint", "no-such-endpoint",
                         "--probe-rate", "20", processes=processes)
-    failing = endpoint(result, "cpu")
+    failing = endpoint(result, "no-such-endpoint")
     assert failing["requests"] > 0 and failing["failures"] == failing["requests"]
     assert failing["rps"] == 0 and failing["histogram"] == {} and failing["server_timing"] == {}
     assert failing["p50"] is None and failing["p999"] is None and failing["avg_ms"] is None
     assert failing["max_ms"] is None
-    errors = sum(e["count"] for e in result["errors"] if e["name"] == "cpu")
+    errors = sum(e["count"] for e in result["errors"] if e["name"] == "no-such-endpoint")
     # distributed, Locust's own error counts may also take in a report a worker sent as the window began
     assert errors == failing["requests"] if processes == 1 else errors >= failing["requests"]
 
