@@ -4,16 +4,18 @@ CLAIMS = {
     "C1": ("Extra workers on one core hurt",
            "On a single CPU, running Uvicorn with more than one worker backfires: the kernel time-slices the "
            "processes, switching is expensive, and throughput falls by 20-30 %.",
-           "Server pinned to one CPU; 1 and 4 workers for each stack; ping at saturation."),
+           "Server pinned to one CPU; 1, 2 and 4 workers of each stack; ping, cpu, mixed, io/sleep and db/read, "
+           "each at saturation; a verdict per workload."),
     "C2": ("Threads are preempted, coroutines are not",
            "On one core the interpreter forces thread switches every few milliseconds, so a long task cannot "
            "starve the others; coroutines only switch at await. CPU work belongs in a thread pool.",
-           "CPU-heavy users plus a light probe on ping: sync views on gthread, async views computing inline, "
-           "async views offloading to a thread pool."),
+           "1, 2 and 4 CPU-heavy users beside a light probe on ping: sync views on gthread, async views computing "
+           "inline, async views offloading to a thread pool; a mixed load for the utilisation half."),
     "C3": ("A blocking call in async def blocks the whole worker",
            "Calling a blocking function such as time.sleep inside an async view stalls the event loop, so every "
            "other request on that worker waits. Fixes: a real async call, a thread pool, or background work.",
-           "One Uvicorn worker; io/blocking, io/sleep, io/threadpool and io/background in turn, with a probe."),
+           "One Uvicorn worker at a fixed arrival rate; the probe alone first, then io/blocking, io/sleep, "
+           "io/threadpool and the blocking call handed to background work, with the probe beside them."),
     "C4": ("N workers means N processes with one event loop each",
            "uvicorn --workers 4 (or Gunicorn with 4 UvicornWorkers) runs 4 processes, each driving exactly one "
            "single-threaded event loop.",
@@ -25,7 +27,8 @@ CLAIMS = {
     "C6": ("A 5 MB body is fine if read and parsed well",
            "An async view copes with a 5 MB body; what matters is streaming versus loading it at once, and that "
            "JSON parsing is CPU work: orjson is faster, and a thread pool keeps it off the loop.",
-           "5 MB bodies to upload (buffered, streamed) and json (json, orjson; inline, offloaded) with a probe."),
+           "5 MB bodies at two concurrencies to upload (buffered, chunked; each on a fresh server) and json "
+           "(json, orjson; inline, offloaded; parse timed in the server), with a probe."),
     "C7": ("Async views run on the worker's main thread",
            "Under Uvicorn the worker runs its event loop in the main thread and calls coroutines directly; sync "
            "code needs a thread.",
@@ -33,8 +36,9 @@ CLAIMS = {
     "C8": ("Threads are heavy, coroutines are light",
            "A thread costs about 8 MB and a coroutine about 1 KB; thread-per-request suits low concurrency, "
            "coroutines suit many concurrent I/O waits; async database access keeps the loop free.",
-           "Hundreds of slow requests on gthread (8 and 64 threads) vs one Uvicorn worker; DB reads through the "
-           "sync ORM, Django's async ORM and a native async driver."),
+           "200 concurrent 100 ms requests: a gthread sweep up to 256 threads (its strongest member decides) vs 1 "
+           "and 2 workers of each ASGI stack; USS slopes per thread and per coroutine (io/gather); DB reads through "
+           "the sync ORM, sync raw SQL, Django's async ORM and a native async driver, with a probe and loop lag."),
     "C9": ("Processes contain threads, threads run coroutines",
            "A process can host an event loop that runs many coroutines: the layers nest.",
            "Covered by C4 and C7."),
