@@ -96,7 +96,8 @@ function drawClaimCharts() {
       options: {
         animation: false, indexAxis: "y",
         scales: { x: { beginAtZero: true, title: { display: true, text: spec.unit } } },
-        plugins: { legend: { display: false }, title: { display: true, text: spec.title } },
+        plugins: { legend: { display: spec.datasets.length > 1, position: "bottom", labels: { boxWidth: 12 } },
+                   title: { display: true, text: spec.title } },
       },
     });
     register(canvas, chart);
