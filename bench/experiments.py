@@ -49,13 +49,6 @@ class Experiment:
     def levels(self, variant: Variant) -> tuple[int, ...]:
         return variant.users if variant.users is not None else self.users
 
-    def variant(self, label: str) -> Variant:
-        """The variant with this label; a LookupError names the experiment if there is none."""
-        for v in self.variants:
-            if v.label == label:
-                return v
-        raise LookupError(f"{self.name} has no variant {label!r}")
-
 
 def gthread(workers: int = 1, threads: int = 8, cpus=SERVER_CPUS, **kw) -> Deployment:
     return Deployment("gunicorn", workers=workers, threads=threads, cpus=cpus, port=0, **kw)

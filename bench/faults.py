@@ -14,7 +14,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Callable, ClassVar
 
 import psycopg
 import requests
@@ -216,9 +216,10 @@ class Fault:
 
     at_s: float = 3.0  # seconds after the measured window opens
     kind: ClassVar[str] = ""
+    injection: ClassVar[Callable[[FaultContext], dict]]  # one of the functions above
 
     def inject(self, ctx: FaultContext) -> dict:
-        raise NotImplementedError
+        return type(self).injection(ctx)
 
     def describe(self, f: dict, er=None) -> str:
         raise NotImplementedError
@@ -232,8 +233,7 @@ class Fault:
 class KillWorker(Fault):
     kind = "kill-worker"
 
-    def inject(self, ctx):
-        return kill_worker(ctx)
+    injection = staticmethod(kill_worker)
 
     def describe(self, f, er=None):
         return (f"new worker serving after {_s(f.get('replacement_serving_after_s'), ' s', 2)}; "
@@ -243,8 +243,7 @@ class KillWorker(Fault):
 class RestartPostgres(Fault):
     kind = "restart-postgres"
 
-    def inject(self, ctx):
-        return restart_postgres(ctx)
+    injection = staticmethod(restart_postgres)
 
     def describe(self, f, er=None):
         return (f"{f['failed_requests']} requests failed (503) over {f['failing_seconds']} s; recovered "
@@ -254,8 +253,7 @@ class RestartPostgres(Fault):
 class ClientDisconnect(Fault):
     kind = "disconnect"
 
-    def inject(self, ctx):
-        return disconnect_clients(ctx)
+    injection = staticmethod(disconnect_clients)
 
     def describe(self, f, er=None):
         return (f"{f['queries_running_before_hangup']} of {f['clients']} pg_sleep queries running at hang-up, "
@@ -266,8 +264,7 @@ class ClientDisconnect(Fault):
 class PoolExhaustion(Fault):
     kind = "pool-exhaustion"
 
-    def inject(self, ctx):
-        return pool_exhaustion(ctx)
+    injection = staticmethod(pool_exhaustion)
 
     def describe(self, f, er=None):
         return (f"pool {f['pool_size']}, timeout {_s(f['pool_timeout_s'], ' s', 0)}: {f['failed_requests']} of "
@@ -277,8 +274,7 @@ class PoolExhaustion(Fault):
 class SlowClients(Fault):
     kind = "slow-clients"
 
-    def inject(self, ctx):
-        return slow_clients(ctx)
+    injection = staticmethod(slow_clients)
 
     def describe(self, f, er=None):
         held = ""
@@ -294,8 +290,7 @@ class SlowClients(Fault):
 class Durability(Fault):
     kind = "durability"
 
-    def inject(self, ctx):
-        return durable_writes(ctx)
+    injection = staticmethod(durable_writes)
 
     def describe(self, f, er=None):
         return (f"{f['acknowledged']} writes acknowledged, {f['missing_acknowledged']} missing; "
@@ -305,8 +300,7 @@ class Durability(Fault):
 class BadInput(Fault):
     kind = "bad-input"
 
-    def inject(self, ctx):
-        return bad_input(ctx)
+    injection = staticmethod(bad_input)
 
     def describe(self, f, er=None):
         return (f"{f['server_errors_5xx']} answers were 5xx; healthy after: "

@@ -126,7 +126,7 @@ class BenchRunner:
             for i, (experiment, repeat, variant) in enumerate(plan):
                 progress.begin(i, f"{experiment.name} / {variant.label}" + (f" / repeat {repeat + 1}"
                                                                             if self.options.repeat > 1 else ""))
-                running = self._ensure_deployment(running, variant, fresh=variant.fresh_server)
+                running = self._ensure_deployment(running, variant)
                 self._run_variant(experiment, repeat, variant, running)
                 progress.end(i)
             store.finish_run(self.run, Run.COMPLETED)
@@ -154,10 +154,9 @@ class BenchRunner:
     def _install_signal_handlers(self) -> None:
         signal.signal(signal.SIGTERM, sigterm_as_interrupt)
 
-    def _ensure_deployment(self, running: RunningDeployment | None, variant: Variant,
-                           fresh: bool = False) -> RunningDeployment | None:
+    def _ensure_deployment(self, running: RunningDeployment | None, variant: Variant) -> RunningDeployment | None:
         """Reuse the running server when the next variant wants the same deployment, unless
-        it must have a process of its own (``fresh``: its memory figures are decided)."""
+        it must have a process of its own (``fresh_server``: its memory figures are decided)."""
         if self.options.target:
             return None
         wanted = replace(variant.deployment, cpus=self.server_cpus if variant.deployment.cpus else None)
@@ -166,7 +165,7 @@ class BenchRunner:
             extra["LAB_LOOP_LAG_DIR"] = str(self.workdir / "loop-lag")
         if running is not None:
             if (replace(running.deployment, port=0), running.extra_env) == (wanted, extra) \
-                    and running.process.poll() is None and not fresh:
+                    and running.process.poll() is None and not variant.fresh_server:
                 return running
             self._stop_deployment(running)
         deployment = replace(wanted, port=free_port())

@@ -1,5 +1,7 @@
 """The claims under test, in our own words (see ../shared/CLAIMS.md for the full table)."""
 
+from dashboard.verdicts import all_verdicts
+
 CLAIMS = {
     "C1": ("Extra workers on one core hurt",
            "On a single CPU, running Uvicorn with more than one worker backfires: the kernel time-slices the "
@@ -43,3 +45,9 @@ CLAIMS = {
            "A process can host an event loop that runs many coroutines: the layers nest.",
            "Covered by C4 and C7."),
 }
+
+
+def claim_cards(runs=None) -> list[dict]:
+    """What each claim's card shows, for the claims page and the report file."""
+    return [{"v": v, "title": CLAIMS[v.claim][0], "text": CLAIMS[v.claim][1], "experiment": CLAIMS[v.claim][2],
+             "chart": v.chart, "chart_id": f"chart-{v.claim}"} for v in all_verdicts(runs)]

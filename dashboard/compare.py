@@ -14,12 +14,19 @@ def selected(query) -> list[ExperimentRun]:
     for value in ids + run_ids:
         if not value.isdigit():
             raise ApiError(400, f"ids must be integers, got {value!r}")
+    chosen = experiment_runs([int(v) for v in ids], [int(v) for v in run_ids])
+    if not chosen:
+        raise ApiError(404, "no experiment runs selected (use ?e=ID&e=ID or ?run=ID&run=ID)")
+    return chosen
+
+
+def experiment_runs(ids: list[int], run_ids: list[int] = ()) -> list[ExperimentRun]:
+    """These experiment runs (in the order given), then every other one of these runs, with
+    what the charts read prefetched."""
     qs = ExperimentRun.objects.select_related("run").prefetch_related(
         Prefetch("steps", queryset=Step.objects.prefetch_related("endpoints", "timeseries", "failures")))
     chosen = list(qs.filter(id__in=ids)) + list(qs.filter(run_id__in=run_ids).exclude(id__in=ids))
-    if not chosen:
-        raise ApiError(404, "no experiment runs selected (use ?e=ID&e=ID or ?run=ID&run=ID)")
-    order = {int(v): i for i, v in enumerate(ids)}
+    order = {v: i for i, v in enumerate(ids)}
     chosen.sort(key=lambda er: (order.get(er.id, len(order)), er.run_id, er.id))
     return chosen
 

@@ -94,13 +94,14 @@ class Measured:
 
 
 def measure_steps(experiment_run: ExperimentRun) -> list[Measured]:
-    """One ``Measured`` per valid step, lowest load level first."""
-    measured = []
-    for step in experiment_run.steps.filter(valid=True).order_by("index"):
-        endpoints = {e.name: e for e in step.endpoints.all()}
-        samples = list(experiment_run.samples.filter(step_index=step.index).order_by("t"))
-        measured.append(Measured(experiment_run, step, endpoints, samples))
-    return measured
+    """One ``Measured`` per valid step, lowest load level first (two queries for the steps and
+    their endpoints, one for all the samples)."""
+    steps = list(experiment_run.steps.filter(valid=True).order_by("index").prefetch_related("endpoints"))
+    samples: dict[int, list[ServerSample]] = {}
+    for sample in experiment_run.samples.filter(step_index__in=[s.index for s in steps]).order_by("t"):
+        samples.setdefault(sample.step_index, []).append(sample)
+    return [Measured(experiment_run, step, {e.name: e for e in step.endpoints.all()}, samples.get(step.index, []))
+            for step in steps]
 
 
 @dataclass

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Iterable
 
 SUPPORTED, PARTLY, REFUTED, INCONCLUSIVE = "supported", "partly supported", "refuted", "inconclusive"
 OUTCOMES = (SUPPORTED, PARTLY, REFUTED, INCONCLUSIVE)
@@ -74,6 +74,7 @@ class Figure:
     unit: str = ""
     digits: int = 0
     scale: float = 1.0  # e.g. 1 / 2**20 to show bytes as MiB
+    statement: str | None = None  # a figure that is a sentence, not a number (see text_figure)
 
     @property
     def median(self) -> float | None:
@@ -95,6 +96,8 @@ class Figure:
         return sum(1 for v in self.values if v is not None)
 
     def text(self) -> str:
+        if self.statement is not None:
+            return self.statement
         if self.median is None:
             return "n/a"
         value = f"{self.median:,.{self.digits}f}{self.unit}"
@@ -111,9 +114,7 @@ class Figure:
 
 def text_figure(label: str, value: str) -> Figure:
     """A figure that is a statement, not a number (e.g. the configuration that won a sweep)."""
-    f = Figure(label, [])
-    f.text = lambda: value  # type: ignore[method-assign]
-    return f
+    return Figure(label, [], statement=value)
 
 
 @dataclass
@@ -159,7 +160,7 @@ class Verdict:
     experiment_run_ids: list[int] = field(default_factory=list)
     chart: dict | None = None
     needs: str = ""  # the command that produces evidence
-    repeats: int = 0  # the fewest repeats any deciding figure rests on
+    repeats: int = 0  # the most repeats any variant of its evidence has (1: every figure is one sample)
     scopes: list[Scope] = field(default_factory=list)  # per workload / level / part
     compared: list[dict] = field(default_factory=list)  # configurations in a sweep, the strongest marked
     note: str = ""  # what the reader must know to read the figures right
@@ -188,5 +189,3 @@ def outcome_by_threshold(value: float | None, supported_at: float, partly_at: fl
         return INCONCLUSIVE
     return SUPPORTED if value >= supported_at else PARTLY if value >= partly_at else REFUTED
 
-
-Score = Callable[[object], float | None]

@@ -14,6 +14,7 @@ from django.utils.http import urlencode
 from bench.models import Run
 from bench.summary import run_summary_rows
 from dashboard import compare as cmp
+from dashboard.claims import claim_cards
 
 STATIC = Path(__file__).resolve().parent / "static" / "dashboard"
 # The compare charts a report draws per experiment: (chart data, y field, caption, unit)
@@ -39,25 +40,13 @@ def chart_data(groups: list[dict]) -> dict[str, list[dict]]:
     """Every chart's rows, keyed the way dashboard.js looks them up: 'chart?query'."""
     data = {}
     for group in groups:
-        ers = cmp.selected(_Query(group["ers"]))
+        ers = cmp.experiment_runs([er.id for er in group["ers"]])
         for chart in {c for c, *_ in CHARTS}:
             data[f"{chart}?{group['query']}"] = cmp.CHARTS[chart](ers)
     return data
 
 
-class _Query:
-    """What ``compare.selected`` reads from a request's GET: the experiment run ids."""
-
-    def __init__(self, ers):
-        self.ids = [str(er.id) for er in ers]
-
-    def getlist(self, key: str) -> list[str]:
-        return self.ids if key == "e" else []
-
-
 def render_report(run: Run) -> str:
-    from dashboard.views import claim_cards
-
     groups = experiments_of(run)
     return render_to_string("dashboard/report.html", {
         "run": run, "groups": groups, "charts": CHARTS, "data": chart_data(groups),

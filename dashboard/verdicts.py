@@ -326,8 +326,9 @@ C9_RULE = Rule("Covered by C4 and C7: supported if both are supported, refuted i
                "inconclusive otherwise.", {})
 
 
-def verdict_c9(runs=None) -> Verdict:
-    c4, c7 = verdict_c4(runs), verdict_c7(runs)
+def verdict_c9(runs=None, c4: Verdict | None = None, c7: Verdict | None = None) -> Verdict:
+    """``c4``/``c7``: those verdicts when already computed for the same runs (all_verdicts)."""
+    c4, c7 = c4 or verdict_c4(runs), c7 or verdict_c7(runs)
     figures = [text_figure("C4", c4.verdict), text_figure("C7", c7.verdict)]
     if SUPPORTED == c4.verdict == c7.verdict:
         verdict = SUPPORTED
@@ -468,10 +469,7 @@ def _thread_slopes(ev: Evidence) -> tuple[float | None, float | None]:
         for v in sweep:
             if v.deployment.workers != 1:
                 continue
-            try:
-                ms = ev.get(v)
-            except LookupError:
-                continue
+            ms = ev.get(v)
             threads = median(_values(ms, lambda m: m.peak("threads")))
             if threads is None or any(t == threads for t, _ in uss):
                 continue
@@ -582,4 +580,6 @@ RULES = {"C1": C1_RULE, "C2": C2_RULE, "C3": C3_RULE, "C4": C4_RULE, "C5": C5_RU
 
 
 def all_verdicts(runs: QuerySet[Run] | None = None) -> list[Verdict]:
-    return [f(runs) for f in VERDICTS.values()]
+    done = {claim: f(runs) for claim, f in VERDICTS.items() if claim != "C9"}
+    done["C9"] = verdict_c9(runs, done["C4"], done["C7"])
+    return [done[claim] for claim in VERDICTS]

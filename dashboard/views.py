@@ -20,7 +20,7 @@ from bench.experiments import SUITES
 from bench.models import Run
 from bench.summary import run_summary_rows
 from dashboard import compare as cmp
-from dashboard.claims import CLAIMS
+from dashboard.claims import claim_cards
 from dashboard.verdicts import all_verdicts
 from workloads.endpoint import check_host
 from workloads.errors import ApiError, error_response, json_response
@@ -130,12 +130,6 @@ def _run_or_404(run_id: int) -> Run:
         return Run.objects.get(id=run_id)
     except Run.DoesNotExist:
         raise Http404 from None
-
-
-def claim_cards(runs=None) -> list[dict]:
-    """What a claim card shows, for the claims page and the report file."""
-    return [{"v": v, "title": CLAIMS[v.claim][0], "text": CLAIMS[v.claim][1], "experiment": CLAIMS[v.claim][2],
-             "chart": v.chart, "chart_id": f"chart-{v.claim}"} for v in all_verdicts(runs)]
 
 
 def _picked_run(request) -> Run | None:
