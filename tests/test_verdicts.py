@@ -402,3 +402,16 @@ def test_repeats_on_both_sides_of_a_limit_decide_nothing():
     db.delete()
     verdict = judge("C8", c8, flip)
     assert {s.name: s.outcome for s in verdict.scopes}["the async ORM keeps the loop free"] == INCONCLUSIVE
+
+
+def test_an_interrupted_run_decides_no_card_unless_it_is_picked():
+    """A newer quick run that was aborted half-way must not decide a card over a complete one."""
+    complete = make_run(X.C5.name, c5_variants(1.0, 300.0), suite="quick")
+    aborted = make_run(X.C5.name, c5_variants(1.0, 3.0), suite="quick")
+    Run.objects.filter(id=aborted.id).update(status=Run.ABORTED)
+    try:
+        default = VERDICTS["C5"]()
+        assert default.run_id == complete.id and default.verdict == SUPPORTED
+        assert VERDICTS["C5"](only(aborted)).verdict == REFUTED  # the user may still pick it
+    finally:
+        Run.objects.filter(id__in=[complete.id, aborted.id]).delete()
