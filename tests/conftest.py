@@ -143,3 +143,15 @@ def pytest_sessionfinish(session, exitstatus):
             pass
     print("\nFAILED: processes started by the tests outlived them (now killed):\n" + "\n".join(described))
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# Modules whose tests run whole bench suites, inject faults or drive Locust and a browser: what
+# `make test-fast` leaves out (CI runs them on one Python and the rest on the other).
+SLOW_MODULES = {"test_faults", "test_dashboard_browser", "test_locust_ui", "test_claims_smoke", "test_bench",
+                "test_open_loop"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)

@@ -199,3 +199,26 @@ def test_locust_workers_use_distributed_mode(database):
     assert step.valid, step.invalid_reason  # every worker's final report reached the master
     assert step.generator_processes >= 3  # a master and two workers
     assert step.endpoints.get(name="whoami").requests > 0
+
+
+def test_the_database_alone_is_benched_like_a_server(database):
+    """`bench --suite database`: pgbench steps stored as steps, PostgreSQL pinned and sampled."""
+    from bench.experiments import PG_ALONE, PG_ALONE_PREPARED, PG_ALONE_SIMPLE
+    from bench.models import Run
+
+    before = set(Run.objects.values_list("id", flat=True))
+    proc = bench("--suite", "database", "--duration", "1")
+    output, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0, output
+    (run_id,) = set(Run.objects.values_list("id", flat=True)) - before
+    experiments = Run.objects.get(id=run_id).experiments.all()
+    assert {e.variant for e in experiments} == {PG_ALONE_SIMPLE.label, PG_ALONE_PREPARED.label}
+    for record in experiments:
+        assert record.experiment == PG_ALONE.name and record.status == "completed", record.error
+        (step,) = record.steps.all()
+        assert step.valid, step.invalid_reason
+        assert step.users == PG_ALONE.users[0]
+        (endpoint,) = step.endpoints.all()
+        assert endpoint.requests > 100 and endpoint.failures == 0
+        assert record.samples.filter(step_index=0, cpu_percent__gt=0).exists(), "PostgreSQL's CPU is sampled"
+        assert "--protocol" in record.command_line and record.params["protocol"] in record.command_line

@@ -1,4 +1,4 @@
-"""``manage.py postgres start|stop|status|url``: the embedded PostgreSQL of this checkout."""
+"""``manage.py postgres start|stop|status|url|restart``: the embedded PostgreSQL of this checkout."""
 from django.core.management.base import BaseCommand, CommandError
 
 from config.database import database_target
@@ -15,7 +15,10 @@ class Command(BaseCommand):
         if not database_target().embedded and action != "url":
             raise CommandError("DATABASE_URL is set: the lab uses that server, not the embedded one.")
         if action == "start":
-            st = embedded_postgres.start()
+            try:
+                st = embedded_postgres.start()
+            except embedded_postgres.IncompatibleDataDirectory as exc:
+                raise CommandError(str(exc)) from None
             self.stdout.write(f"PostgreSQL running (pid {st.pid}, max_connections {st.max_connections}) "
                               f"at {embedded_postgres.url()}")
         elif action == "stop":
@@ -27,8 +30,8 @@ class Command(BaseCommand):
         elif action == "status":
             st = embedded_postgres.status()
             if st.running:
-                self.stdout.write(f"running: pid {st.pid}, socket {st.socket_dir}, "
-                                  f"max_connections {st.max_connections}")
+                self.stdout.write(f"running: PostgreSQL {embedded_postgres.data_major()}, pid {st.pid}, "
+                                  f"socket {st.socket_dir}, max_connections {st.max_connections}")
             else:
                 self.stdout.write("stopped")
         else:
