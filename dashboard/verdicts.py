@@ -66,11 +66,34 @@ def _drop(one: list[float | None], four: list[float | None]) -> float | None:
     return 100 * (a - b) / a if a and b is not None else None
 
 
+# --- PostgreSQL alone: the ceiling under db/read ---------------------------------------------
+
+def database_ceiling(runs: QuerySet[Run] | None = None) -> dict[str, float]:
+    """pgbench's median rate for db/read's query, per driver it stands for: the ORM sends simple
+    queries, the native psycopg driver prepared statements. Empty without a pgbench run."""
+    ev = latest_evidence(X.PG_ALONE, runs)
+    if ev is None:
+        return {}
+    found = {"orm": median(_values(ev.get(X.PG_ALONE_SIMPLE), _rps(X.PGBENCH_ENDPOINT))),
+             "native": median(_values(ev.get(X.PG_ALONE_PREPARED), _rps(X.PGBENCH_ENDPOINT)))}
+    return {driver: rps for driver, rps in found.items() if rps}
+
+
+def ceiling_figures(label: str, ms: list[Measured], driver: str, ceiling: dict[str, float]) -> list[Figure]:
+    """A stack's db/read RPS as a share of what PostgreSQL alone served of the same query."""
+    if driver not in ceiling:
+        return []
+    return [Figure(f"{label}: db/read as a share of PostgreSQL alone ({ceiling[driver]:,.0f} q/s, pgbench)",
+                   [None if r is None else 100 * r / ceiling[driver] for r in _values(ms, _rps("db/read"))],
+                   " %", 1)]
+
+
 def verdict_c1(runs: QuerySet[Run] | None = None) -> Verdict:
     ev = latest_evidence(X.C1_FULL, runs)
     if ev is None:
         return _no_data("C1", C1_RULE, X.C1_FULL.name)
     scopes, drops, figures, chart = [], [], [], {}
+    ceiling = database_ceiling(runs)
     for endpoint in X.C1_WORKLOADS:
         for stack in X.STACKS:
             one = ev.get(X.c1_variant(stack, 1, endpoint))
@@ -89,6 +112,9 @@ def verdict_c1(runs: QuerySet[Run] | None = None) -> Verdict:
                     figures.append(Figure(f"{endpoint} · {stack} {workers}w: p99", _values(ms, _p99(endpoint)), " ms"))
                     figures.append(Figure(f"{endpoint} · {stack} {workers}w: context switches per request",
                                           _values(ms, Measured.ctx_switches_per_request), "", 2))
+                    if endpoint == "db/read":
+                        figures += ceiling_figures(f"{stack} {workers}w", ms, X.C1_WORKLOADS[endpoint][0]["driver"],
+                                                   ceiling)
         one = _values(ev.get(X.c1_variant("uvicorn", 1, endpoint)), _rps(endpoint))
         four = _values(ev.get(X.c1_variant("uvicorn", 4, endpoint)), _rps(endpoint))
         drop = _drop(one, four)
@@ -549,13 +575,15 @@ def verdict_c8(runs=None) -> Verdict:
                 "the sleeps, not the CPU, set its throughput. On a faster core the crossover moves up.")
     # (4) the async ORM and the loop
     db = latest_evidence(X.C8_DB, runs)
+    ceiling = database_ceiling(runs)
     if db:
         for v in X.C8_DB.variants:
             ms = db.get(v)
             figures += [Figure(f"db/read {v.label}: RPS", _values(ms, _rps("db/read"))),
                         Figure(f"db/read {v.label}: probe p99", _values(ms, _p99("probe")), " ms"),
                         Figure(f"db/read {v.label}: loop lag (median)", _values(ms, Measured.median_loop_lag_ms),
-                               " ms", 1)]
+                               " ms", 1),
+                        *ceiling_figures(v.label, ms, v.knobs["driver"], ceiling)]
         lags = _values(db.get(X.C8_DB_ASYNC_ORM), Measured.median_loop_lag_ms)
         outcome = versus_limit(lags, C8_RULE["lag_ms"], at_least=False)
         scopes.append(Scope("the async ORM keeps the loop free", outcome,

@@ -415,3 +415,17 @@ def test_an_interrupted_run_decides_no_card_unless_it_is_picked():
         assert VERDICTS["C5"](only(aborted)).verdict == REFUTED  # the user may still pick it
     finally:
         Run.objects.filter(id__in=[complete.id, aborted.id]).delete()
+
+
+def test_db_read_is_shown_as_a_share_of_postgresql_alone_with_the_matching_protocol():
+    from dashboard.verdicts import database_ceiling, verdict_c8
+
+    pg = make_run(X.PG_ALONE.name, {X.PG_ALONE_SIMPLE: V({X.PGBENCH_ENDPOINT: endpoint(20_000, 1)}),
+                                    X.PG_ALONE_PREPARED: V({X.PGBENCH_ENDPOINT: endpoint(40_000, 1)})}, claim="DB")
+    c8, db = c8_run(3000, 32 * KiB, speed=2.5)  # db/read at 800 x 2.5 = 2,000 RPS
+    assert database_ceiling(only(pg)) == {"orm": 20_000, "native": 40_000}
+    shares = {f.label.split(":")[0]: f.median for f in verdict_c8(only(pg, c8, db)).figures
+              if "share of PostgreSQL alone" in f.label}
+    assert shares == {X.C8_DB_SYNC_ORM.label: 10.0, X.C8_DB_ASYNC_ORM.label: 10.0,
+                      X.C8_DB_SYNC_RAW.label: 5.0, X.C8_DB_NATIVE.label: 5.0}
+    assert database_ceiling(only(db)) == {}
