@@ -207,7 +207,7 @@ def test_the_database_alone_is_benched_like_a_server(database):
     from bench.models import Run
 
     before = set(Run.objects.values_list("id", flat=True))
-    proc = bench("--suite", "database", "--duration", "1")
+    proc = bench("--suite", "database", "--duration", "2")
     output, _ = proc.communicate(timeout=120)
     assert proc.returncode == 0, output
     (run_id,) = set(Run.objects.values_list("id", flat=True)) - before
