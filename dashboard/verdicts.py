@@ -72,7 +72,7 @@ def verdict_c1(runs: QuerySet[Run] | None = None) -> Verdict:
         return _no_data("C1", C1_RULE, X.C1_FULL.name)
     scopes, drops, figures, chart = [], [], [], {}
     for endpoint in X.C1_WORKLOADS:
-        for stack in X.STACKS:
+        for stack in X.C1_STACKS:
             one = ev.get(X.c1_variant(stack, 1, endpoint))
             if not one:
                 continue
