@@ -14,7 +14,7 @@ import psycopg
 
 from config.database import BASE_DIR, database_target
 
-PACKAGES = ("Django", "asgiref", "gunicorn", "uvicorn", "uvicorn-worker", "uvloop", "httptools", "locust",
+PACKAGES = ("Django", "asgiref", "gunicorn", "uvicorn", "uvicorn-worker", "granian", "uvloop", "httptools", "locust",
             "psycopg", "psycopg-pool", "orjson", "psutil")
 
 

@@ -65,7 +65,16 @@ def gunicorn_uvicorn(workers: int = 1, cpus=SERVER_CPUS, **kw) -> Deployment:
     return Deployment("gunicorn-uvicorn", workers=workers, cpus=cpus, port=0, **kw)
 
 
-STACKS = {"gthread": gthread, "uvicorn": uvicorn, "gunicorn+uvicorn": gunicorn_uvicorn}
+def granian_wsgi(workers: int = 1, threads: int = 8, cpus=SERVER_CPUS, **kw) -> Deployment:
+    return Deployment("granian", interface="wsgi", workers=workers, threads=threads, cpus=cpus, port=0, **kw)
+
+
+def granian_asgi(workers: int = 1, cpus=SERVER_CPUS, **kw) -> Deployment:
+    return Deployment("granian", interface="asgi", workers=workers, cpus=cpus, port=0, **kw)
+
+
+STACKS = {"gthread": gthread, "uvicorn": uvicorn, "gunicorn+uvicorn": gunicorn_uvicorn,
+          "granian-wsgi": granian_wsgi, "granian-asgi": granian_asgi}
 
 # --- C1: workers on one core, on every workload the claim covers -----------------------------
 # Each endpoint with enough closed-loop users to saturate one core on any of the stacks:
@@ -96,7 +105,10 @@ def c1_experiment(stacks, worker_counts, step_s: float, warmup_s: float) -> Expe
         users=(32,), step_s=step_s, warmup_s=warmup_s, key_endpoint="")
 
 
-C1_FULL = c1_experiment(STACKS, (1, 2, 4), step_s=6.0, warmup_s=2.0)
+# The stacks C1 compares (its verdict reads these cells): the three it was designed with; the
+# Granian stacks join a comparison once issue 9 decides which.
+C1_STACKS = ("gthread", "uvicorn", "gunicorn+uvicorn")
+C1_FULL = c1_experiment(C1_STACKS, (1, 2, 4), step_s=6.0, warmup_s=2.0)
 C1_QUICK = c1_experiment(("gthread", "uvicorn"), (1, 4), step_s=3.0, warmup_s=1.0)
 
 # --- C2: a long task among cheap requests --------------------------------------------------

@@ -44,14 +44,17 @@ def _answers(url: str, timeout: float = 2.0) -> dict | None:
 
 
 def kill_worker(ctx: FaultContext) -> dict:
-    """SIGKILL one worker; time until a new worker process answers a request."""
+    """SIGKILL one worker; time until a new worker process answers a request.
+
+    A server may also give up instead: Granian exits altogether when a worker it respawned
+    dies again within 5.5 s ("crash loop"). Its exit code is then part of what was observed."""
     before = set(ctx.running.worker_pids())
     victim = random.choice(sorted(before))
     killed_at = time.time()
     os.kill(victim, signal.SIGKILL)
     replacement, replaced_after = None, None
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and ctx.running.process.poll() is None:
         new = set(ctx.running.worker_pids()) - before
         if new:
             answer = _answers(ctx.url)
@@ -60,7 +63,8 @@ def kill_worker(ctx: FaultContext) -> dict:
                 break
         time.sleep(0.02)
     return {"killed_pid": victim, "fault_wall": killed_at, "replacement_pid": replacement,
-            "replacement_serving_after_s": replaced_after, "workers_after": len(ctx.running.worker_pids())}
+            "replacement_serving_after_s": replaced_after, "workers_after": len(ctx.running.worker_pids()),
+            "server_exit_code": ctx.running.process.poll()}
 
 
 def restart_postgres(ctx: FaultContext) -> dict:
@@ -236,8 +240,11 @@ class KillWorker(Fault):
     injection = staticmethod(kill_worker)
 
     def describe(self, f, er=None):
-        return (f"new worker serving after {_s(f.get('replacement_serving_after_s'), ' s', 2)}; "
-                f"{f['failed_requests']} of {f['requests']} requests failed")
+        if f.get("server_exit_code") is not None:
+            replaced = f"the whole server exited (code {f['server_exit_code']}) instead of replacing the worker"
+        else:
+            replaced = f"new worker serving after {_s(f.get('replacement_serving_after_s'), ' s', 2)}"
+        return f"{replaced}; {f['failed_requests']} of {f['requests']} requests failed"
 
 
 class RestartPostgres(Fault):

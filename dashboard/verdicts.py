@@ -95,7 +95,7 @@ def verdict_c1(runs: QuerySet[Run] | None = None) -> Verdict:
     scopes, drops, figures, chart = [], [], [], {}
     ceiling = database_ceiling(runs)
     for endpoint in X.C1_WORKLOADS:
-        for stack in X.STACKS:
+        for stack in X.C1_STACKS:
             one = ev.get(X.c1_variant(stack, 1, endpoint))
             if not one:
                 continue

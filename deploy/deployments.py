@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 
 from config.database import BASE_DIR, PoolLimits, application_name
 
-SERVERS = ("gunicorn", "uvicorn", "gunicorn-uvicorn")
+SERVERS = ("gunicorn", "uvicorn", "gunicorn-uvicorn", "granian")
+# The interfaces each server speaks. Granian speaks both, so its deployments say which.
+SERVER_INTERFACES = {"gunicorn": ("wsgi",), "uvicorn": ("asgi",), "gunicorn-uvicorn": ("asgi",),
+                     "granian": ("wsgi", "asgi")}
+# Servers whose WSGI workers serve requests on threads of their own (--threads): gthread's
+# threads, Granian's blocking threads. Their ASGI workers run one event loop and no such threads.
+THREADED_WSGI = ("gunicorn", "granian")
 # What a deployment serves: the lab's endpoints (what is measured), or the results dashboard,
 # which runs apart so that its code never loads into a process under test.
 APPS = {"lab": {"wsgi": "config.wsgi:application", "asgi": "config.asgi:application"},
@@ -33,28 +39,40 @@ class DeploymentError(ValueError):
 class Deployment:
     server: str
     workers: int = 1
-    threads: int | None = None  # gthread only
+    threads: int | None = None  # request threads of a WSGI worker: gthread's, or Granian's blocking threads
     cpus: tuple[int, ...] | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     pool_size: int = field(default_factory=lambda: PoolLimits.from_env().size)
     app: str = "lab"
+    # "wsgi" or "asgi": implied by a server that speaks one, a choice on one that speaks both (granian)
+    interface: str | None = None
+    # Granian only: requests a worker processes at once before it stops accepting more (issue 9's
+    # overload control); None = Granian's default, its backlog divided among the workers.
+    backpressure: int | None = None
 
     def __post_init__(self):
-        if self.server == "gunicorn" and self.threads is None:
+        interfaces = SERVER_INTERFACES.get(self.server, ())
+        if self.interface is None and len(interfaces) == 1:
+            object.__setattr__(self, "interface", interfaces[0])
+        if self.server in THREADED_WSGI and self.interface == "wsgi" and self.threads is None:
+            # Granian's own default would be half its backpressure (512 threads): the lab gives
+            # both threaded WSGI servers the same number, so that they compare like for like.
             object.__setattr__(self, "threads", DEFAULT_THREADS)
 
     # --- what it is --------------------------------------------------------------------
     @property
-    def interface(self) -> str:
-        return "wsgi" if self.server == "gunicorn" else "asgi"
+    def stack(self) -> str:
+        """The server, plus the interface where the server alone does not say it (granian-wsgi)."""
+        return f"{self.server}-{self.interface}" if len(SERVER_INTERFACES.get(self.server, ())) > 1 else self.server
 
     @property
     def label(self) -> str:
         threads = f"x{self.threads}t" if self.threads else ""
+        backpressure = f"-bp{self.backpressure}" if self.backpressure else ""
         cpus = f"@cpu{','.join(map(str, self.cpus))}" if self.cpus else ""
         app = "" if self.app == "lab" else f"{self.app}-"
-        return f"{app}{self.server}-{self.workers}w{threads}{cpus}:{self.port}"
+        return f"{app}{self.stack}-{self.workers}w{threads}{backpressure}{cpus}:{self.port}"
 
     @property
     def url(self) -> str:
@@ -78,24 +96,35 @@ class Deployment:
     def as_dict(self) -> dict:
         return {"server": self.server, "workers": self.workers, "threads": self.threads,
                 "cpus": list(self.cpus) if self.cpus else None, "host": self.host, "port": self.port,
-                "pool_size": self.pool_size, "interface": self.interface, "label": self.label, "app": self.app}
+                "pool_size": self.pool_size, "interface": self.interface, "label": self.label, "app": self.app,
+                "backpressure": self.backpressure}
 
     # --- checks ------------------------------------------------------------------------
     def validate(self) -> list[str]:
         """Raise DeploymentError for an impossible deployment; return warnings otherwise."""
         if self.server not in SERVERS:
             raise DeploymentError(f"unknown server {self.server!r}; choose one of {', '.join(SERVERS)}")
+        interfaces = SERVER_INTERFACES[self.server]
+        if self.interface not in interfaces:
+            raise DeploymentError(f"{self.server} serves --interface {' or '.join(interfaces)}"
+                                  f"{'' if self.interface is None else f', not {self.interface!r}'}"
+                                  f"{'; choose one' if len(interfaces) > 1 else ''}")
         if self.interface not in APPS.get(self.app, {}):
             raise DeploymentError(f"app {self.app!r} cannot be served by {self.server}; "
                                   f"apps: {', '.join(APPS)} (the dashboard runs on gunicorn)")
         if not 1 <= self.workers <= 64:
             raise DeploymentError(f"--workers must be between 1 and 64, got {self.workers}")
-        if self.threads is not None and self.server != "gunicorn":
+        if self.threads is not None and not (self.server in THREADED_WSGI and self.interface == "wsgi"):
             raise DeploymentError(
-                f"--threads applies to gunicorn (gthread) only; {self.server} runs one event loop per "
-                "worker process and has no request threads. Use --workers to add processes.")
+                f"--threads applies to gunicorn (gthread) and granian --interface wsgi only; {self.stack} "
+                "runs one event loop per worker process and has no request threads. "
+                "Use --workers to add processes.")
         if self.threads is not None and not 1 <= self.threads <= 1024:
             raise DeploymentError(f"--threads must be between 1 and 1024, got {self.threads}")
+        if self.backpressure is not None and self.server != "granian":
+            raise DeploymentError(f"--backpressure is Granian's setting; {self.server} has no such limit")
+        if self.backpressure is not None and not 1 <= self.backpressure <= 65536:
+            raise DeploymentError(f"--backpressure must be between 1 and 65536, got {self.backpressure}")
         if not 1 <= self.port <= 65535:
             raise DeploymentError(f"--port must be between 1 and 65535, got {self.port}")
         if not 1 <= self.pool_size <= 500:
@@ -107,11 +136,15 @@ class Deployment:
                 raise DeploymentError(f"--cpus {','.join(map(str, self.cpus))}: CPU(s) {unknown} not "
                                       f"available; this machine offers {available}")
         warnings = []
-        if self.server == "gunicorn" and self.threads > self.pool_size:
+        if self.threads and self.threads > self.pool_size:
             warnings.append(
                 f"{self.threads} threads per worker but a DB pool of {self.pool_size}: under DB load "
                 f"{self.threads - self.pool_size} threads per worker will queue for a connection "
                 f"(raise LAB_DB_POOL_SIZE or --pool-size to {self.threads} to avoid it).")
+        if self.backpressure and self.threads and self.backpressure < self.threads:
+            warnings.append(
+                f"--backpressure {self.backpressure} below {self.threads} blocking threads: at most "
+                f"{self.backpressure} threads per worker ever serve a request at once.")
         return warnings
 
     def check_capacity(self, max_connections: int, reserved: int, in_use: int) -> None:
@@ -135,6 +168,8 @@ class Deployment:
         elif self.server == "gunicorn-uvicorn":
             command = [*gunicorn, "--worker-class", "config.uvicorn_worker.LabUvicornWorker",
                        APPS[self.app]["asgi"]]
+        elif self.server == "granian":
+            command = self._granian_argv(python)
         else:
             command = [python, "-m", "uvicorn", APPS[self.app]["asgi"], "--host", self.host,
                        "--port", str(self.port), "--workers", str(self.workers), "--loop", "uvloop",
@@ -145,6 +180,21 @@ class Deployment:
             if not taskset:
                 raise DeploymentError("--cpus needs taskset (Debian package util-linux)")
             command = [taskset, "--cpu-list", ",".join(map(str, self.cpus)), *command]
+        return command
+
+    def _granian_argv(self, python: str) -> list[str]:
+        """Granian with what the other servers do: HTTP/1.1 only, no lifespan (Django does not
+        speak it: ``asginl``), uvloop, a failed worker replaced as Gunicorn and Uvicorn do."""
+        command = [python, "-m", "granian", APPS[self.app][self.interface],
+                   "--interface", "wsgi" if self.interface == "wsgi" else "asginl",
+                   "--host", self.host, "--port", str(self.port), "--workers", str(self.workers),
+                   "--http", "1", "--respawn-failed-workers", "--no-access-log", "--log-level", "warning"]
+        if self.interface == "wsgi":
+            command += ["--blocking-threads", str(self.threads)]
+        else:
+            command += ["--loop", "uvloop"]
+        if self.backpressure:
+            command += ["--backpressure", str(self.backpressure)]
         return command
 
     def command_line(self, python: str = sys.executable) -> str:

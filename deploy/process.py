@@ -1,7 +1,7 @@
 """Start, health-check and stop a deployment's server with all of its workers.
 
 The server runs in its own process group, so stopping it reaches every worker even if the
-master died first; SIGTERM lets Gunicorn/Uvicorn shut down gracefully, SIGKILL follows if
+master died first; SIGTERM lets Gunicorn/Uvicorn/Granian shut down gracefully, SIGKILL follows if
 they do not within the grace period.
 """
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Test set-up: a real PostgreSQL (the embedded one, in its own database ``djlab_test``),
-and real Gunicorn/Uvicorn deployments started through the project's ``serve`` machinery."""
+and real Gunicorn/Uvicorn/Granian deployments started through the project's ``serve`` machinery."""
 from __future__ import annotations
 
 import os
@@ -63,6 +63,19 @@ def gunicorn_uvicorn(database):
 
 
 @pytest.fixture(scope="session")
+def granian_wsgi(database):
+    """Granian's WSGI interface, blocking threads in the role of gthread's threads."""
+    with launch("granian", interface="wsgi", workers=2, threads=8) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def granian_asgi(database):
+    with launch("granian", interface="asgi", workers=2) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
 def dashboard(database):
     """The results dashboard, in the deployment of its own that ``manage.py dashboard`` starts."""
     from deploy.management.commands.dashboard import dashboard_deployment
@@ -72,12 +85,19 @@ def dashboard(database):
         yield running
 
 
+SERVER_NAMES = ("gunicorn", "uvicorn", "gunicorn-uvicorn", "granian-wsgi", "granian-asgi")
+
+
 @pytest.fixture(scope="session")
-def servers(gunicorn, uvicorn, gunicorn_uvicorn) -> dict[str, RunningDeployment]:
-    return {"gunicorn": gunicorn, "uvicorn": uvicorn, "gunicorn-uvicorn": gunicorn_uvicorn}
+def servers(gunicorn, uvicorn, gunicorn_uvicorn, granian_wsgi, granian_asgi) -> dict[str, RunningDeployment]:
+    """Every server of the lab, each named by its deployment's stack."""
+    running = (gunicorn, uvicorn, gunicorn_uvicorn, granian_wsgi, granian_asgi)
+    by_name = {r.deployment.stack: r for r in running}
+    assert tuple(by_name) == SERVER_NAMES
+    return by_name
 
 
-@pytest.fixture(params=["gunicorn", "uvicorn", "gunicorn-uvicorn"])
+@pytest.fixture(params=SERVER_NAMES)
 def server(request, servers) -> RunningDeployment:
     return servers[request.param]
 

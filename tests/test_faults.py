@@ -14,12 +14,21 @@ from bench.bad_input import send_all
 from bench.pg_activity import PG_SLEEP, count_connections
 from tests.conftest import launch
 
+# Two-worker deployments, by the name the tests give them.
+TWO_WORKERS = {
+    "gunicorn": {"server": "gunicorn", "threads": 4},
+    "uvicorn": {"server": "uvicorn"},
+    "gunicorn-uvicorn": {"server": "gunicorn-uvicorn"},
+    "granian-wsgi": {"server": "granian", "interface": "wsgi", "threads": 4},
+    "granian-asgi": {"server": "granian", "interface": "asgi"},
+}
 SERVERS = ("gunicorn", "uvicorn", "gunicorn-uvicorn")
+# A killed worker must be replaced on every server, Granian included (--respawn-failed-workers).
+KILL_SERVERS = tuple(TWO_WORKERS)
 
 
 def two_workers(server: str, **kw):
-    extra = {"threads": 4} if server == "gunicorn" else {}
-    return launch(server, workers=2, **extra, **kw)
+    return launch(workers=2, **TWO_WORKERS[server], **kw)
 
 
 def reported(fault: faults.Fault, observed: dict) -> str:
@@ -36,7 +45,7 @@ def context(running) -> faults.FaultContext:
     return faults.FaultContext(running, running.url)
 
 
-@pytest.mark.parametrize("server", SERVERS)
+@pytest.mark.parametrize("server", KILL_SERVERS)
 def test_killed_worker_is_replaced_and_connections_do_not_leak(database, server):
     running = two_workers(server)
     try:
@@ -51,7 +60,23 @@ def test_killed_worker_is_replaced_and_connections_do_not_leak(database, server)
     assert count_connections(running.deployment.application_name) == 0
 
 
-@pytest.mark.parametrize("server", SERVERS)
+def test_granian_exits_when_its_replacement_worker_dies_at_once_and_the_report_says_so(database, monkeypatch):
+    """Granian's crash-loop guard: a respawned worker that dies within 5.5 s stops the whole
+    server (Gunicorn and Uvicorn replace it again). The fault report must say so, not "n/a"."""
+    running = two_workers("granian-asgi")
+    try:
+        first = faults.kill_worker(context(running))
+        assert first["replacement_pid"] is not None and first["server_exit_code"] is None
+        monkeypatch.setattr(faults.random, "choice", lambda pids: first["replacement_pid"])  # kill the new one
+        again = faults.kill_worker(context(running))
+    finally:
+        running.stop()
+    assert again["killed_pid"] == first["replacement_pid"] and again["replacement_pid"] is None
+    assert again["server_exit_code"] not in (None, 0), again
+    assert "the whole server exited" in reported(faults.KillWorker(), again)
+
+
+@pytest.mark.parametrize("server", KILL_SERVERS)
 def test_acknowledged_writes_survive_a_killed_worker(database, server):
     running = two_workers(server)
     try:

@@ -1,4 +1,4 @@
-"""Every endpoint under every prefix on each of the three servers: the same status, the
+"""Every endpoint under every prefix on each of the lab's servers: the same status, the
 catalogue's field names, and the right view flavour."""
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from tests.examples import EXAMPLES, example_id
 from workloads.catalogue import CATALOGUE
 
 PREFIXES = ("api", "sync", "async")
+WHOAMI = next(e for e in EXAMPLES if e.path == "whoami")
 
 
 def test_every_catalogue_endpoint_has_an_example():
@@ -38,8 +39,20 @@ def test_endpoint_parity_across_servers_and_prefixes(example, servers):
 def test_whoami_reports_the_interface(servers):
     for name, running in servers.items():
         for prefix in PREFIXES:
-            body = EXAMPLES[1].send(running.url, prefix).json()
+            body = WHOAMI.send(running.url, prefix).json()
             assert body["interface"] == running.deployment.interface, (name, prefix)
+
+
+def test_whoami_names_the_deployment_and_every_asgi_server_runs_uvloop(servers):
+    """What the lab compares must be the same thing on every server: each names its own
+    deployment, and every ASGI server runs the async views on uvloop in the worker's main thread."""
+    for name, running in servers.items():
+        body = WHOAMI.send(running.url, "api").json()
+        assert body["deployment"] == running.deployment.label, name
+        if running.deployment.interface == "asgi":
+            assert body["event_loop"]["class"] == "uvloop.Loop" and body["is_main_thread"], (name, body)
+        else:
+            assert body["event_loop"] is None and not body["is_main_thread"], (name, body)
 
 
 def test_results_are_the_work_not_a_constant(gunicorn, uvicorn):

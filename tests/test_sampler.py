@@ -1,16 +1,21 @@
 """The sampler's context switches count every thread, not just the main one: psutil reads
-``/proc/<pid>/status``, the main thread's counters, and a gthread worker serves on others."""
+``/proc/<pid>/status``, the main thread's counters, and a gthread worker serves on others.
+And the sampler's process tree holds every worker of a Granian deployment."""
 from __future__ import annotations
 
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psutil
+import pytest
+import requests
 
 from bench.sampler import ServerSampler, thread_ctx_switches
+from tests.conftest import launch
 
 THREADS, SLEEPS = 8, 200
 
@@ -83,3 +88,34 @@ def test_the_sample_sums_every_thread(monkeypatch):
         sample = ServerSampler(p.pid, "djlab-test-sampler", lag_dir=None).take()
     assert sample is not None and sample.threads == THREADS + 1
     assert sample.ctx_voluntary >= THREADS * SLEEPS
+
+
+@pytest.mark.parametrize("interface", ["wsgi", "asgi"])
+def test_the_sampler_sees_every_granian_worker(database, tmp_path, interface):
+    """Granian forks its workers from a main process that serves nothing: the sampler must
+    count main + every worker, the faults must target exactly the processes that answer, and
+    each ASGI worker's loop-lag file must be read (the runner sets LAB_LOOP_LAG_DIR for ASGI)."""
+    lag_dir = tmp_path / "loop-lag"
+    running = launch("granian", interface=interface, workers=2,
+                     extra_env={"LAB_LOOP_LAG_DIR": str(lag_dir)} if interface == "asgi" else None)
+    try:
+        serving: set[int] = set()
+        for _ in range(500):  # a fresh connection per request, so either worker may take it
+            serving.add(requests.get(f"{running.url}/api/whoami", headers={"Connection": "close"},
+                                     timeout=10).json()["pid"])
+            if len(serving) == 2:
+                break
+        assert set(running.worker_pids()) == serving and len(serving) == 2
+        assert requests.get(f"{running.url}/api/db/read", timeout=10).status_code == 200  # opens a pool
+        sampler = ServerSampler(running.process.pid, running.deployment.application_name,
+                                str(lag_dir) if interface == "asgi" else None, interval_s=0.2).start()
+        time.sleep(1.0)  # a few samples; the lag monitors tick every 50 ms
+        samples = sampler.stop()
+        assert samples
+        sample = samples[-1]
+        assert sample.processes == 1 + len(serving)
+        assert sample.db_connections and sample.db_connections >= 1  # the deployment's, by application_name
+        expected_lag = {str(pid) for pid in serving} if interface == "asgi" else set()
+        assert set(sample.loop_lag_ms) == expected_lag
+    finally:
+        running.stop()

@@ -29,6 +29,12 @@ def manage(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     (["gunicorn", "--workers", "0"], "--workers must be between"),
     (["uvicorn", "--cpus", "99"], "not available"),
     (["uvicorn", "--cpus", "x"], "expected a list"),
+    (["granian"], "granian serves --interface wsgi or asgi; choose one"),
+    (["granian", "--interface", "asgi", "--threads", "2"], "--threads applies to gunicorn (gthread) and granian"),
+    (["gunicorn", "--interface", "asgi"], "gunicorn serves --interface wsgi, not 'asgi'"),
+    (["uvicorn", "--backpressure", "16"], "--backpressure is Granian's setting"),
+    (["granian", "--interface", "wsgi", "--backpressure", "0"], "--backpressure must be between"),
+    (["granian", "--interface", "wsgi", "--workers", "40", "--pool-size", "100"], "exceed PostgreSQL's capacity"),
 ])
 def test_impossible_deployments_are_refused(args, message):
     result = manage("serve", *args, "--check")
@@ -36,10 +42,17 @@ def test_impossible_deployments_are_refused(args, message):
     assert message in result.stderr, result.stderr
 
 
-def test_more_threads_than_pool_connections_warns():
-    result = manage("serve", "gunicorn", "--threads", "16", "--pool-size", "4", "--check")
+@pytest.mark.parametrize("server", [["gunicorn"], ["granian", "--interface", "wsgi"]])
+def test_more_threads_than_pool_connections_warns(server):
+    result = manage("serve", *server, "--threads", "16", "--pool-size", "4", "--check")
     assert result.returncode == 0, result.stderr
     assert "WARNING" in result.stderr and "queue for a connection" in result.stderr
+
+
+def test_granian_backpressure_below_its_threads_warns():
+    result = manage("serve", "granian", "--interface", "wsgi", "--threads", "8", "--backpressure", "4", "--check")
+    assert result.returncode == 0, result.stderr
+    assert "WARNING" in result.stderr and "at most 4 threads per worker" in result.stderr
 
 
 def test_check_prints_the_exact_pinned_command_line():
@@ -48,6 +61,34 @@ def test_check_prints_the_exact_pinned_command_line():
     line = result.stdout.strip().splitlines()[-1]
     assert line.startswith("$ ") and "taskset --cpu-list 0" in line
     assert "uvicorn_worker.LabUvicornWorker" in line and "--workers 2" in line
+
+
+@pytest.mark.parametrize("interface,app,specific", [
+    ("wsgi", "config.wsgi:application", ["--interface wsgi", "--blocking-threads 6", "--backpressure 12"]),
+    ("asgi", "config.asgi:application", ["--interface asginl", "--loop uvloop", "--backpressure 12"]),
+])
+def test_check_prints_granian_command_line_per_interface(interface, app, specific):
+    threads = ["--threads", "6"] if interface == "wsgi" else []
+    result = manage("serve", "granian", "--interface", interface, "--workers", "2", *threads, "--backpressure", "12",
+                    "--cpus", "0", "--check")
+    assert result.returncode == 0, result.stderr
+    line = result.stdout.strip().splitlines()[-1]
+    assert line.startswith("$ ") and "taskset --cpu-list 0" in line and "-m granian" in line
+    for part in (app, "--host 127.0.0.1", "--workers 2", "--no-access-log", "--log-level warning",
+                 "--respawn-failed-workers", *specific):
+        assert part in line, (part, line)
+    other = "--loop uvloop" if interface == "wsgi" else "--blocking-threads"
+    assert other not in line
+
+
+def test_granian_labels_say_the_interface_and_default_threads_match_gthread():
+    wsgi = Deployment("granian", interface="wsgi", cpus=(0,), port=9000)
+    asgi = Deployment("granian", interface="asgi", backpressure=64, port=9000)
+    assert wsgi.threads == Deployment("gunicorn").threads  # not Granian's own default (512)
+    assert wsgi.label == f"granian-wsgi-1wx{wsgi.threads}t@cpu0:9000"
+    assert asgi.label == "granian-asgi-1w-bp64:9000" and asgi.threads is None
+    assert (wsgi.interface, asgi.interface) == ("wsgi", "asgi")
+    assert Deployment("gunicorn").interface == "wsgi" and Deployment("uvicorn").interface == "asgi"
 
 
 def test_cpu_list_parsing():
@@ -63,11 +104,15 @@ def test_capacity_rule_counts_both_pools():
         d.check_capacity(max_connections=90, reserved=3, in_use=0)
 
 
-@pytest.mark.parametrize("server,sig", [("gunicorn", signal.SIGTERM), ("uvicorn", signal.SIGINT),
-                                        ("gunicorn-uvicorn", signal.SIGTERM)])
-def test_serve_stops_the_server_and_all_workers(server, sig):
+@pytest.mark.parametrize("server,sig,interface", [
+    (["gunicorn"], signal.SIGTERM, "wsgi"), (["uvicorn"], signal.SIGINT, "asgi"),
+    (["gunicorn-uvicorn"], signal.SIGTERM, "asgi"),
+    (["granian", "--interface", "wsgi"], signal.SIGTERM, "wsgi"),
+    (["granian", "--interface", "asgi"], signal.SIGINT, "asgi"),
+], ids=lambda value: "-".join(a for a in value if not a.startswith("--")) if isinstance(value, list) else None)
+def test_serve_stops_the_server_and_all_workers(server, sig, interface):
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "manage.py", "serve", server, "--workers", "2", "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "manage.py", "serve", *server, "--workers", "2", "--port", str(port)],
                             cwd=BASE_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         url = f"http://127.0.0.1:{port}"
@@ -75,7 +120,7 @@ def test_serve_stops_the_server_and_all_workers(server, sig):
         tree = psutil.Process(proc.pid).children(recursive=True)
         assert len(tree) >= 3, tree  # server master + 2 workers
         pinned_url_ok = requests.get(f"{url}/api/whoami", timeout=30).json()
-        assert pinned_url_ok["interface"] == ("wsgi" if server == "gunicorn" else "asgi")
+        assert pinned_url_ok["interface"] == interface
         os.kill(proc.pid, sig)
         proc.wait(30)
         gone, alive = psutil.wait_procs(tree, timeout=10)

@@ -6,23 +6,31 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from deploy.deployments import Deployment, DeploymentError
+from deploy.deployments import SERVER_INTERFACES, Deployment, DeploymentError
 from deploy.management.commands.dashboard import DASHBOARD_PORT, dashboard_deployment
 from deploy.process import RunningDeployment, check_deployment, ignore_interrupts, prepare_database, sigterm_as_interrupt
 
 
+def servers_for(interface: str) -> list[str]:
+    return [server for server, interfaces in SERVER_INTERFACES.items() if interface in interfaces]
+
+
 class Command(BaseCommand):
-    help = "Serve Gunicorn gthread (WSGI) and Uvicorn (ASGI) side by side until Ctrl-C."
+    help = "Serve a WSGI deployment (Gunicorn gthread) and an ASGI one (Uvicorn) side by side until Ctrl-C."
 
     def add_arguments(self, parser):
         parser.add_argument("--wsgi-port", type=int, default=8001)
         parser.add_argument("--asgi-port", type=int, default=8002)
         parser.add_argument("--dashboard-port", type=int, default=DASHBOARD_PORT)
         parser.add_argument("--suite", default="quick", help="bench suite to run first, or 'none'")
+        parser.add_argument("--wsgi-server", choices=servers_for("wsgi"), default="gunicorn",
+                            help="what serves WSGI on --wsgi-port (gunicorn = gthread)")
+        parser.add_argument("--asgi-server", choices=servers_for("asgi"), default="uvicorn",
+                            help="what serves ASGI on --asgi-port")
 
     def handle(self, *args, **options):
-        deployments = [Deployment("gunicorn", port=options["wsgi_port"]),
-                       Deployment("uvicorn", port=options["asgi_port"]),
+        deployments = [Deployment(options["wsgi_server"], interface="wsgi", port=options["wsgi_port"]),
+                       Deployment(options["asgi_server"], interface="asgi", port=options["asgi_port"]),
                        dashboard_deployment(port=options["dashboard_port"])]
         servers: list[RunningDeployment] = []
 
@@ -65,8 +73,8 @@ class Command(BaseCommand):
         self.stdout.write(f"""
 The dashboard:  {dashboard.url}/dashboard/claims/   (runs: {dashboard.url}/dashboard/)
 The lab is up. The same endpoints, two ways:
-  WSGI  Gunicorn gthread   {wsgi.url}/api/whoami
-  ASGI  Uvicorn            {asgi.url}/api/whoami
+  WSGI  {wsgi.stack:<17} {wsgi.url}/api/whoami
+  ASGI  {asgi.stack:<17} {asgi.url}/api/whoami
 Try   {wsgi.url}/api/io/sleep?ms=200   or the cross cells {asgi.url}/sync/whoami, {wsgi.url}/async/whoami
 Load  .venv/bin/locust -f loadtests/lab.py --web-host 127.0.0.1 --host {asgi.url}   (or {wsgi.url})
       --dashboard-url {dashboard.url}

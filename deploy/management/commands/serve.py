@@ -1,4 +1,4 @@
-"""``manage.py serve SERVER [--workers N] [--threads T] [--cpus LIST] [--port P] [--host H]``
+"""``manage.py serve SERVER [--interface wsgi|asgi] [--workers N] [--threads T] [--cpus LIST] [--port P] [--host H]``
 
 Switch deployments with one command: prepares the database, checks the deployment, prints
 the exact command line, runs the server in the foreground, and on Ctrl-C/SIGTERM stops it
@@ -28,9 +28,16 @@ def cpu_list(text: str) -> tuple[int, ...]:
 def add_deployment_arguments(parser) -> None:
     parser.add_argument("server", choices=SERVERS,
                         help="gunicorn = gthread WSGI; uvicorn = Uvicorn's own --workers; "
-                             "gunicorn-uvicorn = Gunicorn with UvicornWorker (ASGI)")
+                             "gunicorn-uvicorn = Gunicorn with UvicornWorker (ASGI); "
+                             "granian = Granian, WSGI or ASGI (--interface)")
+    parser.add_argument("--interface", choices=("wsgi", "asgi"), default=None,
+                        help="what granian serves (the other servers speak one interface each)")
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--threads", type=int, default=None, help="gthread threads per worker (gunicorn only; default 8)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="request threads per WSGI worker: gthread's threads, granian's --blocking-threads "
+                             "(default 8)")
+    parser.add_argument("--backpressure", type=int, default=None,
+                        help="granian only: requests per worker processed at once (default: Granian's)")
     parser.add_argument("--cpus", type=cpu_list, default=None, help="pin the server to these CPUs, e.g. 0 or 0,1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--host", default="127.0.0.1", help="bind address (loopback unless told otherwise)")
@@ -41,11 +48,12 @@ def add_deployment_arguments(parser) -> None:
 def deployment_from_options(options: dict) -> Deployment:
     extra = {"pool_size": options["pool_size"]} if options.get("pool_size") else {}
     return Deployment(server=options["server"], workers=options["workers"], threads=options["threads"],
-                      cpus=options["cpus"], host=options["host"], port=options["port"], **extra)
+                      cpus=options["cpus"], host=options["host"], port=options["port"],
+                      interface=options.get("interface"), backpressure=options.get("backpressure"), **extra)
 
 
 class Command(BaseCommand):
-    help = "Serve the lab with one of the three servers, in the foreground."
+    help = "Serve the lab with one of the four servers, in the foreground."
 
     def add_arguments(self, parser):
         add_deployment_arguments(parser)
