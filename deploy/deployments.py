@@ -13,13 +13,17 @@ from dataclasses import dataclass, field
 
 from config.database import BASE_DIR, PoolLimits, application_name
 
-SERVERS = ("gunicorn", "uvicorn", "gunicorn-uvicorn")
+# "fastapi": the catalogue's FastAPI adapter (``fastapi_app``) on the same Uvicorn as "uvicorn".
+SERVERS = ("gunicorn", "uvicorn", "gunicorn-uvicorn", "fastapi")
 # What a deployment serves: the lab's endpoints (what is measured), or the results dashboard,
-# which runs apart so that its code never loads into a process under test.
-APPS = {"lab": {"wsgi": "config.wsgi:application", "asgi": "config.asgi:application"},
+# which runs apart so that its code never loads into a process under test. Keyed by the entry
+# point's kind: the interface for Django's, "fastapi" for FastAPI's.
+APPS = {"lab": {"wsgi": "config.wsgi:application", "asgi": "config.asgi:application",
+                "fastapi": "fastapi_app.app:application"},
         "dashboard": {"wsgi": "config.dashboard_wsgi:application"}}
 DEFAULT_THREADS = 8
-# Each process may open two pools of `pool_size`: Django's and the lab's native one.
+# Each Django process may open two pools of `pool_size`: Django's and the lab's native one.
+# A FastAPI process opens the native one only.
 POOLS_PER_PROCESS = 2
 # Connections kept free for the runner, the dashboard, psql and the other deployment's tools.
 HEADROOM_CONNECTIONS = 10
@@ -50,6 +54,20 @@ class Deployment:
         return "wsgi" if self.server == "gunicorn" else "asgi"
 
     @property
+    def entry(self) -> str:
+        """Which entry point of the app it serves: "wsgi", "asgi" (Django's) or "fastapi"."""
+        return "fastapi" if self.server == "fastapi" else self.interface
+
+    @property
+    def uvicorn_managed(self) -> bool:
+        """Uvicorn's own process manager runs it (one process serves when there is one worker)."""
+        return self.server in ("uvicorn", "fastapi")
+
+    @property
+    def pools_per_process(self) -> int:
+        return 1 if self.server == "fastapi" else POOLS_PER_PROCESS
+
+    @property
     def label(self) -> str:
         threads = f"x{self.threads}t" if self.threads else ""
         cpus = f"@cpu{','.join(map(str, self.cpus))}" if self.cpus else ""
@@ -73,7 +91,7 @@ class Deployment:
 
     @property
     def max_db_connections(self) -> int:
-        return self.workers * POOLS_PER_PROCESS * self.pool_size
+        return self.workers * self.pools_per_process * self.pool_size
 
     def as_dict(self) -> dict:
         return {"server": self.server, "workers": self.workers, "threads": self.threads,
@@ -85,7 +103,7 @@ class Deployment:
         """Raise DeploymentError for an impossible deployment; return warnings otherwise."""
         if self.server not in SERVERS:
             raise DeploymentError(f"unknown server {self.server!r}; choose one of {', '.join(SERVERS)}")
-        if self.interface not in APPS.get(self.app, {}):
+        if self.entry not in APPS.get(self.app, {}):
             raise DeploymentError(f"app {self.app!r} cannot be served by {self.server}; "
                                   f"apps: {', '.join(APPS)} (the dashboard runs on gunicorn)")
         if not 1 <= self.workers <= 64:
@@ -119,7 +137,7 @@ class Deployment:
         free = max_connections - reserved - in_use - HEADROOM_CONNECTIONS
         if self.max_db_connections > free:
             raise DeploymentError(
-                f"{self.workers} workers x {POOLS_PER_PROCESS} pools x {self.pool_size} connections = "
+                f"{self.workers} workers x {self.pools_per_process} pools x {self.pool_size} connections = "
                 f"{self.max_db_connections} could exceed PostgreSQL's capacity: max_connections "
                 f"{max_connections}, {reserved} reserved, {in_use} in use, {HEADROOM_CONNECTIONS} kept "
                 f"free -> {free} available. Lower --workers or --pool-size.")
@@ -135,11 +153,11 @@ class Deployment:
         elif self.server == "gunicorn-uvicorn":
             command = [*gunicorn, "--worker-class", "config.uvicorn_worker.LabUvicornWorker",
                        APPS[self.app]["asgi"]]
-        else:
-            command = [python, "-m", "uvicorn", APPS[self.app]["asgi"], "--host", self.host,
+        else:  # Django's ASGI handler speaks no lifespan; FastAPI's opens its DB pool there
+            command = [python, "-m", "uvicorn", APPS[self.app][self.entry], "--host", self.host,
                        "--port", str(self.port), "--workers", str(self.workers), "--loop", "uvloop",
-                       "--http", "httptools", "--lifespan", "off", "--no-access-log",
-                       "--log-level", "warning"]
+                       "--http", "httptools", "--lifespan", "on" if self.server == "fastapi" else "off",
+                       "--no-access-log", "--log-level", "warning"]
         if self.cpus:
             taskset = shutil.which("taskset")
             if not taskset:

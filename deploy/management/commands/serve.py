@@ -28,7 +28,8 @@ def cpu_list(text: str) -> tuple[int, ...]:
 def add_deployment_arguments(parser) -> None:
     parser.add_argument("server", choices=SERVERS,
                         help="gunicorn = gthread WSGI; uvicorn = Uvicorn's own --workers; "
-                             "gunicorn-uvicorn = Gunicorn with UvicornWorker (ASGI)")
+                             "gunicorn-uvicorn = Gunicorn with UvicornWorker (ASGI); "
+                             "fastapi = the catalogue's FastAPI adapter on the same Uvicorn (a subset of endpoints)")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--threads", type=int, default=None, help="gthread threads per worker (gunicorn only; default 8)")
     parser.add_argument("--cpus", type=cpu_list, default=None, help="pin the server to these CPUs, e.g. 0 or 0,1")
@@ -45,7 +46,7 @@ def deployment_from_options(options: dict) -> Deployment:
 
 
 class Command(BaseCommand):
-    help = "Serve the lab with one of the three servers, in the foreground."
+    help = "Serve the lab with one of the servers, in the foreground."
 
     def add_arguments(self, parser):
         add_deployment_arguments(parser)
