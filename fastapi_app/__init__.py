@@ -4,13 +4,12 @@ An adapter beside Django's (``workloads.endpoint``), not a second lab: the param
 bounds, errors, response shapes and the work itself come from ``workloads``. Those modules
 read Django *settings* (``LAB_MAX_BODY_BYTES``, ``ALLOWED_HOSTS``) and the models' table
 names for the SQL, so Django is configured here, before anything else is imported: with
-``LAB_APP=lab`` (what every deployment sets) only the ``workloads`` app loads; no urlconf,
-no request handler and nothing of the dashboard enters the process.
+``LAB_APP=lab``, which every deployment sets, only the ``workloads`` app loads; no urlconf
+is loaded, no Django request is built and nothing of the dashboard enters the process.
 """
 import os
 
 import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ.setdefault("LAB_APP", "lab")
 django.setup(set_prefix=False)
