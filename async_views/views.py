@@ -10,7 +10,7 @@ import asyncio
 from workloads import catalogue as c
 from workloads import db_async, memory, work
 from workloads.endpoint import endpoint
-from workloads.identity import identify
+from workloads.identity import DJANGO, identify
 from workloads.interface import interface_of
 from workloads.offload import await_offloaded, schedule_background_task, submit_background
 
@@ -22,7 +22,7 @@ async def ping(request, a):
 
 @endpoint(c.WHOAMI)
 async def whoami(request, a):
-    return identify(request)
+    return identify(interface_of(request), DJANGO)
 
 
 @endpoint(c.IO_SLEEP)
@@ -75,22 +75,22 @@ async def mixed(request, a):
 
 @endpoint(c.DB_READ)
 async def db_read(request, a):
-    return await db_async.READ[a.driver](request)
+    return await db_async.READ[a.driver](interface_of(request))
 
 
 @endpoint(c.DB_QUERIES)
 async def db_queries(request, a):
-    return await db_async.QUERIES[a.driver](request, a.count)
+    return await db_async.QUERIES[a.driver](interface_of(request), a.count)
 
 
 @endpoint(c.DB_SLEEP)
 async def db_sleep(request, a):
-    await db_async.SLEEP[a.driver](request, a.ms)
+    await db_async.SLEEP[a.driver](interface_of(request), a.ms)
 
 
 @endpoint(c.DB_WRITE)
 async def db_write(request, a):
-    return await db_async.WRITE[a.driver](request)
+    return await db_async.WRITE[a.driver](interface_of(request))
 
 
 @endpoint(c.UPLOAD)

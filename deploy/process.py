@@ -185,7 +185,7 @@ class RunningDeployment:
     def worker_pids(self) -> list[int]:
         """Live worker processes (a killed one lingers as a zombie until reaped: not counted)."""
         tree = self.processes()
-        if self.deployment.server == "uvicorn" and self.deployment.workers == 1:
+        if self.deployment.uvicorn_managed and self.deployment.workers == 1:
             return [p.pid for p in tree[:1]]  # single-process uvicorn serves from its main process
         pids = []
         for p in tree[1:]:

@@ -9,7 +9,8 @@ import asyncio
 from workloads import catalogue as c
 from workloads import db, memory, work
 from workloads.endpoint import endpoint
-from workloads.identity import identify
+from workloads.identity import DJANGO, identify
+from workloads.interface import interface_of
 from workloads.offload import run_offloaded, submit_background
 
 
@@ -20,7 +21,7 @@ def ping(request, a):
 
 @endpoint(c.WHOAMI)
 def whoami(request, a):
-    return identify(request)
+    return identify(interface_of(request), DJANGO)
 
 
 @endpoint(c.IO_SLEEP)

@@ -57,6 +57,14 @@ def uvicorn(database):
 
 
 @pytest.fixture(scope="session")
+def fastapi(database):
+    """The FastAPI adapter on one Uvicorn worker, like ``uvicorn``. Not in ``servers``: it
+    serves a subset of the catalogue (``fastapi_app.endpoints.SERVED``), under /api/ and /async/."""
+    with launch("fastapi", workers=1) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
 def gunicorn_uvicorn(database):
     with launch("gunicorn-uvicorn", workers=2) as running:
         yield running

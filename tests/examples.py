@@ -29,7 +29,7 @@ def f(*names: str) -> frozenset:
 EXAMPLES = [
     Example("ping", fields=f("ok")),
     Example("whoami", fields=f("pid", "thread_id", "thread_name", "is_main_thread", "event_loop",
-                               "process_threads", "interface", "switch_interval_s",
+                               "process_threads", "interface", "framework", "switch_interval_s",
                                "deployment")),
     Example("io/sleep", query={"ms": 20}, fields=f("slept_ms")),
     Example("io/blocking", query={"ms": 20}, fields=f("slept_ms")),

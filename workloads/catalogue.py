@@ -6,7 +6,7 @@ from this list, so a missing view fails at import, not at benchmark time).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import SimpleNamespace
 from typing import Any, Callable
 
@@ -16,6 +16,9 @@ MS = IntParam("ms", default=100, low=0, high=10_000)
 N = IntParam("n", default=200_000, low=0, high=20_000_000)
 COUNT = IntParam("count", default=10, low=1, high=500)
 DRIVER = ChoiceParam("driver", default="orm", choices=("orm", "native"))
+# What a framework other than Django offers: no ORM, so the native async driver only (a
+# request for "orm" gets the ChoiceParam's own 400). See ``without_orm``.
+NATIVE_DRIVER = replace(DRIVER, default="native", choices=("native",))
 UPLOAD_MODE = ChoiceParam("mode", default="buffer", choices=("buffer", "stream"))
 JSON_PARSER = ChoiceParam("parser", default="json", choices=("json", "orjson"))
 OFFLOAD = IntParam("offload", default=0, low=0, high=1)
@@ -40,6 +43,11 @@ class Endpoint:
     def view_name(self) -> str:
         """The function name each view module must define for this endpoint."""
         return self.path.replace("/", "_")
+
+
+def without_orm(spec: Endpoint) -> Endpoint:
+    """``spec`` as a framework without Django's ORM serves it: the driver is "native" only."""
+    return replace(spec, params=tuple(NATIVE_DRIVER if p is DRIVER else p for p in spec.params))
 
 
 def _slept(a, _):

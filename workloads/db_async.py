@@ -20,12 +20,10 @@ from typing import AsyncIterator, Awaitable, Callable
 
 import psycopg
 from asgiref.sync import sync_to_async
-from django.http import HttpRequest
 from psycopg_pool import AsyncConnectionPool
 
 from config.database import database_target
 from workloads import db
-from workloads.interface import interface_of
 from workloads.models import World
 
 _pool_task: asyncio.Task[AsyncConnectionPool] | None = None
@@ -48,9 +46,24 @@ async def _loop_pool() -> AsyncConnectionPool:
     return await _pool_task
 
 
+async def open_loop_pool() -> None:
+    """Open this loop's pool now rather than at the first request (a lifespan start-up hook)."""
+    await _loop_pool()
+
+
+async def close_loop_pool() -> None:
+    """Close this loop's pool (a lifespan shutdown hook): its connections go back to PostgreSQL."""
+    global _pool_task, _pool_loop
+    if _pool_task is not None and _pool_loop is asyncio.get_running_loop():
+        pool, _pool_task, _pool_loop = await _pool_task, None, None
+        await pool.close()
+
+
 @asynccontextmanager
-async def native_connection(request: HttpRequest) -> AsyncIterator[psycopg.AsyncConnection]:
-    if interface_of(request) == "asgi":
+async def native_connection(interface: str) -> AsyncIterator[psycopg.AsyncConnection]:
+    """``interface`` "asgi": the loop outlives the request, so its pool serves; "wsgi": a
+    connection of its own (see the module's docstring)."""
+    if interface == "asgi":
         async with (await _loop_pool()).connection() as conn:
             yield conn
     else:
@@ -60,44 +73,44 @@ async def native_connection(request: HttpRequest) -> AsyncIterator[psycopg.Async
 
 # --- Django's async ORM ------------------------------------------------------------------
 
-async def orm_read(request: HttpRequest) -> db.Row:
+async def orm_read(interface: str) -> db.Row:
     world = await World.objects.aget(id=db.random_id())
     return world.id, world.randomnumber
 
 
-async def orm_queries(request: HttpRequest, count: int) -> list[db.Row]:
-    return [await orm_read(request) for _ in range(count)]
+async def orm_queries(interface: str, count: int) -> list[db.Row]:
+    return [await orm_read(interface) for _ in range(count)]
 
 
-async def orm_sleep(request: HttpRequest, ms: int) -> None:
+async def orm_sleep(interface: str, ms: int) -> None:
     await sync_to_async(db.orm_sleep)(ms)
 
 
-async def orm_write(request: HttpRequest) -> db.Write:
+async def orm_write(interface: str) -> db.Write:
     return await sync_to_async(db.orm_write)()
 
 
 # --- native async pool -------------------------------------------------------------------
 
-async def native_read(request: HttpRequest) -> db.Row:
-    async with native_connection(request) as conn:
+async def native_read(interface: str) -> db.Row:
+    async with native_connection(interface) as conn:
         return await (await conn.execute(db.READ_SQL, (db.random_id(),))).fetchone()
 
 
-async def native_queries(request: HttpRequest, count: int) -> list[db.Row]:
-    async with native_connection(request) as conn:
+async def native_queries(interface: str, count: int) -> list[db.Row]:
+    async with native_connection(interface) as conn:
         return [await (await conn.execute(db.READ_SQL, (db.random_id(),))).fetchone()
                 for _ in range(count)]
 
 
-async def native_sleep(request: HttpRequest, ms: int) -> None:
-    async with native_connection(request) as conn:
+async def native_sleep(interface: str, ms: int) -> None:
+    async with native_connection(interface) as conn:
         await conn.execute(db.SLEEP_SQL, (ms / 1000,))
 
 
-async def native_write(request: HttpRequest) -> db.Write:
+async def native_write(interface: str) -> db.Write:
     world_id, number = db.random_id(), db.random_number()
-    async with native_connection(request) as conn, conn.transaction():
+    async with native_connection(interface) as conn, conn.transaction():
         await conn.execute(db.UPDATE_SQL, (number, world_id))
         write_id = (await (await conn.execute(db.LOG_SQL, (world_id, number))).fetchone())[0]
     return world_id, number, write_id

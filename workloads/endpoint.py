@@ -1,27 +1,102 @@
 """Turn a function that only *does the work* into a Django view, sync or async.
 
-Everything the two flavours share happens here, once: the method check, parameter
-parsing, the body limit, error mapping, and the response with its ``view`` field. The
-wrapped function receives ``(request, args)`` and returns the work's result; the
-catalogue's ``shape`` turns that into the response.
+The rules every adapter applies live here once, framework-neutral: the host check, the
+method check, parameter parsing, the body headers (limit, content type) and the reply
+with its ``view`` field and ``Server-Timing`` header. The ``endpoint`` decorator below is
+Django's adapter; ``fastapi_app.adapter`` is FastAPI's. The wrapped function receives
+``(request, args)`` and returns the work's result; the catalogue's ``shape`` turns that
+into the response.
 """
 from __future__ import annotations
 
 import functools
 import inspect
+from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import Any, Awaitable, Callable
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse
+from django.http.request import split_domain_port, validate_host
+from django.utils.http import parse_header_parameters
 
 from workloads.catalogue import Endpoint
-from workloads.errors import ApiError, error_response, json_response
-from workloads.params import parse_query
+from workloads.errors import ApiError, Reply, error_response, render
 from workloads.interface import interface_of
+from workloads.params import Query, parse_query
 from workloads.work import Timed
 
+
+# --- the rules, framework-neutral ----------------------------------------------------------
+
+def host_not_allowed() -> ApiError:
+    return ApiError(400, "Host header not allowed (see ALLOWED_HOSTS)")
+
+
+def check_host_header(raw_host: str) -> None:
+    """ALLOWED_HOSTS by Django's own rule (``HttpRequest.get_host``), for an adapter that has
+    the Host header but no Django request."""
+    domain, _ = split_domain_port(raw_host)
+    if not (domain and validate_host(domain, settings.ALLOWED_HOSTS)):
+        raise host_not_allowed()
+
+
+def allowed_methods(spec: Endpoint) -> tuple[str, ...]:
+    return (spec.method, "HEAD") if spec.method == "GET" else (spec.method,)
+
+
+def check_request(spec: Endpoint, method: str, query: Query, headers: Mapping[str, str],
+                  interface: str) -> SimpleNamespace:
+    """Check method, query and body headers before any work or body read happens.
+
+    ``query`` is a multi-valued mapping (Django's ``QueryDict``, Starlette's ``QueryParams``);
+    ``headers`` a case-insensitive mapping (``request.headers`` in either framework)."""
+    allowed = allowed_methods(spec)
+    if method not in allowed:
+        error = ApiError(405, f"method {method} not allowed on {spec.path}; use {spec.method}")
+        error.headers["Allow"] = ", ".join(allowed)
+        raise error
+    args = parse_query(query, spec.params)
+    if spec.body is not None:
+        _check_body_headers(spec, headers, interface)
+    return args
+
+
+def _check_body_headers(spec: Endpoint, headers: Mapping[str, str], interface: str) -> None:
+    limit = settings.LAB_MAX_BODY_BYTES
+    raw_length = headers.get("content-length") or ""
+    if raw_length:
+        if not raw_length.isdigit():
+            raise ApiError(400, f"invalid Content-Length {raw_length!r}")
+        if int(raw_length) > limit:
+            raise ApiError(413, f"request body of {int(raw_length)} bytes exceeds the limit of {limit} bytes",
+                           limit=limit)
+    elif "chunked" in headers.get("transfer-encoding", "").lower() and interface == "wsgi":
+        # Django's WSGIRequest reads Content-Length bytes and nothing else: a chunked body
+        # would silently arrive empty. Refuse it rather than lose it.
+        raise ApiError(411, "chunked request bodies are not supported under WSGI (Django reads "
+                            "Content-Length bytes only); send a Content-Length")
+    if spec.body == "json":
+        content_type = parse_header_parameters(headers.get("content-type", ""))[0]
+        if content_type != "application/json":
+            raise ApiError(415, f"Content-Type must be application/json, got {content_type!r}")
+
+
+def reply(spec: Endpoint, args: SimpleNamespace, result: Any, view: str) -> Reply:
+    headers = {}
+    if isinstance(result, Timed):  # durations the work measured: reported, not part of the body
+        headers["Server-Timing"] = server_timing(result.timings)
+        result = result.value
+    return Reply(spec.status, {"view": view, **spec.shape(args, result)}, headers)
+
+
+def server_timing(timings: dict[str, float]) -> str:
+    """The ``Server-Timing`` header value (W3C syntax), e.g. ``parse;dur=0.412``: ms, 3 decimals."""
+    return ", ".join(f"{name};dur={ms:.3f}" for name, ms in timings.items())
+
+
+# --- Django's adapter ------------------------------------------------------------------------
 
 def check_host(request: HttpRequest) -> None:
     """Enforce ALLOWED_HOSTS. Django checks the Host header only when something calls
@@ -29,53 +104,16 @@ def check_host(request: HttpRequest) -> None:
     try:
         request.get_host()
     except DisallowedHost:
-        raise ApiError(400, "Host header not allowed (see ALLOWED_HOSTS)") from None
+        raise host_not_allowed() from None
 
 
 def accept(spec: Endpoint, request: HttpRequest) -> SimpleNamespace:
-    """Check host, method, query and body headers before any work or body read happens."""
     check_host(request)
-    allowed = (spec.method, "HEAD") if spec.method == "GET" else (spec.method,)
-    if request.method not in allowed:
-        error = ApiError(405, f"method {request.method} not allowed on {spec.path}; use {spec.method}")
-        error.headers["Allow"] = ", ".join(allowed)
-        raise error
-    args = parse_query(request.GET, spec.params)
-    if spec.body is not None:
-        _check_body_headers(spec, request)
-    return args
-
-
-def _check_body_headers(spec: Endpoint, request: HttpRequest) -> None:
-    limit = settings.LAB_MAX_BODY_BYTES
-    raw_length = request.META.get("CONTENT_LENGTH") or ""
-    if raw_length:
-        if not raw_length.isdigit():
-            raise ApiError(400, f"invalid Content-Length {raw_length!r}")
-        if int(raw_length) > limit:
-            raise ApiError(413, f"request body of {int(raw_length)} bytes exceeds the limit of {limit} bytes",
-                           limit=limit)
-    elif "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower() and interface_of(request) == "wsgi":
-        # Django's WSGIRequest reads Content-Length bytes and nothing else: a chunked body
-        # would silently arrive empty. Refuse it rather than lose it.
-        raise ApiError(411, "chunked request bodies are not supported under WSGI (Django reads "
-                            "Content-Length bytes only); send a Content-Length")
-    if spec.body == "json":
-        if request.content_type != "application/json":
-            raise ApiError(415, f"Content-Type must be application/json, got {request.content_type!r}")
+    return check_request(spec, request.method, request.GET, request.headers, interface_of(request))
 
 
 def respond(spec: Endpoint, args: SimpleNamespace, result: Any, view: str) -> HttpResponse:
-    headers = None
-    if isinstance(result, Timed):  # durations the work measured: reported, not part of the body
-        headers = {"Server-Timing": server_timing(result.timings)}
-        result = result.value
-    return json_response({"view": view, **spec.shape(args, result)}, spec.status, headers)
-
-
-def server_timing(timings: dict[str, float]) -> str:
-    """The ``Server-Timing`` header value (W3C syntax), e.g. ``parse;dur=0.412``: ms, 3 decimals."""
-    return ", ".join(f"{name};dur={ms:.3f}" for name, ms in timings.items())
+    return render(reply(spec, args, result, view))
 
 
 def endpoint(spec: Endpoint) -> Callable[[Callable], Callable[[HttpRequest], Any]]:

@@ -1,7 +1,13 @@
-"""Every client error the lab returns: a JSON object with an ``error`` field, never a 500."""
+"""Every client error the lab returns: a JSON object with an ``error`` field, never a 500.
+
+What the lab answers is decided here once, framework-neutral, as a ``Reply`` (status, JSON
+fields, headers); each adapter only renders it: Django's ``HttpResponse`` below
+(``render``), FastAPI's ``Response`` in ``fastapi_app``.
+"""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 
 import orjson
 from django.http import HttpResponse
@@ -20,40 +26,42 @@ class ApiError(Exception):
         self.headers: dict[str, str] = {}
 
 
-def json_response(data: dict, status: int = 200, headers: dict[str, str] | None = None) -> HttpResponse:
-    """The one way the lab answers. Sets Content-Length itself (CommonMiddleware would; the lab
-    runs none), so servers need not fall back to chunked transfer encoding."""
-    body = orjson.dumps(data)
-    response = HttpResponse(body, status=status, content_type="application/json")
-    response["Content-Length"] = str(len(body))
-    for name, value in (headers or {}).items():
-        response[name] = value
-    return response
+@dataclass(frozen=True)
+class Reply:
+    """An answer before a framework renders it: the status, the JSON fields, extra headers."""
+
+    status: int
+    data: dict
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def body(self) -> bytes:
+        return orjson.dumps(self.data)
 
 
-def error_response(exc: BaseException) -> HttpResponse:
-    """Map an exception raised while serving an endpoint to a JSON error response.
+def error_reply(exc: BaseException) -> Reply:
+    """Map an exception raised while serving an endpoint to a JSON error reply; a bug re-raises.
 
     Database unavailability (pool exhausted, server restarting) is the server's problem,
     not the client's, and is reported as 503 so a load test counts it apart from bugs.
     """
     if isinstance(exc, ApiError):
-        return json_response({"error": exc.message, **exc.details}, exc.status, exc.headers)
+        return Reply(exc.status, {"error": exc.message, **exc.details}, exc.headers)
     from django.core.exceptions import RequestDataTooBig
     from django.db import DatabaseError, InterfaceError
     import psycopg
     import psycopg_pool
 
     if isinstance(exc, RequestDataTooBig):
-        return json_response({"error": "request body too large"}, 413)
+        return Reply(413, {"error": "request body too large"})
     causes = _causes(exc)  # Django wraps driver errors in its own (django.db.utils.*)
     if any(isinstance(c, psycopg_pool.PoolTimeout) for c in causes):
-        return json_response({"error": "database pool exhausted: no connection became free in time"}, 503)
+        return Reply(503, {"error": "database pool exhausted: no connection became free in time"})
     if any(isinstance(c, psycopg.errors.QueryCanceled) for c in causes):
-        return json_response({"error": "database statement timeout"}, 503)
+        return Reply(503, {"error": "database statement timeout"})
     if isinstance(exc, (DatabaseError, InterfaceError, psycopg.OperationalError, psycopg_pool.PoolClosed)):
         log.warning("database unavailable: %s", exc)
-        return json_response({"error": "database unavailable", "detail": type(exc).__name__}, 503)
+        return Reply(503, {"error": "database unavailable", "detail": type(exc).__name__})
     raise exc
 
 
@@ -65,15 +73,44 @@ def _causes(exc: BaseException) -> list[BaseException]:
     return chain
 
 
+BAD_REQUEST = Reply(400, {"error": "bad request"})
+SERVER_ERROR = Reply(500, {"error": "internal server error (a bug in the lab: please report it)"})
+
+
+def no_endpoint(path: str) -> Reply:
+    return Reply(404, {"error": f"no endpoint at {path}"})
+
+
+# --- Django rendering ----------------------------------------------------------------------
+
+def json_response(data: dict, status: int = 200, headers: dict[str, str] | None = None) -> HttpResponse:
+    """The one way the lab answers under Django. Sets Content-Length itself (CommonMiddleware
+    would; the lab runs none), so servers need not fall back to chunked transfer encoding."""
+    return render(Reply(status, data, headers or {}))
+
+
+def render(reply: Reply) -> HttpResponse:
+    body = reply.body
+    response = HttpResponse(body, status=reply.status, content_type="application/json")
+    response["Content-Length"] = str(len(body))
+    for name, value in reply.headers.items():
+        response[name] = value
+    return response
+
+
+def error_response(exc: BaseException) -> HttpResponse:
+    return render(error_reply(exc))
+
+
 # Django's error handlers (named in the urlconfs) so that even a path that matches no
 # endpoint gets a JSON body.
 def bad_request(request, exception=None):
-    return json_response({"error": "bad request"}, 400)
+    return render(BAD_REQUEST)
 
 
 def not_found(request, exception=None):
-    return json_response({"error": f"no endpoint at {request.path}"}, 404)
+    return render(no_endpoint(request.path))
 
 
 def server_error(request):
-    return json_response({"error": "internal server error (a bug in the lab: please report it)"}, 500)
+    return render(SERVER_ERROR)

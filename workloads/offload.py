@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import logging
 import os
 import threading
@@ -92,3 +93,26 @@ def schedule_background_task(coro: Coroutine[Any, Any, Any]) -> None:
     task = asyncio.get_running_loop().create_task(coro)
     _background_tasks.add(task)
     task.add_done_callback(_finished)
+
+
+def background_job(fn: Callable[..., Any], *args: Any) -> Callable[[], Any]:
+    """For a runner of its own (Starlette's ``BackgroundTasks``): take a background slot now
+    (503 past ``LAB_BACKGROUND_MAX``, as for the lab's own pool) and return ``fn(*args)`` as a
+    job, sync or async like ``fn``, that gives the slot back when it ends."""
+    background_budget.take()
+    if inspect.iscoroutinefunction(fn):
+        async def async_job() -> Any:
+            try:
+                return await fn(*args)
+            finally:
+                background_budget.give_back()
+
+        return async_job
+
+    def job() -> Any:
+        try:
+            return fn(*args)
+        finally:
+            background_budget.give_back()
+
+    return job

@@ -1,14 +1,14 @@
-"""Query-string parameters: parsed strictly, once, for both view flavours.
+"""Query-string parameters: parsed strictly, once, for every view flavour and framework.
 
 A value out of range is refused (400), never clamped: a benchmark that silently ran a
 different workload than asked is worse than one that failed.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
-
-from django.http import QueryDict
+from typing import Protocol
 
 from workloads.errors import ApiError
 
@@ -47,7 +47,15 @@ class ChoiceParam:
 Param = IntParam | ChoiceParam
 
 
-def parse_query(query: QueryDict, params: tuple[Param, ...]) -> SimpleNamespace:
+class Query(Protocol):
+    """A multi-valued query string: Django's ``QueryDict`` or Starlette's ``QueryParams``."""
+
+    def __iter__(self) -> Iterator[str]: ...  # each name once
+
+    def getlist(self, key: str) -> list[str]: ...
+
+
+def parse_query(query: Query, params: tuple[Param, ...]) -> SimpleNamespace:
     """Parse the query string against the declared parameters; unknown names are refused
     too, so a typo (``?sm=100``) cannot quietly run the default workload."""
     known = {p.name for p in params}

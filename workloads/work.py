@@ -66,40 +66,68 @@ def parse_json(raw: bytes, parser: str) -> Timed:
     return Timed(len(value), {"parse": parse_ms})
 
 
-def digest_body(request: HttpRequest, mode: str) -> tuple[int, str]:
+class BodyReader:
+    """A request body as it arrives: bounded by ``LAB_MAX_BODY_BYTES``, hashed and timed.
+
+    Whichever adapter reads the body feeds it here chunk by chunk (Django's
+    ``request.read``, Starlette's ``request.stream()``), so the limit, the digest and the
+    truncation check are written once. Timed as ``first-chunk`` (ms until the first bytes
+    came) and ``body`` (ms until the whole body was read and hashed): a body read from the
+    socket while it arrives shows a ``first-chunk`` well below ``body`` when the client is
+    slow; one that was spooled before the view ran shows both near zero."""
+
+    def __init__(self, declared_length: str | None):
+        self.declared_length = declared_length or ""
+        self.limit: int = settings.LAB_MAX_BODY_BYTES
+        self.received = 0
+        self._digest = hashlib.sha256()
+        self._started = time.perf_counter()
+        self._first_ms: float | None = None
+
+    def add(self, chunk: bytes) -> None:
+        if not chunk:
+            return
+        if self._first_ms is None:
+            self._first_ms = (time.perf_counter() - self._started) * 1000
+        self.received += len(chunk)
+        if self.received > self.limit:
+            raise ApiError(413, f"request body exceeds the limit of {self.limit} bytes", limit=self.limit)
+        self._digest.update(chunk)
+
+    def done(self) -> Timed:
+        """``(bytes, sha256 hex)``, refused if shorter than the declared Content-Length."""
+        check_complete(self.declared_length, self.received)
+        body_ms = (time.perf_counter() - self._started) * 1000
+        first_ms = body_ms if self._first_ms is None else self._first_ms
+        return Timed((self.received, self._digest.hexdigest()), {"first-chunk": first_ms, "body": body_ms})
+
+
+def digest_body(request: HttpRequest, mode: str) -> Timed:
     """Size and SHA-256 of the request body, read all at once or in 64 KiB chunks.
 
     Under ASGI, Django has already received the whole body into a SpooledTemporaryFile
     (memory up to FILE_UPLOAD_MAX_MEMORY_SIZE, then disk) before the view runs, so
     "stream" streams from that spool, not from the socket. Under WSGI it reads the socket.
     """
-    digest = hashlib.sha256()
+    body = BodyReader(request.headers.get("content-length"))
     if mode == "buffer":
-        data = read_body(request)
-        digest.update(data)
-        total = len(data)
+        body.add(request.body)
     else:
-        total = 0
-        limit = settings.LAB_MAX_BODY_BYTES
         while chunk := request.read(CHUNK_BYTES):
-            total += len(chunk)
-            if total > limit:
-                raise ApiError(413, f"request body exceeds the limit of {limit} bytes", limit=limit)
-            digest.update(chunk)
-        check_complete(request, total)
-    return total, digest.hexdigest()
+            body.add(chunk)
+    return body.done()
 
 
 def read_body(request: HttpRequest) -> bytes:
     """The whole body, refused if shorter than declared."""
     data = request.body
-    check_complete(request, len(data))
+    check_complete(request.headers.get("content-length"), len(data))
     return data
 
 
-def check_complete(request: HttpRequest, received: int) -> None:
+def check_complete(declared_length: str | None, received: int) -> None:
     """Refuse a body shorter than its Content-Length: under WSGI a client that gave up
     half-way would otherwise be served as if its half body were the whole upload."""
-    declared = request.META.get("CONTENT_LENGTH") or ""
+    declared = declared_length or ""
     if declared.isdigit() and received < int(declared):
         raise ApiError(400, f"request body truncated: received {received} of {declared} bytes")

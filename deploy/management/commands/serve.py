@@ -29,7 +29,8 @@ def add_deployment_arguments(parser) -> None:
     parser.add_argument("server", choices=SERVERS,
                         help="gunicorn = gthread WSGI; uvicorn = Uvicorn's own --workers; "
                              "gunicorn-uvicorn = Gunicorn with UvicornWorker (ASGI); "
-                             "granian = Granian, WSGI or ASGI (--interface)")
+                             "granian = Granian, WSGI or ASGI (--interface); "
+                             "fastapi = the catalogue's FastAPI adapter on the same Uvicorn (a subset of endpoints)")
     parser.add_argument("--interface", choices=("wsgi", "asgi"), default=None,
                         help="what granian serves (the other servers speak one interface each)")
     parser.add_argument("--workers", type=int, default=1)
@@ -53,7 +54,7 @@ def deployment_from_options(options: dict) -> Deployment:
 
 
 class Command(BaseCommand):
-    help = "Serve the lab with one of the four servers, in the foreground."
+    help = "Serve the lab with one of the servers, in the foreground."
 
     def add_arguments(self, parser):
         add_deployment_arguments(parser)

@@ -1,0 +1,48 @@
+"""The ASGI application a ``fastapi`` deployment serves (``fastapi_app.app:application``).
+
+Per worker process, the lifespan opens the native psycopg async pool on the worker's loop
+(sized by ``LAB_DB_POOL_SIZE``, which the deployment sets) and closes it at shutdown, and
+sizes Starlette's thread pool like the lab's offload pool (``LAB_OFFLOAD_THREADS``), so that
+"offloaded" means as many threads under FastAPI as under Django. In front: the same body
+guard as Django's ASGI entry point, and the loop-lag monitor when the bench runner asks.
+(Importing this module runs ``fastapi_app/__init__.py`` first, which configures Django's settings.)
+"""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+import anyio.to_thread
+from fastapi import FastAPI
+from starlette.exceptions import HTTPException
+
+from config.body_guard import BodyLimitGuard
+from config.loop_lag import watched
+from fastapi_app.adapter import add_routes, http_error
+from fastapi_app.endpoints import SERVED
+from workloads import db_async
+from workloads.offload import OFFLOAD_THREADS
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    anyio.to_thread.current_default_thread_limiter().total_tokens = OFFLOAD_THREADS
+    await db_async.open_loop_pool()
+    try:
+        yield
+    finally:
+        await db_async.close_loop_pool()
+
+
+def create_app() -> FastAPI:
+    # No docs, no OpenAPI schema, no slash redirects: the process serves the catalogue only,
+    # and /api/ping/ is a 404 as under Django.
+    app = FastAPI(lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None,
+                  redirect_slashes=False)
+    app.add_exception_handler(HTTPException, http_error)
+    add_routes(app, SERVED)
+    return app
+
+
+fastapi_application = create_app()
+application = watched(BodyLimitGuard(fastapi_application))  # lag measured only for the bench runner
