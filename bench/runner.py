@@ -343,6 +343,8 @@ def judge_schedule(open_loop: dict | None) -> tuple[bool, str]:
     request (could not start it in time), or its requests' start lag p99 passed the limit."""
     if not open_loop:
         return True, ""
+    if not open_loop["started"] + open_loop["dropped"]:
+        return False, "open loop: no request was scheduled (no scenario user ran to generate them)"
     if open_loop["dropped"]:
         scheduled = open_loop["started"] + open_loop["dropped"]
         return False, (f"load generator fell behind: it dropped {open_loop['dropped']} of {scheduled} scheduled "

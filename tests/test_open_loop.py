@@ -190,6 +190,7 @@ def open_loop_result(dropped: int = 0, lag_p99: float = 1.0) -> dict:
 def test_a_generator_behind_its_schedule_invalidates_the_step():
     assert judge_schedule(None) == (True, "")
     assert judge_schedule(open_loop_result()) == (True, "")
+    assert "no request was scheduled" in judge_schedule({**open_loop_result(), "started": 0})[1]
     assert judge_schedule(open_loop_result(lag_p99=SCHEDULE_LAG_P99_LIMIT_MS)) == (True, "")
     valid, reason = judge_schedule(open_loop_result(dropped=3))
     assert not valid and "dropped 3 of 503" in reason
