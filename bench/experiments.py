@@ -33,6 +33,17 @@ class Variant:
 
 
 @dataclass(frozen=True)
+class Load:
+    """One measured step's load: ``users`` scenario users, paced to ``rate`` requests/s when
+    ``rate`` > 0 (``--arrival-rate``); open loop, ``rate`` requests/s started on a schedule by
+    ``users`` generators (``--lab-rate``, one per Locust process)."""
+
+    users: int
+    rate: float = 0.0
+    open_loop: bool = False
+
+
+@dataclass(frozen=True)
 class Experiment:
     name: str
     claim: str
@@ -48,9 +59,21 @@ class Experiment:
     fault: Fault | None = None  # injected while the (single) step is measured
     probe: bool = True  # the scenario runs one probe user beside its users
     generator: str = "locust"  # "pgbench": steps are pgbench runs, levels are connections (no server)
+    rates: tuple[float, ...] = ()  # open loop: the offered requests/s per step, instead of user counts
+    arrivals: str = "poisson"  # open loop: "poisson" or "constant" gaps between scheduled starts
+
+    @property
+    def open_loop(self) -> bool:
+        return bool(self.rates)
 
     def levels(self, variant: Variant) -> tuple[int, ...]:
         return variant.users if variant.users is not None else self.users
+
+    def loads(self, variant: Variant, generators: int = 1) -> tuple[Load, ...]:
+        """Each measured step's load; an open loop has one generator per Locust process."""
+        if self.open_loop:
+            return tuple(Load(generators, rate, open_loop=True) for rate in self.rates)
+        return tuple(Load(users, self.arrival_rate) for users in self.levels(variant))
 
 
 def gthread(workers: int = 1, threads: int = 8, cpus=SERVER_CPUS, **kw) -> Deployment:

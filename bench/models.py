@@ -55,7 +55,7 @@ class Step(models.Model):
     experiment = models.ForeignKey(ExperimentRun, on_delete=models.CASCADE, related_name="steps")
     index = models.PositiveIntegerField()
     users = models.PositiveIntegerField()
-    arrival_rate = models.FloatField(default=0.0)  # 0 = closed loop
+    arrival_rate = models.FloatField(default=0.0)  # target requests/s: paced users, or an open loop's offered rate
     started_at = models.DateTimeField()
     measured_s = models.FloatField()
     valid = models.BooleanField(default=True)
@@ -63,6 +63,10 @@ class Step(models.Model):
     generator_cpu_max_process = models.FloatField()  # % of one core, busiest Locust process
     generator_cpu_total = models.FloatField()
     generator_processes = models.PositiveIntegerField(default=1)
+    # An open-loop step (loadtests/_open_loop.py), else empty: {"rate", "arrivals", "max_in_flight",
+    # "max_lag_ms", "started", "dropped", "corrected", "uncorrected", "lag"}; each of the last three
+    # {"count", "mean_ms", "max_ms", "p50".."p999" (ms), "hdr"}: the whole HdrHistogram in µs, encoded.
+    open_loop = models.JSONField(default=dict)
 
     class Meta:
         ordering = ["experiment_id", "index"]

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from bench import environment, faults, pgbench, store
 from bench.pg_activity import count_connections
-from bench.experiments import Experiment, Variant
+from bench.experiments import Experiment, Load, Variant
 from bench.models import ExperimentRun, Run
 from bench.progress import Progress
 from bench.sampler import ServerSampler
@@ -35,6 +35,9 @@ from config.database import BASE_DIR
 from deploy.process import RunningDeployment, check_deployment, free_port, prepare_database, sigterm_as_interrupt
 
 GENERATOR_CPU_LIMIT = 90.0  # % of one core, busiest Locust process (Locust's own advice)
+# Open loop: the generator kept its schedule when 99 % of its requests started at most this late (ms);
+# later than that, the corrected latencies measure the generator's delays as much as the server's.
+SCHEDULE_LAG_P99_LIMIT_MS = 10.0
 FAILURE_LIMIT = 0.01  # a step with more failed requests than this, not caused on purpose, measured a fault
 LOCUST_START_S = 1.2  # process start + spawn + stop timeout, for the ETA (measured: about 1 s)
 SERVER_START_S = 2.5
@@ -92,11 +95,14 @@ class BenchRunner:
                 plan.extend((experiment, repeat, v) for v in variants)
         return plan
 
+    def loads(self, experiment: Experiment, variant: Variant) -> tuple[Load, ...]:
+        return experiment.loads(variant, generators=max(1, self.options.locust_workers))
+
     def estimate_s(self, plan) -> list[float]:
         estimates, previous = [], None
         for experiment, _repeat, variant in plan:
-            levels = experiment.levels(variant)
-            steps = len(levels) * (experiment.warmup_s + self.step_seconds(experiment) + LOCUST_START_S)
+            steps = len(self.loads(experiment, variant)) * (experiment.warmup_s + self.step_seconds(experiment)
+                                                           + LOCUST_START_S)
             reused = variant.deployment == previous and not variant.fresh_server
             start = 0.0 if (self.options.target or reused) else SERVER_START_S
             start += 1.5 * len(variant.coroutine_counts)
@@ -211,12 +217,12 @@ class BenchRunner:
                                     str(self.workdir / "loop-lag")).start()
         with self._recorded(record, sampler):
             prime(url)
-            for index, users in enumerate(experiment.levels(variant)):
+            for index, load in enumerate(self.loads(experiment, variant)):
                 during = None
                 if experiment.fault and running:
                     action = functools.partial(experiment.fault.inject, faults.FaultContext(running, url))
                     during = (experiment.fault.at_s, action)
-                result, observed = self._run_locust(experiment, variant, users, url, during)
+                result, observed = self._run_locust(experiment, variant, load, url, during)
                 if observed is not None:
                     store.reset_connection()
                     record.observations = {**record.observations, "fault": faults.summarise(result, observed)}
@@ -226,9 +232,10 @@ class BenchRunner:
                     raise DeploymentCrashed(f"{running.deployment.label} exited with code "
                                             f"{running.process.returncode}\n{running.log_tail()}")
                 valid, reason = judge(result, failures_intended=experiment.fault is not None)
-                store.save_step(record, index, users, experiment.arrival_rate, result, valid, reason)
+                store.save_step(record, index, load.users, load.rate, result, valid, reason)
                 if not valid:
-                    self.out(f"\n  step {index} ({users} users) of {experiment.name} / {variant.label} is INVALID: "
+                    level = f"{load.rate:g} requests/s offered" if load.open_loop else f"{load.users} users"
+                    self.out(f"\n  step {index} ({level}) of {experiment.name} / {variant.label} is INVALID: "
                              f"{reason}")
             if experiment.observe_whoami:
                 record.observations = {prefix: observe_whoami(url, prefix, self.options.whoami_samples)
@@ -298,21 +305,23 @@ class BenchRunner:
     def _knobs(self, variant: Variant) -> dict:
         return {"prefix": "/api", **variant.knobs}
 
-    def _run_locust(self, experiment: Experiment, variant: Variant, users: int, url: str,
+    def _run_locust(self, experiment: Experiment, variant: Variant, load: Load, url: str,
                     during: tuple[float, Callable[[], dict]] | None = None) -> tuple[dict, dict | None]:
         """One measured step. ``during`` = (seconds into the measured window, action): the
         action runs then, while Locust keeps the load; what it observed is returned too."""
         out = self.workdir / f"step-{time.monotonic_ns()}.json"
         duration = experiment.warmup_s + self.step_seconds(experiment)
-        total = users + (1 if experiment.probe else 0)  # the probe user comes on top
+        total = load.users + (1 if experiment.probe else 0)  # the probe user comes on top
         argv = [sys.executable, "-m", "locust", "-f", f"loadtests/{experiment.scenario}", "--headless",
                 "-u", str(total), "-r", str(total), "-t", f"{math.ceil(duration)}s", "--host", url,
                 "--only-summary", "--stop-timeout", "1", "--loglevel", "WARNING",
                 "--lab-out", str(out), "--lab-warmup", str(experiment.warmup_s)]
         for key, value in self._knobs(variant).items():
             argv += [f"--{key.replace('_', '-')}", str(value)]
-        if experiment.arrival_rate:
-            argv += ["--arrival-rate", str(experiment.arrival_rate)]
+        if load.open_loop:
+            argv += ["--lab-rate", str(load.rate), "--lab-arrivals", experiment.arrivals]
+        elif load.rate:
+            argv += ["--arrival-rate", str(load.rate)]
         if self.options.locust_workers > 1:
             argv += ["--processes", str(self.options.locust_workers)]
         if self.generator_cpus:
@@ -356,8 +365,9 @@ class BenchRunner:
 
 
 def judge(result: dict, failures_intended: bool = False) -> tuple[bool, str]:
-    """A step is invalid when it measured nothing, the load generator was the bottleneck, or
-    more than 1 % of its requests failed when the experiment did not set out to cause that."""
+    """A step is invalid when it measured nothing, the load generator was the bottleneck (busy
+    CPU, or an open loop that fell behind its schedule), or more than 1 % of its requests
+    failed when the experiment did not set out to cause that."""
     if "error" in result:
         return False, result["error"]
     if not any(e["requests"] for e in result["endpoints"]):
@@ -372,6 +382,25 @@ def judge(result: dict, failures_intended: bool = False) -> tuple[bool, str]:
     if busiest > GENERATOR_CPU_LIMIT:
         return False, (f"load generator saturated: its busiest process used {busiest:.0f}% of a core "
                        f"(limit {GENERATOR_CPU_LIMIT:.0f}%); add --locust-workers or a faster machine")
+    return judge_schedule(result.get("open_loop"))
+
+
+def judge_schedule(open_loop: dict | None) -> tuple[bool, str]:
+    """An open-loop step is invalid when its generator did not keep the schedule: it dropped a
+    request (could not start it in time), or its requests' start lag p99 passed the limit."""
+    if not open_loop:
+        return True, ""
+    if not open_loop["started"] + open_loop["dropped"]:
+        return False, "open loop: no request was scheduled (no scenario user ran to generate them)"
+    if open_loop["dropped"]:
+        scheduled = open_loop["started"] + open_loop["dropped"]
+        return False, (f"load generator fell behind: it dropped {open_loop['dropped']} of {scheduled} scheduled "
+                       f"requests (in-flight bound {open_loop['max_in_flight']} reached, or started more than "
+                       f"{open_loop['max_lag_ms']:g} ms late)")
+    lag = open_loop["lag"]["p99"]
+    if lag is not None and lag > SCHEDULE_LAG_P99_LIMIT_MS:
+        return False, (f"load generator fell behind: its requests started up to {lag:.1f} ms late (p99; limit "
+                       f"{SCHEDULE_LAG_P99_LIMIT_MS:g} ms); lower the rate, add --locust-workers or a faster machine")
     return True, ""
 
 

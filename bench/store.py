@@ -34,7 +34,7 @@ def save_step(experiment: ExperimentRun, index: int, users: int, arrival_rate: f
             started_at=dt.datetime.fromtimestamp(result["started_at"], tz=dt.timezone.utc),
             measured_s=result["measured_s"], valid=valid, invalid_reason=invalid_reason,
             generator_cpu_max_process=gen["cpu_percent_max_process"], generator_cpu_total=gen["cpu_percent_total"],
-            generator_processes=gen["processes"])
+            generator_processes=gen["processes"], open_loop=result.get("open_loop") or {})
         EndpointStat.objects.bulk_create(EndpointStat(step=step, **{k: e[k] for k in _ENDPOINT_FIELDS})
                                          for e in result["endpoints"])
         Failure.objects.bulk_create(Failure(step=step, name=f["name"], method=f["method"], error=f["error"],
@@ -78,7 +78,7 @@ _RUN_FIELDS = ("suite", "status", "started_at", "finished_at", "options", "envir
 _EXPERIMENT_FIELDS = ("claim", "experiment", "variant", "repeat", "deployment", "command_line", "target", "scenario",
                       "params", "status", "error", "observations", "started_at", "finished_at")
 _STEP_FIELDS = ("index", "users", "arrival_rate", "started_at", "measured_s", "valid", "invalid_reason",
-                "generator_cpu_max_process", "generator_cpu_total", "generator_processes")
+                "generator_cpu_max_process", "generator_cpu_total", "generator_processes", "open_loop")
 _FAILURE_FIELDS = ("name", "method", "error", "count")
 
 
@@ -113,7 +113,7 @@ def import_run(doc: dict) -> Run:
         for e in doc["experiments"]:
             experiment = ExperimentRun.objects.create(run=run, **_parse_times({k: e[k] for k in _EXPERIMENT_FIELDS}))
             for s in e["steps"]:
-                step = Step.objects.create(experiment=experiment, **_parse_times({k: s[k] for k in _STEP_FIELDS}))
+                step = Step.objects.create(experiment=experiment, **_parse_times({k: s[k] for k in _STEP_FIELDS if k in s}))
                 EndpointStat.objects.bulk_create(EndpointStat(step=step, **x) for x in s["endpoints"])
                 Failure.objects.bulk_create(Failure(step=step, **x) for x in s["failures"])
                 TimePoint.objects.bulk_create(TimePoint(step=step, **x) for x in s["timeseries"])

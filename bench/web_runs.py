@@ -55,7 +55,8 @@ def store_web_run(document: dict) -> Run:
         started_at=started, finished_at=timezone.now())
     valid, reason = judge(result)
     if "started_at" in result:
-        store.save_step(record, 0, meta["users"], meta["knobs"].get("arrival_rate") or 0.0, result, valid, reason)
+        rate = meta["knobs"].get("lab_rate") or meta["knobs"].get("arrival_rate") or 0.0
+        store.save_step(record, 0, meta["users"], rate, result, valid, reason)
     else:
         record.status, record.error = ExperimentRun.FAILED, result.get("error", "nothing was measured")
         record.save(update_fields=["status", "error"])

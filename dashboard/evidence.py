@@ -92,6 +92,35 @@ class Measured:
         d = self.experiment_run.deployment or {}
         return int(d.get("workers") or 1)
 
+    # --- open-loop steps (loadtests/_open_loop.py): None on a closed-loop step ------------
+    @property
+    def offered_rate(self) -> float | None:
+        """Requests/s the open-loop generator scheduled, whatever the server managed."""
+        return self.step.open_loop.get("rate") if self.step.open_loop else None
+
+    @property
+    def level(self) -> float:
+        """What the step's load is counted in: the offered rate (open loop), else the users."""
+        return self.offered_rate if self.offered_rate is not None else self.step.users
+
+    def corrected(self, which: str = "p99") -> float | None:
+        """Latency (ms) from each request's intended start: what a client arriving then waited."""
+        return self._open_loop("corrected", which)
+
+    def uncorrected(self, which: str = "p99") -> float | None:
+        """Latency (ms) from each request's actual send, as Locust reports it."""
+        return self._open_loop("uncorrected", which)
+
+    def schedule_lag(self, which: str = "p99") -> float | None:
+        """How late (ms) the generator started its requests against the schedule."""
+        return self._open_loop("lag", which)
+
+    def dropped(self) -> int | None:
+        return self.step.open_loop.get("dropped") if self.step.open_loop else None
+
+    def _open_loop(self, kind: str, which: str) -> float | None:
+        return (self.step.open_loop.get(kind) or {}).get(which) if self.step.open_loop else None
+
 
 def measure_steps(experiment_run: ExperimentRun) -> list[Measured]:
     """One ``Measured`` per valid step, lowest load level first (two queries for the steps and
@@ -115,7 +144,8 @@ class Evidence:
 
     run: Run
     experiment: str
-    levels: dict[str, dict[int, list[Measured]]] = field(default_factory=dict)  # label -> users -> repeats
+    # label -> load level (users, or offered requests/s for an open loop) -> repeats
+    levels: dict[str, dict[float, list[Measured]]] = field(default_factory=dict)
 
     def _label(self, variant: Variant) -> str:
         if not any(variant in e.variants for e in experiments_named(self.experiment)):
@@ -181,7 +211,7 @@ def latest_evidence(experiment: Experiment | str, runs: QuerySet[Run] | None = N
         evidence = Evidence(run, name)
         for er in run.experiments.filter(experiment=name).order_by("id"):
             for m in measure_steps(er):
-                evidence.levels.setdefault(er.variant, {}).setdefault(m.step.users, []).append(m)
+                evidence.levels.setdefault(er.variant, {}).setdefault(m.level, []).append(m)
         if evidence.levels:
             return evidence
     return None

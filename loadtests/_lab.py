@@ -13,6 +13,9 @@ underscore keeps Locust from loading it as one).
   hands the count to every worker with the other options.
   A closed loop alone hides overload (coordinated omission); with a target rate, a server
   that cannot keep up shows as achieved RPS below R, which the runner records.
+- ``--lab-rate R`` switches them to an open loop instead (``_open_loop.py``): requests start
+  on a schedule whether or not earlier ones answered, and latency counts from each one's
+  intended start.
 - ``_recorder.py`` records what the bench runner stores (only with ``--lab-out``).
 """
 from __future__ import annotations
@@ -23,11 +26,14 @@ import json
 import sys
 from pathlib import Path
 
+from gevent import GreenletExit
 from locust import FastHttpUser, between, events, task
 from locust import constant_throughput
+from locust.exception import StopTest, StopUser
 from locust.runners import WorkerRunner
 
 import _dashboard_link  # noqa: F401  (links the web UI to the lab's dashboard)
+import _open_loop
 import _recorder  # noqa: F401  (registers the runner's recorder: --lab-out)
 
 # The knobs' defaults, bounds and choices are the endpoint catalogue's: the project root must be
@@ -77,7 +83,7 @@ def _lab_arguments(parser):
                         help="target requests/s shared by the scenario's users (0 = closed loop)")
     parser.add_argument("--probe-rate", type=float, default=10.0, help="the probe user's requests/s")
     parser.add_argument("--lab-paced-users", type=int, default=0, include_in_web_ui=False,
-                        help="set by the master: how many users share --arrival-rate, over all workers")
+                        help="set by the master: how many users share --arrival-rate or --lab-rate, over all workers")
 
 
 def probe_users(user_classes) -> int:
@@ -108,9 +114,29 @@ def chosen_endpoint(user, allowed: tuple[str, ...]) -> str:
 
 
 class LabUser(FastHttpUser):
-    """Base of every scenario user: closed loop, or paced by --arrival-rate."""
+    """Base of every scenario user: closed loop, paced by --arrival-rate, or open loop (--lab-rate)."""
 
     abstract = True
+
+    def __init__(self, environment):
+        o = environment.parsed_options
+        if o is not None and o.lab_rate > 0:  # one connection per request in flight: none waits for the pool
+            self.concurrency = o.lab_max_in_flight
+        super().__init__(environment)
+
+    def run(self):
+        if options(self).lab_rate <= 0:
+            return super().run()
+        generator = _open_loop.OpenLoop(self, options(self))
+        try:
+            generator.run()
+        except (GreenletExit, StopUser, StopTest):
+            pass
+        finally:
+            generator.stop()
+
+    def context(self) -> dict:
+        return _open_loop.request_context()
 
     def wait_time(self):
         rate = options(self).arrival_rate

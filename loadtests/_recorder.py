@@ -14,7 +14,12 @@ Locust's stats), and when the test stops it writes, per endpoint:
   "histogram_us"}}``; durations in ms, the histogram in µs with the same rounding (1 µs
   below 100 µs, 10 µs below 1 ms, 100 µs below 10 ms, 1 ms above);
 
-plus failures by kind and the load generator's own CPU use.
+plus failures by kind and the load generator's own CPU use, and, for an open-loop step
+(``--lab-rate``, see ``_open_loop.py``), ``open_loop``: the offered rate, the requests the
+generator dropped, and three HdrHistograms in µs (kept whole, base64-encoded, beside their
+percentiles in ms): ``corrected`` (successful requests, from each one's *intended* start),
+``uncorrected`` (the same requests, from the actual send: what Locust reports) and ``lag``
+(how late each request started against its schedule).
 
 The per-endpoint numbers come from the recorder's own tally, fed by the ``request`` event
 in the process that makes the requests, never from Locust's merged stats (those mix
@@ -47,9 +52,12 @@ from locust.runners import STATE_MISSING, MasterRunner, WorkerRunner
 from locust.stats import calculate_response_time_percentile
 
 import _web_record  # runs started from the web UI are stored too
+from _hdr import PERCENTILES, OpenLoopTally
 
-PERCENTILES = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99, "p999": 0.999}
 FLUSH_TIMEOUT_S = 10.0
+# The open-loop generator's vocabulary (loadtests/_open_loop.py speaks it, the recorder reads it):
+DROPPED = "dropped (generator)"  # the request-event name of a request the generator could not start in time
+INTENDED_START = "lab_intended_start"  # request-event context: the request's start on the schedule (perf_counter s)
 
 
 @events.init_command_line_parser.add_listener
@@ -170,6 +178,7 @@ class EndpointTally:
 class Tally:
     def __init__(self):
         self.endpoints: dict[tuple[str, str], EndpointTally] = {}
+        self.open_loop = OpenLoopTally()
 
     def endpoint(self, name: str, method: str) -> EndpointTally:
         key = (name, method)
@@ -177,14 +186,26 @@ class Tally:
             self.endpoints[key] = EndpointTally(name, method)
         return self.endpoints[key]
 
-    def merge(self, wire: list[dict]) -> None:
-        for item in wire:
-            self.endpoint(item["name"], item["method"]).merge(item)
+    def record(self, request_type: str, name: str, response_time, response, exception, context) -> None:
+        if name == DROPPED:  # not a request the server saw: the generator's own failure
+            self.open_loop.dropped += 1
+            return
+        self.endpoint(name, request_type).record(response_time, response, exception)
+        intended = (context or {}).get(INTENDED_START)
+        if intended is not None and exception is None and response_time is not None:
+            self.open_loop.completed(time.perf_counter() - intended, response_time / 1000)
 
-    def take(self) -> list[dict]:
+    def merge(self, wire: dict) -> None:
+        for item in wire["endpoints"]:
+            self.endpoint(item["name"], item["method"]).merge(item)
+        if wire.get("open_loop"):
+            self.open_loop.merge(wire["open_loop"])
+
+    def take(self) -> dict:
         """What was tallied since the last take, as sent to the master; the tally starts over."""
-        wire = [e.wire() for e in self.endpoints.values()]
-        self.endpoints = {}
+        wire = {"endpoints": [e.wire() for e in self.endpoints.values()],
+                "open_loop": None if self.open_loop.empty else self.open_loop.wire()}
+        self.endpoints, self.open_loop = {}, OpenLoopTally()
         return wire
 
 
@@ -207,7 +228,7 @@ class _Window:
         """A worker's report: what it tallied since the last one; the last one is marked final."""
         if self.id is None:
             return None
-        report = {"window": self.id, "endpoints": self.tally.take(), "final": not self.open}
+        report = {"window": self.id, **self.tally.take(), "final": not self.open}
         if not self.open:
             self.id = None
         return report
@@ -217,9 +238,15 @@ _window = _Window()
 
 
 @events.request.add_listener
-def _on_request(request_type, name, response_time, response=None, exception=None, **kwargs):
+def _on_request(request_type, name, response_time, response=None, exception=None, context=None, **kwargs):
     if _window.open:
-        _window.tally.endpoint(name, request_type).record(response_time, response, exception)
+        _window.tally.record(request_type, name, response_time, response, exception, context)
+
+
+def open_loop_started(lag_s: float) -> None:
+    """The open-loop generator started a request ``lag_s`` after its intended time."""
+    if _window.open:
+        _window.tally.open_loop.started(lag_s)
 
 
 @events.init.add_listener
@@ -257,7 +284,7 @@ def _on_report_to_master(client_id, data, **kwargs):
 def _on_worker_report(client_id, data, **kwargs):
     report = data.get("lab")
     if _recorder is not None and report and report["window"] == _recorder.started:
-        _recorder.tally.merge(report["endpoints"])
+        _recorder.tally.merge(report)
         if report["final"]:
             _recorder.final_reports.add(client_id)
 
@@ -363,7 +390,8 @@ class _Recorder:
     def _result(self, elapsed: float, cpu_end: dict[int, float]) -> dict:
         per_process = {pid: 100 * (cpu_end[pid] - self._cpu_start.get(pid, 0)) / elapsed for pid in cpu_end}
         # every endpoint Locust has seen, even with nothing in the window, then any only the tally has
-        keys = dict.fromkeys([*((e.name, e.method) for e in self.env.stats.entries.values()), *self.tally.endpoints])
+        keys = dict.fromkeys([*((e.name, e.method) for e in self.env.stats.entries.values() if e.name != DROPPED),
+                              *self.tally.endpoints])
         endpoints = [self.tally.endpoint(*key).result(elapsed) for key in keys]
         errors = [{"name": e.name, "method": e.method, "error": str(e.error), "count": e.occurrences}
                   for e in self.env.stats.errors.values()]
@@ -376,6 +404,8 @@ class _Recorder:
                           "user_count": self._users},
             "options": {k: v for k, v in vars(self.env.parsed_options).items()
                         if isinstance(v, (int, float, str, bool)) or v is None},
+            "open_loop": self.tally.open_loop.result(self.env.parsed_options) if self.env.parsed_options.lab_rate > 0
+            else None,
         }
 
 

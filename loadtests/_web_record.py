@@ -43,7 +43,7 @@ def result_path() -> str:
 
 def knobs(environment) -> dict:
     defaults = default_args_dict()
-    skip = {"lab_out", "lab_warmup", "lab_paced_users", "no_record", "dashboard_url"}
+    skip = {"lab_out", "lab_warmup", "lab_paced_users", "lab_generators", "no_record", "dashboard_url"}
     return {k: v for k, v in vars(environment.parsed_options).items()
             if k not in defaults and k not in skip and isinstance(v, (int, float, str, bool))}
 
