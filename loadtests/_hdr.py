@@ -38,7 +38,8 @@ class OpenLoopTally:
     KINDS = ("corrected", "uncorrected", "lag")
 
     def __init__(self):
-        self.dropped = 0
+        self.dropped = 0  # every request not sent ...
+        self.dropped_late = 0  # ... of which the generator itself was late for (the rest: in-flight bound)
         self.histograms = {kind: hdr_histogram() for kind in self.KINDS}
 
     @property
@@ -54,10 +55,11 @@ class OpenLoopTally:
         record_us(self.histograms["lag"], lag_s)
 
     def wire(self) -> dict:
-        return {"dropped": self.dropped, **{kind: h.encode() for kind, h in self.histograms.items()}}
+        return {"dropped": self.dropped, "dropped_late": self.dropped_late, **{kind: h.encode() for kind, h in self.histograms.items()}}
 
     def merge(self, wire: dict) -> None:
         self.dropped += wire["dropped"]
+        self.dropped_late += wire.get("dropped_late", 0)
         for kind in self.KINDS:
             self.histograms[kind].decode_and_add(wire[kind])
 
@@ -65,4 +67,5 @@ class OpenLoopTally:
         return {"rate": options.lab_rate, "arrivals": options.lab_arrivals,
                 "max_in_flight": options.lab_max_in_flight, "max_lag_ms": options.lab_max_lag_ms,
                 "started": self.histograms["lag"].get_total_count(), "dropped": self.dropped,
+                "dropped_late": self.dropped_late,
                 **{kind: hdr_summary(h) for kind, h in self.histograms.items()}}

@@ -81,7 +81,17 @@ def _open_loop_arguments(parser):
 # --- the generator -----------------------------------------------------------------------
 
 class GeneratorFellBehind(Exception):
-    """A scheduled request the generator could not start in time (it was not sent)."""
+    """A scheduled request the generator could not start in time (it was not sent): the generator
+    itself was late, so the step measured the generator, not the server."""
+
+    late = True
+
+
+class InFlightBoundReached(GeneratorFellBehind):
+    """A scheduled request not sent because ``--lab-max-in-flight`` earlier ones were still unanswered:
+    the server is not keeping up (overload), which is a finding, not a fault of the generator."""
+
+    late = False
 
 
 _local_users = itertools.count()  # this process's open-loop users, in the order they start
@@ -136,18 +146,20 @@ class OpenLoop:
     def start(self, intended: float) -> None:
         late_ms = (time.perf_counter() - intended) * 1000
         if self.pool.full():
-            self.drop(f"{self.options.lab_max_in_flight} requests already in flight (--lab-max-in-flight)")
+            self.drop(InFlightBoundReached(f"{self.options.lab_max_in_flight} requests already in flight "
+                                           "(--lab-max-in-flight)"))
         elif late_ms > self.options.lab_max_lag_ms:
-            self.drop(f"could not start within {self.options.lab_max_lag_ms:g} ms of its time (--lab-max-lag-ms)")
+            self.drop(GeneratorFellBehind(f"could not start within {self.options.lab_max_lag_ms:g} ms of its time "
+                                          "(--lab-max-lag-ms)"))
         else:
             greenlet = gevent.Greenlet(self._request, intended)
             greenlet.lab_intended_start = intended  # read by request_context() in that greenlet
             self.pool.start(greenlet)
 
-    def drop(self, why: str) -> None:
+    def drop(self, why: GeneratorFellBehind) -> None:
         self.user.environment.events.request.fire(
             request_type="OPEN", name=_recorder.DROPPED, response_time=0, response_length=0,
-            exception=GeneratorFellBehind(why), context={}, response=None, url=None)
+            exception=why, context={}, response=None, url=None)
 
     def _request(self, intended: float) -> None:
         _recorder.open_loop_started(time.perf_counter() - intended)

@@ -189,6 +189,7 @@ class Tally:
     def record(self, request_type: str, name: str, response_time, response, exception, context) -> None:
         if name == DROPPED:  # not a request the server saw: the generator's own failure
             self.open_loop.dropped += 1
+            self.open_loop.dropped_late += bool(getattr(exception, "late", True))
             return
         self.endpoint(name, request_type).record(response_time, response, exception)
         intended = (context or {}).get(INTENDED_START)
