@@ -69,6 +69,11 @@ class Experiment:
     def levels(self, variant: Variant) -> tuple[int, ...]:
         return variant.users if variant.users is not None else self.users
 
+    def resolve(self, run, variant: Variant) -> tuple["Experiment", Variant, dict]:
+        """What actually runs for ``variant`` in ``run``: itself, unless its steps depend on what the
+        run measured before (see ``bench.curves.CurveExperiment``); plus what was decided, for the record."""
+        return self, variant, {}
+
     def loads(self, variant: Variant, generators: int = 1) -> tuple[Load, ...]:
         """Each measured step's load; an open loop has one generator per Locust process."""
         if self.open_loop:
@@ -332,19 +337,3 @@ C3_QUICK = replace(C3, step_s=6.0, warmup_s=1.5)
 C5_QUICK = replace(C5, step_s=4.0, warmup_s=1.5)
 C6_QUICK = replace(C6, step_s=3.5, warmup_s=1.0)
 C8_DB_QUICK = replace(C8_DB, step_s=4.0, warmup_s=1.0)
-
-# Suites whose runs the claims page reads (a smoke run proves the chain works, nothing more).
-VERDICT_SUITES = ("quick", "full")
-SUITES: dict[str, tuple[Experiment, ...]] = {
-    "smoke": SMOKE,
-    "quick": (C1_QUICK, C2_QUICK, C3_QUICK, C4, C5_QUICK, C6_QUICK, C7, C8_SLEEP_QUICK, C8_DB_QUICK, PG_ALONE_QUICK),
-    "full": (C1_FULL, C2_FULL, C3, C4, C5, C6, C7, C8_SLEEP_FULL, C8_DB, PG_ALONE, *FAULTS),
-    "database": (PG_ALONE,),
-    "faults": FAULTS,
-}
-FULL_REPEATS = 3
-
-
-def experiments_named(name: str) -> tuple[Experiment, ...]:
-    """Every definition of an experiment (quick and full versions share a name)."""
-    return tuple({id(e): e for suite in SUITES.values() for e in suite if e.name == name}.values())

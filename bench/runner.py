@@ -135,8 +135,14 @@ class BenchRunner:
             for i, (experiment, repeat, variant) in enumerate(plan):
                 progress.begin(i, f"{experiment.name} / {variant.label}" + (f" / repeat {repeat + 1}"
                                                                             if self.options.repeat > 1 else ""))
+                try:
+                    experiment, variant, decided = experiment.resolve(self.run, variant)
+                except LookupError as exc:  # a curve whose sweep measured nothing: say so, go on
+                    self._record_unresolved(experiment, repeat, variant, str(exc))
+                    progress.end(i)
+                    continue
                 running = self._ensure_deployment(running, variant)
-                self._run_variant(experiment, repeat, variant, running)
+                self._run_variant(experiment, repeat, variant, running, decided)
                 progress.end(i)
             store.finish_run(self.run, Run.COMPLETED)
         except KeyboardInterrupt:
@@ -198,8 +204,15 @@ class BenchRunner:
             record.save(update_fields=["observations"])
         self._served_by_current = []
 
+    def _record_unresolved(self, experiment: Experiment, repeat: int, variant: Variant, why: str) -> None:
+        now = timezone.now()
+        ExperimentRun.objects.create(run=self.run, claim=experiment.claim, experiment=experiment.name,
+                                     variant=variant.label, repeat=repeat, target="", scenario=experiment.scenario,
+                                     status=ExperimentRun.FAILED, error=why, started_at=now, finished_at=now)
+        self.out(f"\n  {experiment.name} / {variant.label}: not run: {why}")
+
     def _run_variant(self, experiment: Experiment, repeat: int, variant: Variant,
-                     running: RunningDeployment | None) -> None:
+                     running: RunningDeployment | None, decided: dict | None = None) -> None:
         if experiment.generator == "pgbench":
             return self._run_pgbench(experiment, repeat, variant)
         url = running.url if running else self.options.target.rstrip("/")
@@ -208,7 +221,7 @@ class BenchRunner:
             deployment=running.deployment.as_dict() if running else None,
             command_line=running.deployment.command_line() if running else "",
             target=url, scenario=f"loadtests/{experiment.scenario}", params=self._knobs(variant),
-            started_at=timezone.now())
+            observations={"configuration": decided} if decided else {}, started_at=timezone.now())
         if running:
             self._served_by_current.append(record)
         sampler = None

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
 
-from bench.experiments import VERDICT_SUITES, Experiment, Variant, experiments_named
+from bench.experiments import Experiment, Variant
+from bench.suites import VERDICT_SUITES, experiments_named
 from bench.models import EndpointStat, ExperimentRun, Run, ServerSample, Step
 
 

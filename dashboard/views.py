@@ -16,7 +16,7 @@ from django.shortcuts import render
 from django.views.static import serve
 
 from bench import store
-from bench.experiments import SUITES
+from bench.suites import SUITES
 from bench.models import Run
 from bench.summary import run_summary_rows
 from dashboard import compare as cmp

@@ -13,6 +13,7 @@ import pytest
 
 from bench import experiments as X
 from bench.models import Run
+from bench.suites import SUITES
 from dashboard import verdicts
 from dashboard.judging import INCONCLUSIVE, OUTCOMES, PARTLY, REFUTED, SUPPORTED, Scope, combine
 from dashboard.verdicts import VERDICTS
@@ -48,7 +49,7 @@ def test_every_variant_a_verdict_names_is_defined_by_the_catalogue():
     for name in names:
         value = getattr(X, name)
         if isinstance(value, X.Variant):
-            assert any(value in e.variants for suite in X.SUITES.values() for e in suite), name
+            assert any(value in e.variants for suite in SUITES.values() for e in suite), name
 
 
 def test_asking_evidence_for_an_undefined_variant_fails_loudly():

@@ -11,7 +11,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from bench import store
-from bench.experiments import FULL_REPEATS, SUITES
+from bench.suites import FULL_REPEATS, SUITES
 from bench.models import Run
 from bench.runner import BenchRunner, RunnerOptions
 from bench.summary import summary_table

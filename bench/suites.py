@@ -1,0 +1,28 @@
+"""The suites: which experiments ``bench --suite NAME`` runs, in order, and which suites' runs the
+pages read. Kept apart from the catalogue (``experiments.py``, ``curves.py``) so that both can be
+read without the other."""
+from __future__ import annotations
+
+from bench.curves import CURVES_SUITE
+from bench.experiments import (C1_FULL, C1_QUICK, C2_FULL, C2_QUICK, C3, C3_QUICK, C4, C5, C5_QUICK, C6, C6_QUICK, C7,
+                               C8_DB, C8_DB_QUICK, C8_SLEEP_FULL, C8_SLEEP_QUICK, FAULTS, PG_ALONE, PG_ALONE_QUICK,
+                               SMOKE, Experiment)
+
+# Suites whose runs the claims page reads (a smoke run proves the chain works, nothing more).
+VERDICT_SUITES = ("quick", "full")
+# Suites whose runs the curves page reads.
+CURVE_SUITES = ("curves", "full")
+SUITES: dict[str, tuple[Experiment, ...]] = {
+    "smoke": SMOKE,
+    "quick": (C1_QUICK, C2_QUICK, C3_QUICK, C4, C5_QUICK, C6_QUICK, C7, C8_SLEEP_QUICK, C8_DB_QUICK, PG_ALONE_QUICK),
+    "full": (C1_FULL, C2_FULL, C3, C4, C5, C6, C7, C8_SLEEP_FULL, C8_DB, PG_ALONE, *CURVES_SUITE, *FAULTS),
+    "curves": (PG_ALONE, *CURVES_SUITE),
+    "database": (PG_ALONE,),
+    "faults": FAULTS,
+}
+FULL_REPEATS = 3
+
+
+def experiments_named(name: str) -> tuple[Experiment, ...]:
+    """Every definition of an experiment (quick and full versions share a name)."""
+    return tuple({id(e): e for suite in SUITES.values() for e in suite if e.name == name}.values())
