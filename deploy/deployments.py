@@ -19,7 +19,9 @@ SERVERS = ("gunicorn", "uvicorn", "gunicorn-uvicorn")
 APPS = {"lab": {"wsgi": "config.wsgi:application", "asgi": "config.asgi:application"},
         "dashboard": {"wsgi": "config.dashboard_wsgi:application"}}
 DEFAULT_THREADS = 8
-# Each process may open two pools of `pool_size`: Django's and the lab's native one.
+# Each process may open two pools of `pool_size`: Django's and the lab's native one. (An ASGI
+# process serving every driver at once could open four: the native sync and async pools and
+# django-async-backend's too; a benchmark step uses one driver, which opens at most two.)
 POOLS_PER_PROCESS = 2
 # Connections kept free for the runner, the dashboard, psql and the other deployment's tools.
 HEADROOM_CONNECTIONS = 10

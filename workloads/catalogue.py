@@ -15,7 +15,9 @@ from workloads.params import ChoiceParam, IntParam, Param
 MS = IntParam("ms", default=100, low=0, high=10_000)
 N = IntParam("n", default=200_000, low=0, high=20_000_000)
 COUNT = IntParam("count", default=10, low=1, high=500)
-DRIVER = ChoiceParam("driver", default="orm", choices=("orm", "native"))
+# orm: Django's ORM (async views: sync_to_async); native: raw SQL on a psycopg pool;
+# asyncbackend: django-async-backend's async ORM/cursors (async views under ASGI only, else 400).
+DRIVER = ChoiceParam("driver", default="orm", choices=("orm", "native", "asyncbackend"))
 UPLOAD_MODE = ChoiceParam("mode", default="buffer", choices=("buffer", "stream"))
 JSON_PARSER = ChoiceParam("parser", default="json", choices=("json", "orjson"))
 OFFLOAD = IntParam("offload", default=0, low=0, high=1)
