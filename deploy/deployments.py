@@ -19,6 +19,8 @@ SERVERS = ("gunicorn", "uvicorn", "gunicorn-uvicorn")
 APPS = {"lab": {"wsgi": "config.wsgi:application", "asgi": "config.asgi:application"},
         "dashboard": {"wsgi": "config.dashboard_wsgi:application"}}
 DEFAULT_THREADS = 8
+# Uvicorn's event loop: uvloop as shipped; "asyncio" measures what uvloop buys (issue 11).
+LOOPS = ("uvloop", "asyncio")
 # Each process may open two pools of `pool_size`: Django's and the lab's native one. (An ASGI
 # process serving every driver at once could open four: the native sync and async pools and
 # django-async-backend's too; a benchmark step uses one driver, which opens at most two.)
@@ -41,6 +43,7 @@ class Deployment:
     port: int = 8000
     pool_size: int = field(default_factory=lambda: PoolLimits.from_env().size)
     app: str = "lab"
+    loop: str = "uvloop"  # uvicorn only
 
     def __post_init__(self):
         if self.server == "gunicorn" and self.threads is None:
@@ -56,7 +59,8 @@ class Deployment:
         threads = f"x{self.threads}t" if self.threads else ""
         cpus = f"@cpu{','.join(map(str, self.cpus))}" if self.cpus else ""
         app = "" if self.app == "lab" else f"{self.app}-"
-        return f"{app}{self.server}-{self.workers}w{threads}{cpus}:{self.port}"
+        loop = "" if self.loop == LOOPS[0] else f"-{self.loop}"
+        return f"{app}{self.server}{loop}-{self.workers}w{threads}{cpus}:{self.port}"
 
     @property
     def url(self) -> str:
@@ -80,7 +84,8 @@ class Deployment:
     def as_dict(self) -> dict:
         return {"server": self.server, "workers": self.workers, "threads": self.threads,
                 "cpus": list(self.cpus) if self.cpus else None, "host": self.host, "port": self.port,
-                "pool_size": self.pool_size, "interface": self.interface, "label": self.label, "app": self.app}
+                "pool_size": self.pool_size, "interface": self.interface, "label": self.label, "app": self.app,
+                "loop": self.loop}
 
     # --- checks ------------------------------------------------------------------------
     def validate(self) -> list[str]:
@@ -90,6 +95,9 @@ class Deployment:
         if self.interface not in APPS.get(self.app, {}):
             raise DeploymentError(f"app {self.app!r} cannot be served by {self.server}; "
                                   f"apps: {', '.join(APPS)} (the dashboard runs on gunicorn)")
+        if self.loop not in LOOPS or (self.loop != LOOPS[0] and self.server != "uvicorn"):
+            raise DeploymentError(f"loop {self.loop!r}: uvicorn runs one of {', '.join(LOOPS)}; "
+                                  f"{self.server} runs {LOOPS[0] if self.interface == 'asgi' else 'no event loop'}")
         if not 1 <= self.workers <= 64:
             raise DeploymentError(f"--workers must be between 1 and 64, got {self.workers}")
         if self.threads is not None and self.server != "gunicorn":
@@ -139,7 +147,7 @@ class Deployment:
                        APPS[self.app]["asgi"]]
         else:
             command = [python, "-m", "uvicorn", APPS[self.app]["asgi"], "--host", self.host,
-                       "--port", str(self.port), "--workers", str(self.workers), "--loop", "uvloop",
+                       "--port", str(self.port), "--workers", str(self.workers), "--loop", self.loop,
                        "--http", "httptools", "--lifespan", "off", "--no-access-log",
                        "--log-level", "warning"]
         if self.cpus:

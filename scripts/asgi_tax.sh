@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Issue 11: RPS of one pinned server (CPU 0) under wrk pinned to CPU 1, one line per URL.
 #   scripts/asgi_tax.sh uvicorn|gunicorn "ENV=VALUE ..." PATH...
-# e.g. scripts/asgi_tax.sh uvicorn "LAB_ASGI_TWEAK=pooled" /async/ping "/api/db/read?driver=orm"
-# WRK_SCRIPT=scripts/server_timing.lua adds the mean Server-Timing breakdown (needs LAB_COUNT_HOPS=1).
+# e.g. scripts/asgi_tax.sh uvicorn "LAB_ASGI_TWEAK=reuse-thread" /async/ping "/api/db/read?driver=orm"
+# SERVE_ARGS="--loop asyncio" goes to manage.py serve. WRK_SCRIPT=scripts/server_timing.lua adds the mean Server-Timing breakdown (needs LAB_COUNT_HOPS=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 server=$1 envs=$2; shift 2
 port=${PORT:-8190} duration=${DURATION:-10s}
 extra=(); [ "$server" = gunicorn ] && extra=(--threads "${THREADS:-8}")
-env $envs .venv/bin/python manage.py serve "$server" --workers 1 "${extra[@]}" --cpus 0 --port "$port" \
+env $envs .venv/bin/python manage.py serve "$server" --workers 1 "${extra[@]}" ${SERVE_ARGS:-} --cpus 0 --port "$port" \
     > "/tmp/asgi_tax.$port.log" 2>&1 &
 serve=$!
 trap 'kill -TERM $serve 2>/dev/null; wait $serve 2>/dev/null || true' EXIT

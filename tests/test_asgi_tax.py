@@ -104,3 +104,15 @@ def test_an_unknown_tweak_is_refused():
     assert selected("") == frozenset()
     with pytest.raises(ValueError, match="unknown tweak"):
         selected("reuse-thread,fast")
+
+
+def test_uvicorn_can_run_the_asyncio_loop(database):
+    from deploy.deployments import Deployment, DeploymentError
+
+    assert "--loop asyncio" in Deployment("uvicorn", loop="asyncio").command_line()
+    assert "-asyncio-" in Deployment("uvicorn", loop="asyncio").label
+    with pytest.raises(DeploymentError, match="loop"):
+        Deployment("gunicorn-uvicorn", loop="asyncio").validate()
+    with launch("uvicorn", workers=1, loop="asyncio") as running:
+        loop = requests.get(f"{running.url}/async/whoami", timeout=10).json()["event_loop"]["class"]
+    assert loop.startswith("asyncio.") and "uvloop" not in loop
