@@ -9,7 +9,8 @@ from django.core.handlers.asgi import ASGIHandler
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup(set_prefix=False)
 
-from config.body_guard import BodyLimitGuard  # noqa: E402  (needs settings)
+from config import asgi_tweaks  # noqa: E402  (needs settings)
+from config.body_guard import BodyLimitGuard  # noqa: E402
 from config.loop_lag import watched  # noqa: E402
 from workloads.interface import LabASGIRequest  # noqa: E402
 
@@ -18,5 +19,13 @@ class LabASGIHandler(ASGIHandler):
     request_class = LabASGIRequest
 
 
-django_application = LabASGIHandler()
+# LAB_ASGI_TWEAK (issue 11): changes to Django's ASGI path, off unless selected.
+_tweaks = asgi_tweaks.selected()
+asgi_tweaks.apply_signal_tweaks(_tweaks)
+django_application = asgi_tweaks.handler_class(LabASGIHandler, _tweaks)()
 application = watched(BodyLimitGuard(django_application))  # lag measured only for the bench runner
+
+if os.environ.get("LAB_COUNT_HOPS") == "1":  # issue 11: per-request hop counts (config.hops)
+    from config.hops import CountHopsASGI
+
+    application = CountHopsASGI(application)

@@ -127,24 +127,36 @@ def django_databases(check_connections: bool = False) -> dict:
 
     target = database_target()
     limits = PoolLimits.from_env()
-    return {
-        "default": {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": target.dbname,
-            "USER": target.user,
-            "PASSWORD": target.password,
-            "HOST": target.host,
-            "PORT": str(target.port),
-            "CONN_MAX_AGE": 0,
-            "OPTIONS": {
-                "pool": {
-                    "min_size": limits.min_size,
-                    "max_size": limits.size,
-                    "timeout": limits.timeout_s,
-                    **({"check": ConnectionPool.check_connection} if check_connections else {}),
-                },
-                "options": f"-c statement_timeout={limits.statement_timeout_ms}",
-                "application_name": application_name(),
+    default = {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": target.dbname,
+        "USER": target.user,
+        "PASSWORD": target.password,
+        "HOST": target.host,
+        "PORT": str(target.port),
+        "CONN_MAX_AGE": 0,
+        "OPTIONS": {
+            "pool": {
+                "min_size": limits.min_size,
+                "max_size": limits.size,
+                "timeout": limits.timeout_s,
+                **({"check": ConnectionPool.check_connection} if check_connections else {}),
             },
-        }
+            "options": f"-c statement_timeout={limits.statement_timeout_ms}",
+            "application_name": application_name(),
+        },
     }
+    return {"default": default, ASYNC_BACKEND_ALIAS: async_backend_database(default)}
+
+
+# The driver "asyncbackend" (issue 11): the same database through django-async-backend, whose
+# AsyncConnectionPool lives on the ASGI worker's loop and opens at its first query only.
+ASYNC_BACKEND_ALIAS = "asyncbackend"
+
+
+def async_backend_database(default: dict) -> dict:
+    """``default`` with django-async-backend's engine; its pool has the same limits (the
+    ``check`` callable of the sync pool is for a sync connection, so it is left out)."""
+    pool = {key: value for key, value in default["OPTIONS"]["pool"].items() if key != "check"}
+    return {**default, "ENGINE": "django_async_backend.db.backends.postgresql",
+            "OPTIONS": {**default["OPTIONS"], "pool": pool}}

@@ -40,6 +40,13 @@ ALLOWED_HOSTS = [h.strip() for h in os.environ.get(
 # manage.py, the tests and the dashboard's own deployment load everything.
 LAB_APP = os.environ.get("LAB_APP", "all")
 INSTALLED_APPS = ["workloads"] if LAB_APP == "lab" else ["workloads", "deploy", "bench", "dashboard"]
+# django-async-backend (driver "asyncbackend", issue 11): its app gives every model the async ORM.
+# Its request_started/request_finished receivers are turned off: async receivers of those signals
+# cost every request of every endpoint a hop (request_finished is sent from a thread, so an
+# AsyncToSync back to the loop; under WSGI both are). The driver returns its connection to the
+# pool itself when the request's work ends (workloads.db_async), as the package's middleware would.
+INSTALLED_APPS.append("django_async_backend")
+ASYNC_BACKEND_DISABLE_REQUEST_SIGNALS = True
 # No middleware: every one would run on every benchmarked request. What they would give:
 # - Host validation: done by the endpoint decorator and the dashboard (check_host).
 # - Security headers: the dashboard sets them on its own responses.

@@ -15,3 +15,8 @@ class LabWSGIHandler(WSGIHandler):
 
 
 application = LabWSGIHandler()
+
+if os.environ.get("LAB_COUNT_HOPS") == "1":  # issue 11: per-request hop counts (config.hops)
+    from config.hops import CountHopsWSGI
+
+    application = CountHopsWSGI(application)

@@ -28,7 +28,11 @@ APPS = {"lab": {"wsgi": "config.wsgi:application", "asgi": "config.asgi:applicat
                 "fastapi": "fastapi_app.app:application"},
         "dashboard": {"wsgi": "config.dashboard_wsgi:application"}}
 DEFAULT_THREADS = 8
-# Each Django process may open two pools of `pool_size`: Django's and the lab's native one.
+# Uvicorn's event loop: uvloop as shipped; "asyncio" measures what uvloop buys (issue 11).
+LOOPS = ("uvloop", "asyncio")
+# Each Django process may open two pools of `pool_size`: Django's and the lab's native one. (An
+# ASGI process serving every driver at once could open four: the native sync and async pools and
+# django-async-backend's too; a benchmark step uses one driver, which opens at most two.)
 # A FastAPI process opens the native one only.
 POOLS_PER_PROCESS = 2
 # Connections kept free for the runner, the dashboard, psql and the other deployment's tools.
@@ -54,6 +58,7 @@ class Deployment:
     # Granian only: requests a worker processes at once before it stops accepting more (issue 9's
     # overload control); None = Granian's default, its backlog divided among the workers.
     backpressure: int | None = None
+    loop: str = "uvloop"  # uvicorn only
 
     def __post_init__(self):
         interfaces = SERVER_INTERFACES.get(self.server, ())
@@ -90,7 +95,8 @@ class Deployment:
         backpressure = f"-bp{self.backpressure}" if self.backpressure else ""
         cpus = f"@cpu{','.join(map(str, self.cpus))}" if self.cpus else ""
         app = "" if self.app == "lab" else f"{self.app}-"
-        return f"{app}{self.stack}-{self.workers}w{threads}{backpressure}{cpus}:{self.port}"
+        loop = "" if self.loop == LOOPS[0] else f"-{self.loop}"
+        return f"{app}{self.stack}{loop}-{self.workers}w{threads}{backpressure}{cpus}:{self.port}"
 
     @property
     def url(self) -> str:
@@ -115,7 +121,7 @@ class Deployment:
         return {"server": self.server, "workers": self.workers, "threads": self.threads,
                 "cpus": list(self.cpus) if self.cpus else None, "host": self.host, "port": self.port,
                 "pool_size": self.pool_size, "interface": self.interface, "label": self.label, "app": self.app,
-                "backpressure": self.backpressure}
+                "backpressure": self.backpressure, "loop": self.loop}
 
     # --- checks ------------------------------------------------------------------------
     def validate(self) -> list[str]:
@@ -130,6 +136,9 @@ class Deployment:
         if self.entry not in APPS.get(self.app, {}):
             raise DeploymentError(f"app {self.app!r} cannot be served by {self.server}; "
                                   f"apps: {', '.join(APPS)} (the dashboard runs on gunicorn)")
+        if self.loop not in LOOPS or (self.loop != LOOPS[0] and self.server != "uvicorn"):
+            raise DeploymentError(f"loop {self.loop!r}: uvicorn runs one of {', '.join(LOOPS)}; "
+                                  f"{self.server} runs {LOOPS[0] if self.interface == 'asgi' else 'no event loop'}")
         if not 1 <= self.workers <= 64:
             raise DeploymentError(f"--workers must be between 1 and 64, got {self.workers}")
         if self.threads is not None and not (self.server in THREADED_WSGI and self.interface == "wsgi"):
@@ -190,7 +199,7 @@ class Deployment:
             command = self._granian_argv(python)
         else:  # Django's ASGI handler speaks no lifespan; FastAPI's opens its DB pool there
             command = [python, "-m", "uvicorn", APPS[self.app][self.entry], "--host", self.host,
-                       "--port", str(self.port), "--workers", str(self.workers), "--loop", "uvloop",
+                       "--port", str(self.port), "--workers", str(self.workers), "--loop", self.loop,
                        "--http", "httptools", "--lifespan", "on" if self.server == "fastapi" else "off",
                        "--no-access-log", "--log-level", "warning"]
         if self.cpus:

@@ -71,7 +71,7 @@ def _lab_arguments(parser):
     parser.add_argument("--ms", **_int_knob(c.MS, "sleep length in ms for io/*, db/sleep, mixed"))
     parser.add_argument("--n", **_int_knob(c.N, "CPU work size for cpu, cpu/offload, mixed"))
     parser.add_argument("--count", **_int_knob(c.COUNT, "reads per db/queries request"))
-    parser.add_argument("--driver", **_choice_knob(c.DRIVER, "DB path for db/*: Django's ORM or raw SQL on psycopg"))
+    parser.add_argument("--driver", **_choice_knob(c.DRIVER, "DB path for db/*: Django's ORM, raw SQL on psycopg, or django-async-backend (async views on ASGI only)"))
     parser.add_argument("--mode", **_choice_knob(c.UPLOAD_MODE, "upload: read the body at once or in chunks"))
     parser.add_argument("--body-kb", type=int, default=5120, help="request body size for upload/json (KiB)")
     parser.add_argument("--parser", **_choice_knob(c.JSON_PARSER, "json: the parser"))

@@ -15,7 +15,9 @@ from workloads.params import ChoiceParam, IntParam, Param
 MS = IntParam("ms", default=100, low=0, high=10_000)
 N = IntParam("n", default=200_000, low=0, high=20_000_000)
 COUNT = IntParam("count", default=10, low=1, high=500)
-DRIVER = ChoiceParam("driver", default="orm", choices=("orm", "native"))
+# orm: Django's ORM (async views: sync_to_async); native: raw SQL on a psycopg pool;
+# asyncbackend: django-async-backend's async ORM/cursors (async views under ASGI only, else 400).
+DRIVER = ChoiceParam("driver", default="orm", choices=("orm", "native", "asyncbackend"))
 # What a framework other than Django offers: no ORM, so the native async driver only (a
 # request for "orm" gets the ChoiceParam's own 400). See ``without_orm``.
 NATIVE_DRIVER = replace(DRIVER, default="native", choices=("native",))

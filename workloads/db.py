@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from psycopg_pool import ConnectionPool
 
 from config.database import PoolLimits, database_target
+from workloads.errors import ApiError
 from workloads.models import WORLD_ROWS, World, WriteLog
 
 Row = tuple[int, int]
@@ -106,7 +107,20 @@ def native_write() -> Write:
     return world_id, number, write_id
 
 
-READ: dict[str, Callable[[], Row]] = {"orm": orm_read, "native": native_read}
-QUERIES: dict[str, Callable[[int], list[Row]]] = {"orm": orm_queries, "native": native_queries}
-SLEEP: dict[str, Callable[[int], None]] = {"orm": orm_sleep, "native": native_sleep}
-WRITE: dict[str, Callable[[], Write]] = {"orm": orm_write, "native": native_write}
+# --- django-async-backend: async only ------------------------------------------------------
+
+ASYNC_ONLY = ("driver 'asyncbackend' (django-async-backend) runs only in an async view under ASGI: its "
+              "connection pool lives on the worker's event loop. Use /api/ or /async/ on an ASGI deployment.")
+
+
+def async_only(*_args) -> None:
+    """A sync view has no async connection to use; running the sync ORM under this name instead
+    would measure the "orm" driver and label it otherwise, so the request is refused."""
+    raise ApiError(400, ASYNC_ONLY)
+
+
+READ: dict[str, Callable[[], Row]] = {"orm": orm_read, "native": native_read, "asyncbackend": async_only}
+QUERIES: dict[str, Callable[[int], list[Row]]] = {"orm": orm_queries, "native": native_queries,
+                                                  "asyncbackend": async_only}
+SLEEP: dict[str, Callable[[int], None]] = {"orm": orm_sleep, "native": native_sleep, "asyncbackend": async_only}
+WRITE: dict[str, Callable[[], Write]] = {"orm": orm_write, "native": native_write, "asyncbackend": async_only}

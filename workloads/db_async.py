@@ -11,6 +11,12 @@ What each path really costs:
   WSGI (the cross cell) Django runs each async view on a fresh loop that dies with the
   request, so there the view opens one connection for the request and closes it: a full
   connection set-up per request, which the lab measures rather than hides.
+- "asyncbackend" is django-async-backend: Django's ORM and cursors on a real psycopg async
+  connection from an ``AsyncConnectionPool`` on the worker's loop (database alias
+  ``asyncbackend``), no thread hop, async transactions (``async_atomic``). Its pool belongs to
+  one loop, so it is refused under WSGI (and by sync views) with a 400, as the package
+  supports ASGI only. A task owns one connection per alias; each request gives it back to
+  the pool when its work ends (``backend_connection``).
 """
 from __future__ import annotations
 
@@ -20,11 +26,14 @@ from typing import AsyncIterator, Awaitable, Callable
 
 import psycopg
 from asgiref.sync import sync_to_async
+from django_async_backend.db import async_connections
+from django_async_backend.db.transaction import async_atomic
 from psycopg_pool import AsyncConnectionPool
 
-from config.database import database_target
+from config.database import ASYNC_BACKEND_ALIAS, database_target
 from workloads import db
-from workloads.models import World
+from workloads.errors import ApiError
+from workloads.models import World, WriteLog
 
 _pool_task: asyncio.Task[AsyncConnectionPool] | None = None
 _pool_loop: asyncio.AbstractEventLoop | None = None
@@ -116,7 +125,56 @@ async def native_write(interface: str) -> db.Write:
     return world_id, number, write_id
 
 
-READ: dict[str, Callable[..., Awaitable[db.Row]]] = {"orm": orm_read, "native": native_read}
-QUERIES: dict[str, Callable[..., Awaitable[list[db.Row]]]] = {"orm": orm_queries, "native": native_queries}
-SLEEP: dict[str, Callable[..., Awaitable[None]]] = {"orm": orm_sleep, "native": native_sleep}
-WRITE: dict[str, Callable[..., Awaitable[db.Write]]] = {"orm": orm_write, "native": native_write}
+# --- django-async-backend ----------------------------------------------------------------
+
+@asynccontextmanager
+async def backend_connection(interface: str) -> AsyncIterator[object]:
+    """This task's connection of the ``asyncbackend`` alias, back to the pool afterwards."""
+    if interface != "asgi":
+        raise ApiError(400, db.ASYNC_ONLY)
+    conn = async_connections[ASYNC_BACKEND_ALIAS]
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+def _worlds():
+    return World.async_objects.using(ASYNC_BACKEND_ALIAS)
+
+
+async def backend_read(interface: str) -> db.Row:
+    async with backend_connection(interface):
+        world = await _worlds().aget(id=db.random_id())
+    return world.id, world.randomnumber
+
+
+async def backend_queries(interface: str, count: int) -> list[db.Row]:
+    async with backend_connection(interface):
+        worlds = [await _worlds().aget(id=db.random_id()) for _ in range(count)]
+    return [(world.id, world.randomnumber) for world in worlds]
+
+
+async def backend_sleep(interface: str, ms: int) -> None:
+    async with backend_connection(interface) as conn:  # the ORM has no pg_sleep: an async cursor
+        async with await conn.cursor() as cursor:
+            await cursor.execute(db.SLEEP_SQL, [ms / 1000])
+
+
+async def backend_write(interface: str) -> db.Write:
+    world_id, number = db.random_id(), db.random_number()
+    async with backend_connection(interface), async_atomic(using=ASYNC_BACKEND_ALIAS):
+        await _worlds().filter(id=world_id).aupdate(randomnumber=number)
+        log = await WriteLog.async_objects.using(ASYNC_BACKEND_ALIAS).acreate(
+            world_id=world_id, randomnumber=number)
+    return world_id, number, log.id
+
+
+READ: dict[str, Callable[..., Awaitable[db.Row]]] = {
+    "orm": orm_read, "native": native_read, "asyncbackend": backend_read}
+QUERIES: dict[str, Callable[..., Awaitable[list[db.Row]]]] = {
+    "orm": orm_queries, "native": native_queries, "asyncbackend": backend_queries}
+SLEEP: dict[str, Callable[..., Awaitable[None]]] = {
+    "orm": orm_sleep, "native": native_sleep, "asyncbackend": backend_sleep}
+WRITE: dict[str, Callable[..., Awaitable[db.Write]]] = {
+    "orm": orm_write, "native": native_write, "asyncbackend": backend_write}

@@ -9,7 +9,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from deploy.deployments import SERVERS, Deployment, DeploymentError
+from deploy.deployments import LOOPS, SERVERS, Deployment, DeploymentError
 from deploy.process import RunningDeployment, check_deployment, ignore_interrupts, prepare_database, sigterm_as_interrupt
 
 
@@ -44,13 +44,15 @@ def add_deployment_arguments(parser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="bind address (loopback unless told otherwise)")
     parser.add_argument("--pool-size", type=int, default=None,
                         help="DB connections per pool per process (default LAB_DB_POOL_SIZE or 10)")
+    parser.add_argument("--loop", choices=LOOPS, default=LOOPS[0], help="uvicorn's event loop (default uvloop)")
 
 
 def deployment_from_options(options: dict) -> Deployment:
     extra = {"pool_size": options["pool_size"]} if options.get("pool_size") else {}
     return Deployment(server=options["server"], workers=options["workers"], threads=options["threads"],
                       cpus=options["cpus"], host=options["host"], port=options["port"],
-                      interface=options.get("interface"), backpressure=options.get("backpressure"), **extra)
+                      interface=options.get("interface"), backpressure=options.get("backpressure"),
+                      loop=options.get("loop") or LOOPS[0], **extra)
 
 
 class Command(BaseCommand):
