@@ -61,6 +61,7 @@ class Experiment:
     generator: str = "locust"  # "pgbench": steps are pgbench runs, levels are connections (no server)
     rates: tuple[float, ...] = ()  # open loop: the offered requests/s per step, instead of user counts
     arrivals: str = "poisson"  # open loop: "poisson" or "constant" gaps between scheduled starts
+    rate_change: tuple[float, float] | None = None  # open loop: (s into the measured window, factor)
 
     @property
     def open_loop(self) -> bool:

@@ -333,6 +333,9 @@ class BenchRunner:
             argv += [f"--{key.replace('_', '-')}", str(value)]
         if load.open_loop:
             argv += ["--lab-rate", str(load.rate), "--lab-arrivals", experiment.arrivals]
+            if experiment.rate_change:  # the schedule starts with the warm-up; the change is given from measuring
+                at_s, factor = experiment.rate_change
+                argv += ["--lab-rate-change", f"{experiment.warmup_s + at_s:g}:{factor:g}"]
         elif load.rate:
             argv += ["--arrival-rate", str(load.rate)]
         if self.options.locust_workers > 1:

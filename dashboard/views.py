@@ -146,23 +146,25 @@ def _picked_run(request) -> Run | None:
 
 @read_only
 def reliability(request):
-    from dashboard.reliability import bad_input_rows, fault_rows
+    from dashboard.reliability import bad_input_rows, fault_rows, overload_rows
 
     cases = bad_input_rows()
     deployments = [k for k in cases[0] if k != "case"] if cases else []
     return render(request, "dashboard/reliability.html", {
         "faults": fault_rows(), "cases": [{"case": c["case"], "cells": [c.get(d, "") for d in deployments]}
-                                          for c in cases], "deployments": deployments})
+                                          for c in cases], "deployments": deployments,
+        "overload": overload_rows()})
 
 
 @read_only
 def reliability_data(request):
-    from dashboard.reliability import bad_input_rows, fault_rows
+    from dashboard.reliability import bad_input_rows, fault_rows, overload_rows
 
+    tables = {"faults": fault_rows, "bad-input": bad_input_rows, "overload": overload_rows}
     table = request.GET.get("table", "faults")
-    if table not in ("faults", "bad-input"):
-        raise ApiError(400, "table must be faults or bad-input")
-    rows = fault_rows() if table == "faults" else bad_input_rows()
+    if table not in tables:
+        raise ApiError(400, f"table must be one of {', '.join(tables)}")
+    rows = tables[table]()
     return table_response(rows, request.GET.get("format", "json"), f"reliability-{table}")
 
 

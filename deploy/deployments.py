@@ -28,6 +28,14 @@ APPS = {"lab": {"wsgi": "config.wsgi:application", "asgi": "config.asgi:applicat
                 "fastapi": "fastapi_app.app:application"},
         "dashboard": {"wsgi": "config.dashboard_wsgi:application"}}
 DEFAULT_THREADS = 8
+# What ``backpressure`` sets on each server, and what a request beyond the limit gets.
+OVERLOAD_CONTROLS = {
+    "gunicorn": "--worker-connections (gthread stops accepting; the kernel backlog holds the rest)",
+    "uvicorn": "--limit-concurrency (HTTP 503 beyond)",
+    "fastapi": "--limit-concurrency (HTTP 503 beyond)",
+    "gunicorn-uvicorn": "Uvicorn's limit_concurrency in the worker (HTTP 503 beyond)",
+    "granian": "--backpressure (stops accepting; the kernel backlog holds the rest)",
+}
 # Uvicorn's event loop: uvloop as shipped; "asyncio" measures what uvloop buys (issue 11).
 LOOPS = ("uvloop", "asyncio")
 # Each Django process may open two pools of `pool_size`: Django's and the lab's native one. (An
@@ -55,8 +63,8 @@ class Deployment:
     app: str = "lab"
     # "wsgi" or "asgi": implied by a server that speaks one, a choice on one that speaks both (granian)
     interface: str | None = None
-    # Granian only: requests a worker processes at once before it stops accepting more (issue 9's
-    # overload control); None = Granian's default, its backlog divided among the workers.
+    # The overload control: how many requests a worker takes on at once, through each server's own
+    # setting (see OVERLOAD_CONTROLS); None = the server's default (no limit of the lab's).
     backpressure: int | None = None
     loop: str = "uvloop"  # uvicorn only
 
@@ -148,8 +156,6 @@ class Deployment:
                 "Use --workers to add processes.")
         if self.threads is not None and not 1 <= self.threads <= 1024:
             raise DeploymentError(f"--threads must be between 1 and 1024, got {self.threads}")
-        if self.backpressure is not None and self.server != "granian":
-            raise DeploymentError(f"--backpressure is Granian's setting; {self.server} has no such limit")
         if self.backpressure is not None and not 1 <= self.backpressure <= 65536:
             raise DeploymentError(f"--backpressure must be between 1 and 65536, got {self.backpressure}")
         if not 1 <= self.port <= 65535:
@@ -190,7 +196,8 @@ class Deployment:
         gunicorn = [python, "-m", "gunicorn", "--config", "python:config.gunicorn_conf",
                     "--workers", str(self.workers), "--bind", bind]
         if self.server == "gunicorn":
-            command = [*gunicorn, "--worker-class", "gthread", "--threads", str(self.threads),
+            limit = ["--worker-connections", str(self.backpressure)] if self.backpressure else []
+            command = [*gunicorn, "--worker-class", "gthread", "--threads", str(self.threads), *limit,
                        APPS[self.app]["wsgi"]]
         elif self.server == "gunicorn-uvicorn":
             command = [*gunicorn, "--worker-class", "config.uvicorn_worker.LabUvicornWorker",
@@ -202,6 +209,8 @@ class Deployment:
                        "--port", str(self.port), "--workers", str(self.workers), "--loop", self.loop,
                        "--http", "httptools", "--lifespan", "on" if self.server == "fastapi" else "off",
                        "--no-access-log", "--log-level", "warning"]
+            if self.backpressure:
+                command += ["--limit-concurrency", str(self.backpressure)]
         if self.cpus:
             taskset = shutil.which("taskset")
             if not taskset:
@@ -234,5 +243,6 @@ class Deployment:
             "LAB_DEPLOYMENT": self.label,
             "LAB_APP": self.app,
             "LAB_DB_POOL_SIZE": str(self.pool_size),
+            **({"LAB_LIMIT_CONCURRENCY": str(self.backpressure)} if self.backpressure else {}),
             "PYTHONPATH": str(BASE_DIR),
         }

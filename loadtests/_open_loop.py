@@ -43,7 +43,7 @@ from locust.runners import MasterRunner, WorkerRunner
 from locust.user.users import LOCUST_STATE_RUNNING, LOCUST_STATE_STOPPING, LOCUST_STATE_WAITING
 
 import _recorder
-from _schedule import global_index, share, starts
+from _schedule import RateChange, global_index, share, starts
 
 log = logging.getLogger("lab.open_loop")
 ARRIVALS = ("constant", "poisson")
@@ -74,6 +74,9 @@ def _open_loop_arguments(parser):
                         help="open loop: most outstanding requests; a request beyond is dropped (generator)")
     parser.add_argument("--lab-max-lag-ms", type=_non_negative, default=1000.0,
                         help="open loop: a request that cannot start this late after its time is dropped (generator)")
+    parser.add_argument("--lab-rate-change", default="",
+                        help="open loop: AT_SECONDS:FACTOR, from then on the rate is multiplied by FACTOR "
+                             "(e.g. 31:0.25: an overload, then a quarter of it to see the recovery)")
     parser.add_argument("--lab-generators", type=int, default=1, include_in_web_ui=False,
                         help="set by the master: how many Locust processes share --lab-rate")
 
@@ -132,7 +135,8 @@ class OpenLoop:
     def run(self) -> None:
         """Until the user is stopped: sleep to each intended start, then start or drop it."""
         origin = time.perf_counter()
-        for offset in starts(self.part, self.options.lab_arrivals, random.Random()):
+        change = RateChange.parse(self.options.lab_rate_change) if self.options.lab_rate_change else None
+        for offset in starts(self.part, self.options.lab_arrivals, random.Random(), change):
             intended = origin + offset
             delay = intended - time.perf_counter()
             if delay > 0:

@@ -28,9 +28,30 @@ def global_index(worker_index: int, workers: int, local_index: int) -> int:
     return worker_index + local_index * workers
 
 
-def starts(part: Share, arrivals: str, rng: random.Random) -> Iterator[float]:
+@dataclass(frozen=True)
+class RateChange:
+    """From ``at_s`` after the schedule's origin on, the rate is multiplied by ``factor`` (an overload
+    followed by a calmer phase, to see whether and when a server recovers)."""
+
+    at_s: float
+    factor: float
+
+    @classmethod
+    def parse(cls, text: str) -> "RateChange":
+        """``"31:0.25"`` -> at 31 s, a quarter of the rate."""
+        try:
+            at, factor = (float(x) for x in text.split(":"))
+        except ValueError:
+            raise ValueError(f"expected AT_SECONDS:FACTOR, e.g. 31:0.25, got {text!r}") from None
+        if at < 0 or factor <= 0:
+            raise ValueError(f"AT_SECONDS must be >= 0 and FACTOR > 0, got {text!r}")
+        return cls(at, factor)
+
+
+def starts(part: Share, arrivals: str, rng: random.Random, change: RateChange | None = None) -> Iterator[float]:
     """Intended start times (s after the schedule's origin), forever."""
     t = part.phase_s
     while True:
         yield t
-        t += rng.expovariate(part.rate) if arrivals == "poisson" else 1.0 / part.rate
+        rate = part.rate * change.factor if change and t >= change.at_s else part.rate
+        t += rng.expovariate(rate) if arrivals == "poisson" else 1.0 / rate

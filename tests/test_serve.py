@@ -32,7 +32,7 @@ def manage(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     (["granian"], "granian serves --interface wsgi or asgi; choose one"),
     (["granian", "--interface", "asgi", "--threads", "2"], "--threads applies to gunicorn (gthread) and granian"),
     (["gunicorn", "--interface", "asgi"], "gunicorn serves --interface wsgi, not 'asgi'"),
-    (["uvicorn", "--backpressure", "16"], "--backpressure is Granian's setting"),
+    (["uvicorn", "--backpressure", "0"], "--backpressure must be between"),
     (["granian", "--interface", "wsgi", "--backpressure", "0"], "--backpressure must be between"),
     (["granian", "--interface", "wsgi", "--workers", "40", "--pool-size", "100"], "exceed PostgreSQL's capacity"),
 ])
@@ -157,3 +157,20 @@ def test_a_slow_first_answer_is_not_ready_rather_than_an_error():
         listener.listen(1)
         url = f"http://127.0.0.1:{listener.getsockname()[1]}"
         assert answers(f"{url}/api/ping", timeout_s=0.5) is False
+
+
+@pytest.mark.parametrize("deployment,expected", [
+    (Deployment("gunicorn", backpressure=32, port=9000), "--worker-connections 32"),
+    (Deployment("uvicorn", backpressure=32, port=9000), "--limit-concurrency 32"),
+    (Deployment("fastapi", backpressure=32, port=9000), "--limit-concurrency 32"),
+    (Deployment("granian", interface="wsgi", backpressure=32, port=9000), "--backpressure 32"),
+])
+def test_the_overload_control_reaches_each_servers_own_setting(deployment, expected):
+    assert expected in deployment.command_line()
+    assert "-bp32" in deployment.label
+
+
+def test_gunicorn_uvicorn_gets_its_limit_through_the_worker_environment():
+    d = Deployment("gunicorn-uvicorn", backpressure=32, port=9000)
+    assert d.environment()["LAB_LIMIT_CONCURRENCY"] == "32"
+    assert "LAB_LIMIT_CONCURRENCY" not in Deployment("gunicorn-uvicorn", port=9000).environment()

@@ -38,7 +38,9 @@ def add_deployment_arguments(parser) -> None:
                         help="request threads per WSGI worker: gthread's threads, granian's --blocking-threads "
                              "(default 8)")
     parser.add_argument("--backpressure", type=int, default=None,
-                        help="granian only: requests per worker processed at once (default: Granian's)")
+                        help="the overload control: requests a worker takes on at once, through the server's own "
+                             "setting (gthread --worker-connections, Uvicorn --limit-concurrency, Granian "
+                             "--backpressure); default: the server's")
     parser.add_argument("--cpus", type=cpu_list, default=None, help="pin the server to these CPUs, e.g. 0 or 0,1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--host", default="127.0.0.1", help="bind address (loopback unless told otherwise)")
