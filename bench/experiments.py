@@ -275,6 +275,20 @@ C8_DB = Experiment(
     "c8_many_slow_requests.py", (C8_DB_SYNC_ORM, C8_DB_SYNC_RAW, C8_DB_ASYNC_ORM, C8_DB_NATIVE),
     users=(16,), step_s=5.0, warmup_s=1.5, key_endpoint="db/read")
 
+# --- the same questions open loop: latency from each request's intended start -----------------
+# C3 and C8 ask about latency under load. Closed-loop users (and paced ones: C3's arrival rate)
+# stop sending while the server stalls, so the stall is not in their figures. The open loop sends
+# on schedule regardless; its corrected p99 is measured from each intended start.
+C3_OPEN = Experiment(
+    "c3-open-loop", "C3", "C3 open loop: the blocked loop's latency measured from each request's intended start",
+    C3.scenario, (C3_BLOCKING, C3_SLEEP, C3_THREADPOOL), users=(1,), step_s=8.0, warmup_s=2.0,
+    key_endpoint="probe", rates=(C3.arrival_rate,), arrivals="poisson")
+C8_OPEN_RATE = 1000.0  # 100 ms sleeps: about 100 in flight, well inside every C8 configuration's reach
+C8_OPEN = Experiment(
+    "c8-open-loop", "C8", "C8 open loop: 1,000 slow requests/s on threads or coroutines, latency from intended start",
+    "c8_many_slow_requests.py", (c8_threads(1, 256), C8_UVICORN_1W), users=(1,), step_s=8.0, warmup_s=2.0,
+    key_endpoint="io/sleep", rates=(C8_OPEN_RATE,), arrivals="poisson")
+
 # --- PostgreSQL alone: the ceiling under every stack's db/read -------------------------------
 # db/read's own query sent by pgbench over as many connections as one worker's pool holds, in
 # both protocols a Django user meets: the ORM's (simple) and psycopg's prepared statements.
