@@ -3,6 +3,7 @@ downloads as JSON or CSV exactly as it was drawn."""
 from __future__ import annotations
 
 from django.db.models import Prefetch
+from django.utils.http import urlencode
 
 from bench.models import ExperimentRun, Step
 from workloads.errors import ApiError
@@ -29,6 +30,16 @@ def experiment_runs(ids: list[int], run_ids: list[int] = ()) -> list[ExperimentR
     order = {v: i for i, v in enumerate(ids)}
     chosen.sort(key=lambda er: (order.get(er.id, len(order)), er.run_id, er.id))
     return chosen
+
+
+def by_experiment(ers: list[ExperimentRun]) -> list[dict]:
+    """The selection split per experiment, each with the query its own small multiples read:
+    one chart per experiment keeps each legend to that experiment's variants."""
+    groups: dict[str, list[ExperimentRun]] = {}
+    for er in ers:
+        groups.setdefault(er.experiment, []).append(er)
+    return [{"name": name, "claim": group[0].claim, "ers": group, "query": urlencode([("e", er.id) for er in group])}
+            for name, group in groups.items()]
 
 
 def series_label(er: ExperimentRun) -> str:

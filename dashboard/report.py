@@ -9,7 +9,6 @@ from pathlib import Path
 
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.http import urlencode
 
 from bench.models import Run
 from bench.summary import run_summary_rows
@@ -26,14 +25,12 @@ CHARTS = (("timeseries", "rps", "RPS over time (successful requests)", "req/s"),
 
 def experiments_of(run: Run) -> list[dict]:
     """The run's experiments in order, each with its rows and the query its charts are keyed by."""
-    groups: dict[str, dict] = {}
-    for er, row in zip(run.experiments.all(), run_summary_rows(run), strict=True):
-        group = groups.setdefault(er.experiment, {"name": er.experiment, "claim": er.claim, "rows": [], "ers": []})
-        group["rows"].append({**row, "er": er})
-        group["ers"].append(er)
-    for group in groups.values():
-        group["query"] = urlencode([("e", er.id) for er in group["ers"]])
-    return list(groups.values())
+    ers = list(run.experiments.all())
+    rows = {er.id: {**row, "er": er} for er, row in zip(ers, run_summary_rows(run), strict=True)}
+    groups = cmp.by_experiment(ers)
+    for group in groups:
+        group["rows"] = [rows[er.id] for er in group["ers"]]
+    return groups
 
 
 def chart_data(groups: list[dict]) -> dict[str, list[dict]]:

@@ -72,6 +72,57 @@ def table_response(rows: list[dict], fmt: str, filename: str) -> HttpResponse:
 
 
 @read_only
+def front(request):
+    """The comparison: per workload, each stack at its best, latency against throughput, the
+    knee under the SLO (``?slo=`` ms), the sweep that chose each configuration (``?run=ID``
+    reads another run)."""
+    from bench.curves import RATE_FRACTIONS
+    from dashboard import curves
+
+    picked, slo = _picked_run(request), curves.parse_slo(request.GET.get("slo"))
+    run = curves.curves_run(picked)
+    choices = Run.objects.exclude(suite="synthetic").order_by("-started_at")[:30]
+    return render(request, "dashboard/front.html", {
+        "run": run, "picked": picked, "choices": choices, "slo": slo, "fractions": RATE_FRACTIONS,
+        "data": curves.comparison(run, slo) if run else None})
+
+
+@read_only
+def curves_data(request):
+    """The front page's data: the whole comparison (JSON), or one of its tables (``?table=``)."""
+    from dashboard import curves
+
+    data = curves.comparison(_curves_run_or_404(request), curves.parse_slo(request.GET.get("slo")))
+    table, fmt = request.GET.get("table"), request.GET.get("format", "json")
+    tables = {"points": curves.point_rows, "knees": curves.knee_rows, "sweep": curves.sweep_rows}
+    if table is None and fmt == "json":
+        return json_response(data)
+    if table not in tables:
+        raise ApiError(400, f"table must be one of {', '.join(tables)} (or none, for the whole comparison as JSON)")
+    return table_response(tables[table](data), fmt, f"curves-{table}")
+
+
+@read_only
+def curves_distribution(request):
+    """Latency per percentile at one step of one workload, corrected and uncorrected, per stack."""
+    from dashboard import curves
+
+    run = _curves_run_or_404(request)
+    rows = curves.distribution_rows(run, curves.parse_workload(request.GET.get("workload")),
+                                    curves.parse_step(request.GET.get("step")), curves.parse_slo(request.GET.get("slo")))
+    return table_response(rows, request.GET.get("format", "json"), "curves-distribution")
+
+
+def _curves_run_or_404(request) -> Run:
+    from dashboard.curves import curves_run
+
+    run = curves_run(_picked_run(request))
+    if run is None:
+        raise ApiError(404, "no curves run yet: run manage.py bench --suite curves")
+    return run
+
+
+@read_only
 def runs(request):
     rows = []
     for run in Run.objects.all():
@@ -112,7 +163,7 @@ def compare(request):
     query = request.GET.urlencode()
     return render(request, "dashboard/compare.html", {
         "ers": ers, "query": query, "summary": cmp.endpoint_summary_rows(ers), "errors": cmp.error_rows(ers),
-        "charts": list(cmp.CHARTS)})
+        "groups": cmp.by_experiment(ers)})
 
 
 @read_only

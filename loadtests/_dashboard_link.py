@@ -21,7 +21,8 @@ def _dashboard_argument(parser):
     parser.add_argument("--dashboard-url", default=os.environ.get("LAB_DASHBOARD_URL", "http://127.0.0.1:8000"),
                         include_in_web_ui=False, help="where the lab's dashboard is served (manage.py dashboard)")
 
-PAGES = (("Runs and comparisons", "/dashboard/"), ("Claims and verdicts", "/dashboard/claims/"))
+PAGES = (("The stacks compared, per workload", "/dashboard/"), ("Runs", "/dashboard/runs/"),
+         ("Claims and verdicts", "/dashboard/claims/"))
 LINK_BAR = ('<div id="lab-links" style="position:fixed;bottom:10px;right:10px;z-index:2000;background:#fff;'
             'color:#111;border:1px solid #bbb;border-radius:6px;padding:4px 10px;font:13px sans-serif">'
             'Lab: <a href="/lab-dashboard" target="_blank" rel="noopener">dashboard &#8599;</a> &middot; '

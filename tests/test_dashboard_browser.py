@@ -1,6 +1,7 @@
-"""The dashboard in real headless Chromium (Debian's, driven by Playwright): the runs list,
-a run, a comparison and the claims page over stored results, with no console errors and
-charts drawn with data; plus the empty state. Screenshots land in test-artifacts/."""
+"""The dashboard in real headless Chromium (Debian's, driven by Playwright): the front page's
+comparison of the stacks, the runs list, a run, a comparison and the claims page over stored
+results, with no console errors and charts drawn with data; plus the empty state.
+Screenshots land in test-artifacts/."""
 from __future__ import annotations
 
 import subprocess
@@ -48,7 +49,7 @@ def charts(page) -> list[dict]:
 
 
 def test_runs_list(browser, dashboard, smoke_run):
-    page, errors = visit(browser, f"{dashboard.url}/dashboard/", "runs")
+    page, errors = visit(browser, f"{dashboard.url}/dashboard/runs/", "runs")
     assert not errors
     assert page.locator(f"a[href='/dashboard/runs/{smoke_run.id}/']").count() == 1
     assert "smoke" in page.inner_text("table")
@@ -67,9 +68,73 @@ def test_compare_page_draws_every_chart_with_data(browser, dashboard, smoke_run)
     assert not errors
     assert page.evaluate("document.body.dataset.chartsReady") == "yes"
     drawn = charts(page)
-    assert len(drawn) == 9
+    experiments = page.locator("details.experiment-charts[open]").count()
+    assert experiments == 2 and len(drawn) == 9 * experiments  # small multiples: nine per experiment
     assert all(c["points"] > 0 for c in drawn), drawn
     assert page.locator("#summary tbody tr").count() >= 3
+
+
+def curves_for_every_stack() -> int:
+    """A stored curves run (synthetic rows) of every stack on ping and db/read, with PostgreSQL
+    alone: each stack's hockey stick, its top step invalid because the generator saturated."""
+    from bench import experiments as X
+    from bench.curves import CURVE_STACKS
+    from tests.synthetic import V, curve_step, decided, endpoint, make_curves_run, make_run
+
+    cells = {}
+    for i, stack in enumerate(CURVE_STACKS):
+        for workload, base in (("ping", 1000), ("db/read", 300)):
+            top = base * (1 + i / 2)
+            obs = decided(stack, workload, top)
+            cells[(stack, workload)] = [
+                curve_step(workload, f * top, min(f, 0.97) * top, 1 + 3 * f ** 4, 4 + 150 * f ** 6, observations=obs,
+                           valid=f < 1.1, reason="" if f < 1.1 else "load generator saturated: 97% of a core")
+                for f in (0.25, 0.5, 0.75, 0.95, 1.2)]
+    run = make_curves_run(cells)
+    make_run(X.PG_ALONE.name, {X.PG_ALONE_SIMPLE: V({X.PGBENCH_ENDPOINT: endpoint(1500, 2)})}).experiments.update(run=run)
+    return run.id
+
+
+def test_the_front_page_compares_every_stack_per_workload(browser, dashboard):
+    from bench.curves import CURVE_STACKS
+    from bench.models import Run
+
+    run_id = in_orm_thread(curves_for_every_stack)
+    try:
+        page, errors = visit(browser, f"{dashboard.url}/dashboard/?run={run_id}", "front")
+        assert not errors, errors
+        assert page.evaluate("document.body.dataset.chartsReady") == "yes"
+        drawn = {c["id"]: c["points"] for c in charts(page)}
+        for workload in ("ping", "db/read"):
+            # per stack: 4 valid steps for p99 and p50, plus the SLO line; a knee and its range; two distributions
+            assert drawn[f"latency:{workload}"] == 2 * 4 * len(CURVE_STACKS) + 2
+            assert drawn[f"knee:{workload}"] == 2 * len(CURVE_STACKS)
+            assert drawn[f"distribution:{workload}"] > 2 * len(CURVE_STACKS) * 10
+        assert page.locator("section.workload").count() == 2
+        assert page.locator("#w-ping table.knees tbody tr").count() == len(CURVE_STACKS)
+        assert "of PostgreSQL alone" in page.inner_text("#w-dbread")
+        assert page.locator("#sweep tbody tr").count() == 2 * len(CURVE_STACKS)
+        # another step of the distribution: the chart is drawn again from that step's histograms
+        distribution = "Chart.getChart(document.querySelector('#w-ping canvas[data-curve=distribution]'))"
+        assert "(step 3," in page.evaluate(f"{distribution}.data.datasets[0].label")  # each at its knee
+        page.select_option("#w-ping select.step", "4")
+        page.wait_for_function(f"{distribution}.data.datasets[0].label.includes('step 5,')")
+        assert "INVALID" in page.evaluate(f"{distribution}.data.datasets[0].label")  # the generator saturated there
+        assert not errors, errors
+        # the SLO knob: a tighter one moves the knee down
+        knees = page.locator("#w-ping td.knee").all_inner_texts()
+        page.fill("input[name=slo]", "10")
+        with page.expect_navigation():
+            page.click("form.run-picker button")
+        page.wait_for_function("document.body.dataset.chartsReady !== undefined")
+        assert not errors, errors
+        tighter = page.locator("#w-ping td.knee").all_inner_texts()
+        assert "Knee at p99 ≤ 10 ms" in page.inner_text("#w-ping")
+        assert all(float(t.lstrip("≥ ")) < float(k.lstrip("≥ ")) for t, k in zip(tighter, knees, strict=True)), (knees, tighter)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "front-slo-10.png"), full_page=True)
+    finally:
+        in_orm_thread(lambda: Run.objects.filter(id=run_id).delete())
 
 
 def in_orm_thread(fn):
@@ -157,7 +222,11 @@ def empty_lab(database):
 
 
 def test_empty_state_says_which_command_produces_a_run(browser, empty_lab):
-    page, errors = visit(browser, f"{empty_lab.url}/dashboard/", "runs-empty")
+    page, errors = visit(browser, f"{empty_lab.url}/dashboard/", "front-empty")
+    assert not errors
+    assert "No curves run yet" in page.inner_text("main")
+    assert "manage.py bench --suite curves" in page.inner_text("#no-curves")
+    page, errors = visit(browser, f"{empty_lab.url}/dashboard/runs/", "runs-empty")
     assert not errors
     assert "manage.py bench --suite quick" in page.inner_text("main")
     page, errors = visit(browser, f"{empty_lab.url}/dashboard/claims/", "claims-empty")
@@ -239,7 +308,7 @@ def test_a_scenario_started_in_the_locust_web_ui_reaches_the_server_and_the_dash
     assert record.params["endpoint"] == "io/sleep" and record.params["scenario"] == "C3"
     names = in_orm_thread(lambda: set(record.steps.get().endpoints.values_list("name", flat=True)))
     assert "io/sleep" in names and "io/blocking" not in names  # the knob reached the server
-    page, errors = visit(browser, f"{dashboard.url}/dashboard/", "dashboard-with-web-ui-run")
+    page, errors = visit(browser, f"{dashboard.url}/dashboard/runs/", "dashboard-with-web-ui-run")
     assert not errors
     row = page.locator(f"tr:has(a[href='/dashboard/runs/{run_id}/'])")
     assert "web UI" in row.inner_text() and "C3" in row.inner_text()

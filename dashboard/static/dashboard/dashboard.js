@@ -7,11 +7,16 @@ window.labCharts = [];
 const PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#ca8a04", "#db2777",
                  "#4b5563", "#65a30d"];
 
-function register(canvas, chart) {
+function register(canvas, chart, id) {
   const points = chart.data.datasets.reduce((n, d) => n + d.data.filter((v) => v !== null).length, 0);
-  window.labCharts.push({ id: canvas.dataset.chart || canvas.dataset.claimChart, points: points });
+  const entry = { id: id || canvas.dataset.chart || canvas.dataset.claimChart, points: points };
+  const previous = window.labCharts.findIndex((c) => id && c.id === id);  // a chart redrawn replaces its entry
+  if (previous >= 0) window.labCharts[previous] = entry; else window.labCharts.push(entry);
   canvas.dataset.points = String(points);
 }
+
+// A legend that fits a small chart: small boxes and type, long series labels shortened.
+const SMALL_LEGEND = { position: "bottom", labels: { boxWidth: 8, font: { size: 10 } } };
 
 function groupBy(rows, key) {
   const groups = new Map();
@@ -34,7 +39,7 @@ function lineChart(canvas, datasets, xTitle, yTitle, xType) {
         x: { type: xType || "linear", title: { display: true, text: xTitle } },
         y: { beginAtZero: true, title: { display: true, text: yTitle } },
       },
-      plugins: { legend: { position: "bottom", labels: { boxWidth: 12 } } },
+      plugins: { legend: SMALL_LEGEND },
     },
   });
   register(canvas, chart);
@@ -54,19 +59,33 @@ const embedded = document.getElementById("lab-report-data");
 const EMBEDDED = embedded ? JSON.parse(embedded.textContent) : null;
 
 const cache = new Map();
-function fetchRows(chart, query) {
-  if (EMBEDDED) return Promise.resolve(EMBEDDED[`${chart}?${query}`] || []);
-  const url = `/dashboard/data/compare/${chart}?${query}`;
+function fetchJson(url) {
   if (!cache.has(url)) {
     cache.set(url, fetch(url).then((r) => {
       if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
       return r.json();
-    }).then((body) => body.rows));
+    }));
   }
   return cache.get(url);
 }
 
+function fetchRows(chart, query) {
+  if (EMBEDDED) return Promise.resolve(EMBEDDED[`${chart}?${query}`] || []);
+  return fetchJson(`/dashboard/data/compare/${chart}?${query}`).then((body) => body.rows);
+}
+
+// An experiment's small multiples are drawn when its section is open (a whole run has dozens).
+function drawWhenOpen(container) {
+  const details = container.closest("details");
+  if (!details || details.open) return drawCompare(container);
+  details.addEventListener("toggle", () => {
+    if (details.open && !container.dataset.drawn) drawCompare(container).catch((err) => console.error(err));
+  });
+  return Promise.resolve();
+}
+
 async function drawCompare(container) {
+  container.dataset.drawn = "yes";
   const query = container.dataset.query;
   for (const canvas of container.querySelectorAll("canvas[data-chart]")) {
     const kind = canvas.dataset.chart;
@@ -104,9 +123,130 @@ function drawClaimCharts() {
   }
 }
 
+// --- The front page: per workload, latency against throughput, the knee, the percentiles --------
+function curveCanvas(container, kind, workload) {
+  return container.querySelector(`canvas[data-curve="${kind}"][data-workload="${CSS.escape(workload)}"]`);
+}
+
+const fmt = (v, digits) => (v === null || v === undefined ? "-" : v.toLocaleString("en", { maximumFractionDigits: digits }));
+
+function latencyChart(canvas, w, color, slo) {
+  const datasets = [];
+  let right = 0;
+  for (const s of w.stacks) {
+    const line = s.curve.filter((p) => p.achieved !== null);
+    right = Math.max(right, ...line.map((p) => p.achieved));
+    for (const [which, dash] of [["p99", []], ["p50", [4, 3]]]) {
+      datasets.push({
+        label: which === "p99" ? s.stack : `${s.stack} p50`, borderColor: color(s.stack), backgroundColor: color(s.stack),
+        borderDash: dash, borderWidth: which === "p99" ? 2 : 1.2, pointRadius: which === "p99" ? 3 : 2,
+        data: line.filter((p) => p[which] !== null).map((p) => ({ x: p.achieved, y: p[which], offered: p.offered, which: which })),
+      });
+    }
+  }
+  datasets.push({ label: `SLO ${slo} ms`, borderColor: "#9ca3af", borderDash: [2, 2], borderWidth: 1, pointRadius: 0,
+                  data: [{ x: 0, y: slo }, { x: right * 1.05 || 1, y: slo }] });
+  const chart = new Chart(canvas, {
+    type: "line", data: { datasets: datasets },
+    options: {
+      animation: false, parsing: false, interaction: { mode: "nearest", intersect: false },
+      scales: { x: { type: "linear", beginAtZero: true, title: { display: true, text: "achieved req/s" } },
+                y: { type: "logarithmic", title: { display: true, text: "latency ms (corrected)" } } },
+      plugins: {
+        legend: { ...SMALL_LEGEND, labels: { ...SMALL_LEGEND.labels, filter: (item) => !item.text.endsWith(" p50") } },
+        tooltip: { callbacks: { label: (c) => c.raw.which
+          ? `${c.dataset.label.replace(/ p50$/, "")} ${c.raw.which}: ${fmt(c.raw.y, 1)} ms at ${fmt(c.raw.x, 0)} req/s (offered ${fmt(c.raw.offered, 0)})`
+          : c.dataset.label } },
+      },
+    },
+  });
+  register(canvas, chart, `latency:${w.workload}`);
+}
+
+function kneeChart(canvas, w, color) {
+  const labels = w.stacks.map((s) => (s.knee ? (s.knee.lower_bound ? `${s.stack} (≥, lower bound)` : s.stack)
+                                             : `${s.stack} (none within SLO)`));
+  const chart = new Chart(canvas, {
+    type: "bar",
+    data: { labels: labels, datasets: [
+      { label: "knee (median req/s)", data: w.stacks.map((s) => (s.knee ? s.knee.median : null)),
+        backgroundColor: w.stacks.map((s) => color(s.stack)), grouped: false, barPercentage: 0.7 },
+      { label: "range over repeats", data: w.stacks.map((s) => (s.knee ? [s.knee.low, s.knee.high] : null)),
+        backgroundColor: "#111827", grouped: false, barPercentage: 0.12, minBarLength: 2 },
+    ] },
+    options: {
+      animation: false, indexAxis: "y",
+      scales: { x: { beginAtZero: true, title: { display: true, text: "req/s at the knee" } } },
+      plugins: { legend: { display: false },
+                 tooltip: { callbacks: { label: (c) => (Array.isArray(c.raw) ? `range ${fmt(c.raw[0], 0)}–${fmt(c.raw[1], 0)}`
+                                                                               : `knee ${fmt(c.raw, 0)} req/s`) } } },
+    },
+  });
+  register(canvas, chart, `knee:${w.workload}`);
+}
+
+// x = 1/(1-percentile): 10 is the 90th percentile, 100 the 99th, each decade one more nine.
+function ninesLabel(x) {
+  const n = Math.log10(x);
+  if (Math.abs(n - Math.round(n)) > 1e-9 || Math.round(n) < 1) return "";
+  return `${Number((100 - 100 / x).toPrecision(8))}%`;
+}
+
+const drawnDistributions = new Map();
+async function distributionChart(canvas, base, workload, step, color) {
+  const body = await fetchJson(`/dashboard/data/curves/distribution?${base}&workload=${encodeURIComponent(workload)}&step=${step}`);
+  const datasets = [];
+  for (const [key, rows] of groupBy(body.rows, (r) => `${r.stack}|${r.kind}`)) {
+    const [stack, kind] = key.split("|");
+    const first = rows[0];
+    const where = `step ${first.index + 1}, ${fmt(first.offered, 0)}/s offered${first.valid ? "" : ", INVALID"}`;
+    datasets.push({
+      label: kind === "corrected" ? `${stack} (${where})` : `${stack} uncorrected`, borderColor: color(stack),
+      backgroundColor: color(stack), borderDash: kind === "corrected" ? [] : [5, 3], borderWidth: kind === "corrected" ? 2 : 1.2,
+      pointRadius: 0, data: rows.map((r) => ({ x: r.x, y: Math.max(r.ms, 0.001), p: r.percentile })),
+    });
+  }
+  if (drawnDistributions.has(canvas)) drawnDistributions.get(canvas).destroy();
+  const chart = new Chart(canvas, {
+    type: "line", data: { datasets: datasets },
+    options: {
+      animation: false, parsing: false, interaction: { mode: "nearest", intersect: false },
+      scales: { x: { type: "logarithmic", min: 1, title: { display: true, text: "percentile (log of 1/(1-p): one decade per nine)" },
+                     ticks: { autoSkip: false, maxRotation: 0, callback: ninesLabel } },
+                y: { type: "logarithmic", title: { display: true, text: "latency ms" } } },
+      plugins: {
+        legend: { ...SMALL_LEGEND, labels: { ...SMALL_LEGEND.labels, filter: (item) => !item.text.endsWith(" uncorrected") } },
+        tooltip: { callbacks: { label: (c) => `${c.dataset.label}: p${fmt(c.raw.p, 3)} = ${fmt(c.raw.y, 2)} ms` } },
+      },
+    },
+  });
+  drawnDistributions.set(canvas, chart);
+  register(canvas, chart, `distribution:${workload}`);
+}
+
+async function drawFront(container) {
+  const base = `run=${container.dataset.run}&slo=${encodeURIComponent(container.dataset.slo)}`;
+  const data = await fetchJson(`/dashboard/data/curves?${base}`);
+  const color = (stack) => PALETTE[data.stacks.indexOf(stack) % PALETTE.length];
+  for (const w of data.workloads) {
+    latencyChart(curveCanvas(container, "latency", w.workload), w, color, data.slo_ms);
+    kneeChart(curveCanvas(container, "knee", w.workload), w, color);
+    const canvas = curveCanvas(container, "distribution", w.workload);
+    await distributionChart(canvas, base, w.workload, "knee", color);
+    const select = container.querySelector(`select.step[data-workload="${CSS.escape(w.workload)}"]`);
+    select.addEventListener("change", () => {
+      const link = select.closest("figure").querySelector("a[data-distribution-link]");
+      link.href = link.href.replace(/step=[^&]*/, `step=${select.value}`);
+      distributionChart(canvas, base, w.workload, select.value, color).catch((err) => console.error(err));
+    });
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   const done = [];
-  for (const compare of document.querySelectorAll(".charts[data-query]")) done.push(drawCompare(compare));
+  for (const compare of document.querySelectorAll(".charts[data-query]")) done.push(drawWhenOpen(compare));
+  const curves = document.getElementById("curves");
+  if (curves) done.push(drawFront(curves));
   done.push(Promise.resolve().then(drawClaimCharts));
   Promise.all(done).then(() => { document.body.dataset.chartsReady = "yes"; })
     .catch((err) => { console.error(err); document.body.dataset.chartsReady = "error"; });

@@ -1,0 +1,292 @@
+"""The data behind the front page (no HTML): per workload, each stack at its best configuration,
+latency against throughput from the open-loop ``curves`` experiment, its knee under an SLO, and
+the sweep that chose the configuration (``bench/curves.py`` says how both are measured).
+
+The knee is the highest *achieved* throughput among valid steps whose corrected p99 stays
+within the SLO. It is computed here, per repeat, never stored: the SLO is a knob of the page.
+Invalid steps never count; when the step above the knee was invalid because the load generator
+could not keep up (or every sweep candidate outran the generator), the server was not the limit
+and the knee is only a lower bound.
+"""
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict
+
+from django.db.models import QuerySet
+from hdrh.histogram import HdrHistogram
+
+from bench.curves import CURVE_STACKS, CURVE_WORKLOADS, CURVES, CURVES_SWEEP, DEFAULT_SLO_MS, curve_variant
+from bench.models import EndpointStat, ExperimentRun, Run, ServerSample
+from bench.suites import CURVE_SUITES
+from dashboard.verdicts import database_ceiling
+from workloads.errors import ApiError
+
+# An invalid step whose reason starts so was the load generator's limit, not the server's.
+GENERATOR_LIMIT = "load generator"
+MAX_SLO_MS = 60_000.0  # the open-loop histograms' range ends at 60 s: an SLO beyond it cannot be judged
+DB_WORKLOAD = "db/read"
+DB_DRIVER = CURVE_WORKLOADS[DB_WORKLOAD][0]["driver"]
+KNEE = "knee"  # the distribution's step choice: each stack at its own knee
+NINES_PER_DECADE = 8  # points per factor 10 of 1/(1-percentile) in the distribution plot
+CELLS = {curve_variant(stack, workload).label: (stack, workload)
+         for stack in CURVE_STACKS for workload in CURVE_WORKLOADS}
+
+
+def parse_slo(raw: str | None) -> float:
+    """The ``?slo=`` knob in ms: a positive number up to the histograms' range, else a 400."""
+    if raw in (None, ""):
+        return DEFAULT_SLO_MS
+    try:
+        slo = float(raw)
+    except ValueError:
+        raise ApiError(400, f"slo must be a number of milliseconds, got {raw!r}") from None
+    if not math.isfinite(slo) or not 0 < slo <= MAX_SLO_MS:
+        raise ApiError(400, f"slo must be more than 0 and at most {MAX_SLO_MS:g} ms, got {raw!r}")
+    return slo
+
+
+def curves_run(picked: Run | None = None) -> Run | None:
+    """The run the page reads: the one picked, else the newest completed curves or full run
+    holding curve steps."""
+    if picked is not None:
+        return picked
+    return (Run.objects.filter(suite__in=CURVE_SUITES, status=Run.COMPLETED, experiments__experiment=CURVES.name,
+                               experiments__steps__isnull=False)
+            .distinct().order_by("-started_at", "-id").first())
+
+
+def _curve_runs(run: Run) -> QuerySet[ExperimentRun]:
+    return (run.experiments.filter(experiment=CURVES.name, variant__in=list(CELLS))
+            .prefetch_related("steps__endpoints").order_by("repeat", "id"))
+
+
+def _points(er: ExperimentRun, workload: str) -> list[dict]:
+    """Every step of one repeat, valid or not, lowest offered rate first."""
+    samples: dict[int, list[ServerSample]] = defaultdict(list)
+    for s in er.samples.exclude(step_index=None):
+        samples[s.step_index].append(s)
+    points = []
+    for step in sorted(er.steps.all(), key=lambda s: s.index):
+        stat = next((e for e in step.endpoints.all() if e.name == workload), None)
+        ol = step.open_loop or {}
+        corrected, uncorrected = ol.get("corrected") or {}, ol.get("uncorrected") or {}
+        cpu = [s.cpu_percent for s in samples[step.index]]
+        uss = [s.uss_bytes for s in samples[step.index]]
+        points.append({
+            "repeat": er.repeat, "index": step.index, "offered": ol.get("rate"),
+            "achieved": stat.rps if stat else None, "p50": corrected.get("p50"), "p99": corrected.get("p99"),
+            "p999": corrected.get("p999"), "p99_uncorrected": uncorrected.get("p99"),
+            "failures": stat.failures if stat else None, "dropped": ol.get("dropped"),
+            "cpu_percent": statistics.fmean(cpu) if cpu else None,
+            "uss_mib": max(uss) / 2**20 if uss else None,
+            "valid": step.valid, "invalid_reason": step.invalid_reason})
+    return points
+
+
+def knee_of(points: list[dict], slo_ms: float, generator_limited: bool = False) -> dict | None:
+    """One repeat's knee: the highest achieved throughput among valid steps within the SLO, the
+    step it was reached at, and whether it is only a lower bound (the next step up was invalid
+    because the generator could not keep up, or the sweep's every candidate outran it)."""
+    ordered = sorted(points, key=lambda p: p["index"])
+    within = [p for p in ordered if p["valid"] and p["achieved"] is not None and p["p99"] is not None
+              and p["p99"] <= slo_ms]
+    if not within:
+        return None
+    knee = max(within, key=lambda p: p["achieved"])
+    above = [p for p in ordered if p["index"] > knee["index"]]
+    generator_above = bool(above) and not above[0]["valid"] and above[0]["invalid_reason"].startswith(GENERATOR_LIMIT)
+    return {"rps": knee["achieved"], "index": knee["index"], "p99": knee["p99"],
+            "lower_bound": generator_limited or generator_above}
+
+
+def _knee_over_repeats(knees: list[dict | None]) -> dict | None:
+    found = [k for k in knees if k is not None]
+    if not found:
+        return None
+    values = [k["rps"] for k in found]
+    return {"median": statistics.median(values), "low": min(values), "high": max(values), "n": len(values),
+            "repeats": len(knees), "lower_bound": any(k["lower_bound"] for k in found),
+            "index": found[0]["index"], "p99": found[0]["p99"]}
+
+
+def _curve(points: list[dict]) -> list[dict]:
+    """The line the chart draws: per step, the median over the repeats where it was valid."""
+    by_index: dict[int, list[dict]] = defaultdict(list)
+    for p in points:
+        if p["valid"]:
+            by_index[p["index"]].append(p)
+    line = []
+    for index in sorted(by_index):
+        ps = by_index[index]
+        line.append({"index": index, **{k: _median([p[k] for p in ps])
+                                        for k in ("offered", "achieved", "p50", "p99", "p999", "p99_uncorrected")}})
+    return line
+
+
+def _median(values: list) -> float | None:
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else None
+
+
+def _sweep_rows(run: Run, stack: str, workload: str, decided: dict) -> dict:
+    """Default against best configuration, from the table the sweep decided with; when every
+    candidate outran the generator (no valid sweep step), what each served instead, a lower bound."""
+    table = {row["configuration"]: row for row in decided.get("sweep") or ()}
+    served = None
+
+    def rps(label: str | None) -> tuple[float | None, bool]:
+        nonlocal served
+        row = table.get(label) or {}
+        if row.get("median") is not None:
+            return row["median"], False
+        if served is None:
+            served = _served_by_sweep(run, workload)
+        return served.get(label), label in served
+
+    default, default_bound = rps(decided.get("default"))
+    best, best_bound = rps(decided.get("best"))
+    gain = 100 * (best - default) / default if best is not None and default else None
+    return {"workload": workload, "stack": stack, "default": configuration_name(decided.get("default"), stack),
+            "default_rps": default, "best": configuration_name(decided.get("best"), stack), "best_rps": best,
+            "gain_pct": gain, "lower_bound": default_bound or best_bound}
+
+
+def _served_by_sweep(run: Run, workload: str) -> dict[str, float]:
+    served: dict[str, float] = {}
+    for label, rps in EndpointStat.objects.filter(step__experiment__run=run,
+                                                  step__experiment__experiment=CURVES_SWEEP.name,
+                                                  name=workload).values_list("step__experiment__variant", "rps"):
+        served[label] = max(served.get(label, 0.0), rps)
+    return served
+
+
+def configuration_name(label: str | None, stack: str) -> str | None:
+    """'gthread 1w x 8t · ping' -> '1w x 8t': the page already says which stack and workload."""
+    if not label:
+        return None
+    name = label.split(" · ")[0]
+    return name[len(stack):].strip() if name.startswith(stack + " ") else name
+
+
+def _cells(run: Run) -> dict[tuple[str, str], list[ExperimentRun]]:
+    """(stack, workload) -> its repeats in this run."""
+    cells: dict[tuple[str, str], list[ExperimentRun]] = defaultdict(list)
+    for er in _curve_runs(run):
+        cells[CELLS[er.variant]].append(er)
+    return cells
+
+
+def _stack(stack: str, workload: str, ers: list[ExperimentRun], slo_ms: float) -> dict:
+    """One stack on one workload: its steps, its line, its knee and the configuration it ran."""
+    decided = (ers[0].observations or {}).get("configuration") or {}
+    limited = any(((er.observations or {}).get("configuration") or {}).get("generator_limited") for er in ers)
+    per_repeat = [_points(er, workload) for er in ers]
+    points = [p for ps in per_repeat for p in ps]
+    return {"stack": stack, "best": decided.get("best"), "default": decided.get("default"),
+            "best_configuration": configuration_name(decided.get("best"), stack),
+            "default_configuration": configuration_name(decided.get("default"), stack),
+            "saturated_rps": decided.get("saturated_rps"), "generator_limited": limited, "decided": decided,
+            "deployment": (ers[0].deployment or {}).get("label", ""), "repeats": len(ers), "points": points,
+            "curve": _curve(points), "knee": _knee_over_repeats([knee_of(ps, slo_ms, limited) for ps in per_repeat])}
+
+
+def comparison(run: Run, slo_ms: float = DEFAULT_SLO_MS) -> dict:
+    """Everything the front page shows of one run, per workload in the catalogue's order."""
+    cells = _cells(run)
+    ceiling = database_ceiling(Run.objects.filter(id=run.id)).get(DB_DRIVER)
+    workloads = []
+    for workload in CURVE_WORKLOADS:
+        stacks = [_stack(stack, workload, cells[(stack, workload)], slo_ms)
+                  for stack in CURVE_STACKS if cells.get((stack, workload))]
+        for s in stacks:
+            knee = s["knee"]
+            s["database_share"] = knee["median"] / ceiling if knee and ceiling and workload == DB_WORKLOAD else None
+        if stacks:
+            workloads.append({"workload": workload, "stacks": stacks,
+                              "sweep": [_sweep_rows(run, s["stack"], workload, s.pop("decided")) for s in stacks]})
+    return {"run": run.id, "suite": run.suite, "slo_ms": slo_ms, "stacks": list(CURVE_STACKS), "workloads": workloads,
+            "database_ceiling": ceiling, "database_workload": DB_WORKLOAD}
+
+
+def parse_step(raw: str | None) -> str | int:
+    """The distribution's step: ``knee`` (default) or a step index of the rate ladder."""
+    if raw in (None, "", KNEE):
+        return KNEE
+    if raw.isdigit() and int(raw) < len(CURVES.rates):
+        return int(raw)
+    raise ApiError(400, f"step must be {KNEE!r} or a step index 0-{len(CURVES.rates) - 1}, got {raw!r}")
+
+
+def parse_workload(raw: str | None) -> str:
+    if raw not in CURVE_WORKLOADS:
+        raise ApiError(400, f"workload must be one of {', '.join(CURVE_WORKLOADS)}, got {raw!r}")
+    return raw
+
+
+def distribution_rows(run: Run, workload: str, step: str | int, slo_ms: float = DEFAULT_SLO_MS) -> list[dict]:
+    """Latency at each percentile, corrected and uncorrected, per stack at one step (the repeats'
+    histograms merged): x is 1/(1-percentile), so 90 %, 99 %, 99.9 % fall a decade apart."""
+    rows = []
+    for (stack, w), ers in sorted(_cells(run).items(), key=lambda kv: CURVE_STACKS.index(kv[0][0])):
+        if w != workload:
+            continue
+        index = (_stack(stack, workload, ers, slo_ms)["knee"] or {}).get("index") if step == KNEE else step
+        steps = [st for er in ers for st in er.steps.all() if st.index == index]
+        if not steps:
+            continue
+        common = {"stack": stack, "index": index, "valid": all(st.valid for st in steps),
+                  "offered": _median([(st.open_loop or {}).get("rate") for st in steps])}
+        for kind in ("corrected", "uncorrected"):
+            merged = _merged([((st.open_loop or {}).get(kind) or {}).get("hdr") for st in steps])
+            rows += [{**common, "kind": kind, **point} for point in _percentile_ladder(merged)]
+    return rows
+
+
+def _merged(encoded: list[str | None]) -> HdrHistogram | None:
+    merged = None
+    for text in encoded:
+        if not text:
+            continue
+        h = HdrHistogram.decode(text)
+        if merged is None:
+            merged = h
+        else:
+            merged.add(h)
+    return merged
+
+
+def _percentile_ladder(h: HdrHistogram | None) -> list[dict]:
+    """Percentiles evenly spaced in "nines", up to what the sample count can resolve, then the max."""
+    if h is None or not h.get_total_count():
+        return []
+    count = h.get_total_count()
+    top = math.log10(count)
+    ladder = [k / NINES_PER_DECADE for k in range(int(top * NINES_PER_DECADE) + 1)]
+    rows = [{"percentile": 100 * (1 - 10 ** -n), "x": 10 ** n,
+             "ms": h.get_value_at_percentile(100 * (1 - 10 ** -n)) / 1000} for n in ladder]
+    rows.append({"percentile": 100.0, "x": float(count), "ms": h.get_max_value() / 1000})
+    return rows
+
+
+def point_rows(data: dict) -> list[dict]:
+    """The comparison's steps as one flat table (the CSV download)."""
+    return [{"workload": w["workload"], "stack": s["stack"], "configuration": s["best"], **p}
+            for w in data["workloads"] for s in w["stacks"] for p in s["points"]]
+
+
+def knee_rows(data: dict) -> list[dict]:
+    rows = []
+    for w in data["workloads"]:
+        for s in w["stacks"]:
+            k = s["knee"] or {}
+            rows.append({"workload": w["workload"], "stack": s["stack"], "configuration": s["best"],
+                         "slo_ms": data["slo_ms"], "knee_rps": k.get("median"), "low": k.get("low"),
+                         "high": k.get("high"), "n": k.get("n"), "lower_bound": k.get("lower_bound"),
+                         "database_share": s["database_share"]})
+    return rows
+
+
+def sweep_rows(data: dict) -> list[dict]:
+    return [row for w in data["workloads"] for row in w["sweep"]]
