@@ -55,7 +55,7 @@ SCENARIO = "curves.py"
 
 
 @functools.cache
-def sweep_variant(stack: str, configuration: str, workload: str) -> Variant:
+def sweep_variant(stack: str, configuration: str, workload: str, /) -> Variant:
     """One object per cell, however often it is asked for (variants compare by identity)."""
     make = dict(CANDIDATES[stack])[configuration]
     knobs, users = CURVE_WORKLOADS[workload]
@@ -71,7 +71,7 @@ def default_variant(stack: str, workload: str) -> Variant:
 
 
 @functools.cache
-def curve_variant(stack: str, workload: str) -> Variant:
+def curve_variant(stack: str, workload: str, /) -> Variant:
     """The curve of one stack on one workload. Its deployment here is the default configuration;
     the runner swaps in the sweep's winner before it runs (see ``CurveExperiment.resolve``)."""
     default = default_variant(stack, workload)

@@ -26,21 +26,18 @@ LIMIT_PER_WORKER = 64
 
 
 @functools.cache
-def overload_variant(stack: str, controlled: bool) -> Variant:
+def overload_variant(stack: str, controlled: bool, /) -> Variant:
     curve = curve_variant(stack, WORKLOAD)
     label = f"{stack} · {'with its overload control' if controlled else 'as shipped'}"
     return Variant(label, curve.deployment, curve.knobs, fresh_server=True)
 
 
-def knee(steps, slo_ms: float = DEFAULT_SLO_MS) -> float | None:
-    """The highest achieved throughput among valid open-loop steps whose corrected p99 <= ``slo_ms``."""
-    best = None
-    for step in steps:
-        p99 = ((step.open_loop or {}).get("corrected") or {}).get("p99")
-        endpoint = next((e for e in step.endpoints.all() if e.name == WORKLOAD), None)
-        if step.valid and p99 is not None and p99 <= slo_ms and endpoint is not None:
-            best = endpoint.rps if best is None else max(best, endpoint.rps)
-    return best
+def knee(record, slo_ms: float = DEFAULT_SLO_MS) -> float | None:
+    """The knee of one stored db/read curve, as the comparison page computes it (one definition)."""
+    from dashboard.curves import _points, knee_of  # the store's reader, as the curves' sweep uses
+
+    found = knee_of(_points(record, WORKLOAD), slo_ms)
+    return found["rps"] if found else None
 
 
 @dataclass(frozen=True)
@@ -58,7 +55,7 @@ class OverloadExperiment(Experiment):
                                                status=ExperimentRun.COMPLETED)
         record = (records.filter(run=run).order_by("-id").first()
                   or records.order_by("-run__started_at", "-id").first())
-        found = knee(record.steps.prefetch_related("endpoints")) if record else None
+        found = knee(record) if record else None
         if not found:
             raise LookupError(f"no db/read curve of {stack} with a step under {DEFAULT_SLO_MS:g} ms p99 to "
                               "take the knee from: run `manage.py bench --suite curves` first")

@@ -114,7 +114,7 @@ class Deployment:
     @property
     def health_url(self) -> str:
         """What answers 200 once the deployment serves: a cheap endpoint, or the dashboard's front page."""
-        return f"{self.url}/api/ping" if self.app == "lab" else f"{self.url}/dashboard/"
+        return f"{self.url}/api/ping" if self.app == "lab" else f"{self.url}/dashboard/runs/"
 
     @property
     def application_name(self) -> str:

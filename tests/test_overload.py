@@ -45,35 +45,37 @@ def curve_run(points: list[tuple[float, float, bool]]) -> Run:
     er = run.experiments.get()
     er.observations = {"configuration": {"best": "gthread 1w x 8t · db/read"}}
     er.save()
-    for step, (_, p99, _) in zip(er.steps.order_by("index"), points):
-        step.open_loop = {"corrected": {"p99": p99}}
+    for step, (rps, p99, _) in zip(er.steps.order_by("index"), points):
+        step.open_loop = {"rate": rps, "corrected": {"p99": p99}}
         step.save()
     return run
 
 
 def test_the_knee_is_the_best_valid_step_under_the_slo():
     run = curve_run([(500, 5, True), (900, 40, True), (1100, 90, False), (1000, 400, True)])
-    steps = run.experiments.get().steps.prefetch_related("endpoints")
-    assert overload.knee(steps, slo_ms=100) == 900  # 1100 was invalid, 1000 was over the SLO
-    assert overload.knee(steps, slo_ms=4) is None
+    record = run.experiments.get()
+    assert overload.knee(record, slo_ms=100) == 900  # 1100 was invalid, 1000 was over the SLO
+    assert overload.knee(record, slo_ms=4) is None
 
 
 def test_overload_resolves_to_twice_then_half_the_knee_on_the_curves_configuration():
     run = curve_run([(500, 5, True), (900, 40, True)])
-    variant = overload.overload_variant("gthread", controlled=True)
+    variant = overload.overload_variant("gthread", True)
     experiment, resolved, decided = OVERLOAD.resolve(run, variant)
     assert experiment.rates == (1800.0,) and experiment.rate_change == (overload.OVERLOAD_S, 0.25)
     assert resolved.deployment.backpressure == overload.LIMIT_PER_WORKER
     assert decided["knee_rps"] == 900 and decided["calm_rps"] == 450
-    _, shipped, _ = OVERLOAD.resolve(run, overload.overload_variant("gthread", controlled=False))
+    _, shipped, _ = OVERLOAD.resolve(run, overload.overload_variant("gthread", False))
     assert shipped.deployment.backpressure is None
 
 
 def test_overload_without_a_curve_says_what_to_run():
-    run = Run.objects.create(suite="overload", started_at=curve_run([]).started_at)
+    from django.utils import timezone
+
     ExperimentRun.objects.filter(experiment="curves").delete()
+    run = Run.objects.create(suite="overload", started_at=timezone.now())
     with pytest.raises(LookupError, match="--suite curves"):
-        OVERLOAD.resolve(run, overload.overload_variant("uvicorn", controlled=False))
+        OVERLOAD.resolve(run, overload.overload_variant("uvicorn", False))
 
 
 def test_recovery_is_the_first_second_after_which_every_second_is_good():
@@ -87,7 +89,7 @@ def test_recovery_is_the_first_second_after_which_every_second_is_good():
 
 
 def test_the_reliability_table_reads_an_overload_run():
-    variant = overload.overload_variant("uvicorn", controlled=False)
+    variant = overload.overload_variant("uvicorn", False)
     run = make_run(OVERLOAD.name, {variant: V({"db/read": endpoint(800, 2000)},
                                               samples=[sample(uss_bytes=80 * 2**20)])}, suite="overload")
     er = run.experiments.get()
