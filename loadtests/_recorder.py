@@ -363,6 +363,7 @@ class _Recorder:
             result = {"error": "the test stopped during warm-up: nothing was measured"}
         else:
             elapsed = max(1e-6, time.monotonic() - self._wall_start)
+            self._tick()  # the last, partial second: without it a short or starved step had no series
             cpu_end = self._cpu_seconds()
             missing = self._close_window()
             result = self._result(elapsed, cpu_end)
