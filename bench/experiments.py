@@ -176,51 +176,111 @@ C2_QUICK = c2_experiment(step_s=3.0, warmup_s=1.0, levels=(1, 4))
 # unloaded p99, measured first on the same server, is what "unaffected" is measured against.
 C3_MS = 50
 C3_KNOBS = {"ms": C3_MS, "probe_rate": 20}
-C3_UNLOADED = Variant("uvicorn 1w unloaded (probe alone)", uvicorn(), {"endpoint": "io/sleep", **C3_KNOBS},
-                      users=(0,))
-C3_BLOCKING, C3_SLEEP, C3_THREADPOOL = (Variant(f"uvicorn 1w {e}", uvicorn(), {"endpoint": e, **C3_KNOBS})
-                                        for e in ("io/blocking", "io/sleep", "io/threadpool"))
-C3_BACKGROUND_SLEEP = Variant("uvicorn 1w io/background (asyncio.sleep)", uvicorn(),
-                              {"endpoint": "io/background", "call": "sleep", **C3_KNOBS})
-C3_BACKGROUND_BLOCKING = Variant("uvicorn 1w io/background (blocking call)", uvicorn(),
-                                 {"endpoint": "io/background", "call": "blocking", **C3_KNOBS})
-C3_FIXES = (C3_SLEEP, C3_THREADPOOL, C3_BACKGROUND_BLOCKING)
+
+
+@dataclass(frozen=True)
+class C3Cells:
+    """One framework's cells of C3 on one worker: the probe alone, the blocking call, each fix
+    the verdict judges, and what is shown beside them without being judged."""
+
+    unloaded: Variant
+    blocking: Variant
+    fixes: tuple[Variant, ...]
+    shown_only: tuple[Variant, ...] = ()
+
+    @property
+    def variants(self) -> tuple[Variant, ...]:
+        return (self.unloaded, self.blocking, *self.fixes, *self.shown_only)
+
+
+def c3_cells(server: str, make, background_sleep: bool = True) -> C3Cells:
+    """The same cells on ``make()``'s framework, labelled "``server`` 1w ..."."""
+    def cell(what: str, endpoint: str, users: tuple[int, ...] | None = None, **knobs) -> Variant:
+        return Variant(f"{server} 1w {what}", make(), {"endpoint": endpoint, **knobs, **C3_KNOBS}, users=users)
+
+    fixes = (cell("io/sleep", "io/sleep"), cell("io/threadpool", "io/threadpool"),
+             cell("io/background (blocking call)", "io/background", call="blocking"))
+    shown = (cell("io/background (asyncio.sleep)", "io/background", call="sleep"),) if background_sleep else ()
+    return C3Cells(cell("unloaded (probe alone)", "io/sleep", users=(0,)), cell("io/blocking", "io/blocking"),
+                   fixes, shown)
+
+
+# Django (the lab's subject) and FastAPI (the framework the document reasons with), each on one
+# Uvicorn worker: the FastAPI cells are what the document's own examples do (BackgroundTasks with
+# time.sleep, run_in_threadpool); the asyncio.sleep background cell is shown for Django only.
+C3_DJANGO = c3_cells("uvicorn", uvicorn)
+C3_FASTAPI = c3_cells("fastapi", fastapi, background_sleep=False)
+C3_UNLOADED, C3_BLOCKING = C3_DJANGO.unloaded, C3_DJANGO.blocking
+C3_SLEEP, C3_THREADPOOL, C3_BACKGROUND_BLOCKING = C3_FIXES = C3_DJANGO.fixes
+(C3_BACKGROUND_SLEEP,) = C3_DJANGO.shown_only
 C3 = Experiment(
     "c3-blocking-in-async", "C3", "What does time.sleep inside async def cost, and do the fixes work?",
-    "c3_blocking_call_in_async_view.py",
-    (C3_UNLOADED, C3_BLOCKING, *C3_FIXES, C3_BACKGROUND_SLEEP),
+    "c3_blocking_call_in_async_view.py", (*C3_DJANGO.variants, *C3_FASTAPI.variants),
     users=(10,), step_s=8.0, key_endpoint="probe", arrival_rate=100.0)  # 160 probes: p99 is not one outlier
 
+C4_DJANGO = (Variant("uvicorn 3w", uvicorn(workers=3, cpus=None)),
+             Variant("gunicorn+uvicorn 3w", gunicorn_uvicorn(workers=3, cpus=None)))
+C4_FASTAPI = Variant("fastapi 3w", fastapi(workers=3, cpus=None))  # FastAPI on uvicorn --workers 3
 C4 = Experiment(
     "c4-loops-per-worker", "C4", "Are N ASGI workers N processes with one event loop each?",
-    "c4_one_loop_per_worker.py",
-    (Variant("uvicorn 3w", uvicorn(workers=3, cpus=None)),
-     Variant("gunicorn+uvicorn 3w", gunicorn_uvicorn(workers=3, cpus=None))),
+    "c4_one_loop_per_worker.py", (*C4_DJANGO, C4_FASTAPI),
     users=(6,), step_s=3.0, warmup_s=1.0, key_endpoint="whoami", observe_whoami=("/api",), probe=False)
 
 C5_SLEEP = Variant("uvicorn 1w io/sleep", uvicorn(), {"endpoint": "io/sleep", "ms": 100})
 C5_BLOCKING = Variant("uvicorn 1w io/blocking", uvicorn(), {"endpoint": "io/blocking", "ms": 100})
+C5_DJANGO = (C5_SLEEP, C5_BLOCKING)  # (non-blocking, blocking): the verdict reads them in this order
+C5_FASTAPI = (Variant("fastapi 1w io/sleep", fastapi(), C5_SLEEP.knobs),
+              Variant("fastapi 1w io/blocking", fastapi(), C5_BLOCKING.knobs))
 C5 = Experiment(
     "c5-event-loop-lag", "C5", "Does one task that does not yield hold the loop up?",
-    "c3_blocking_call_in_async_view.py", (C5_SLEEP, C5_BLOCKING),
+    "c3_blocking_call_in_async_view.py", (*C5_DJANGO, *C5_FASTAPI),
     users=(10,), step_s=6.0, key_endpoint="probe")
 
 # --- C6: 5 MB bodies -------------------------------------------------------------------------
-# Memory is decided, so each upload variant gets a server process of its own.
+# Memory is decided, so each upload variant gets a server process of its own. FastAPI's stream
+# mode reads the socket as the body arrives (request.stream()); Django's reads its own spool.
+
+
+@dataclass(frozen=True)
+class C6Cells:
+    """One framework's cells of C6: the two ways to read an upload, and json parses keyed by
+    (parser, offload); a framework may omit a parse the verdict does not judge."""
+
+    upload_buffer: Variant
+    upload_stream: Variant
+    json: dict[tuple[str, int], Variant]
+
+    @property
+    def variants(self) -> tuple[Variant, ...]:
+        return (self.upload_buffer, self.upload_stream, *self.json.values())
+
+
+def c6_json(prefix: str, make, parser: str, offload: int) -> Variant:
+    return Variant(f"{prefix}json {parser} {'offloaded' if offload else 'inline'}", make(),
+                   {"endpoint": "json", "parser": parser, "offload": offload})
+
+
 C6_UPLOAD_BUFFER = Variant("upload buffer", uvicorn(), {"endpoint": "upload", "mode": "buffer"}, fresh_server=True)
 C6_UPLOAD_STREAM = Variant("upload stream (from Django's spool)", uvicorn(), {"endpoint": "upload", "mode": "stream"},
                            fresh_server=True)
-C6_JSON = {(parser, offload): Variant(f"json {parser} {'offloaded' if offload else 'inline'}", uvicorn(),
-                                      {"endpoint": "json", "parser": parser, "offload": offload})
+C6_JSON = {(parser, offload): c6_json("", uvicorn, parser, offload)
            for parser in ("json", "orjson") for offload in (0, 1)}
+C6_DJANGO = C6Cells(C6_UPLOAD_BUFFER, C6_UPLOAD_STREAM, C6_JSON)
+C6_FASTAPI = C6Cells(
+    Variant("fastapi upload buffer", fastapi(), C6_UPLOAD_BUFFER.knobs, fresh_server=True),
+    Variant("fastapi upload stream (from the socket)", fastapi(), C6_UPLOAD_STREAM.knobs, fresh_server=True),
+    {key: c6_json("fastapi ", fastapi, *key) for key in (("json", 0), ("orjson", 0), ("json", 1))})
 C6 = Experiment(
     "c6-big-bodies", "C6", "What does a 5 MB body do to an async worker, read and parsed how?",
-    "c6_big_request_bodies.py", (C6_UPLOAD_BUFFER, C6_UPLOAD_STREAM, *C6_JSON.values()),
+    "c6_big_request_bodies.py", (*C6_DJANGO.variants, *C6_FASTAPI.variants),
     users=(2, 6), step_s=5.0, warmup_s=1.5, key_endpoint="probe")
 
+# C7 on FastAPI: async def endpoints on the loop, def endpoints in FastAPI's thread pool (/sync/whoami).
+C7_DJANGO = Variant("uvicorn 2w", uvicorn(workers=2, cpus=None))
+C7_FASTAPI = Variant("fastapi 2w", fastapi(workers=2, cpus=None))
 C7 = Experiment(
     "c7-who-runs-the-view", "C7", "Where do async and sync views run under Uvicorn?",
-    "c7_who_runs_the_view.py", (Variant("uvicorn 2w", uvicorn(workers=2, cpus=None)),),
+    "c7_who_runs_the_view.py", (C7_DJANGO, C7_FASTAPI),
     users=(4,), step_s=3.0, warmup_s=1.0, key_endpoint="async whoami", observe_whoami=("/async", "/sync"),
     probe=False)
 
@@ -348,7 +408,11 @@ SMOKE = (
 
 # The quick suite's budget is 6 minutes on the 2-core machine: the same variants with shorter
 # steps (step lengths only; no rule, threshold, knob or load level differs from the full suite).
-C3_QUICK = replace(C3, step_s=6.0, warmup_s=1.5)
-C5_QUICK = replace(C5, step_s=4.0, warmup_s=1.5)
-C6_QUICK = replace(C6, step_s=3.5, warmup_s=1.0)
+# FastAPI in quick: C4 and C6's uploads only (the streaming read is where FastAPI and Django
+# differ); FastAPI's C3, C5, C6 parses and C7 run in the full suite.
+C3_QUICK = replace(C3, step_s=6.0, warmup_s=1.5, variants=C3_DJANGO.variants)
+C5_QUICK = replace(C5, step_s=4.0, warmup_s=1.5, variants=C5_DJANGO)
+C6_QUICK = replace(C6, step_s=3.5, warmup_s=1.0, variants=(*C6_DJANGO.variants, C6_FASTAPI.upload_buffer,
+                                                          C6_FASTAPI.upload_stream))
+C7_QUICK = replace(C7, variants=(C7_DJANGO,))
 C8_DB_QUICK = replace(C8_DB, step_s=4.0, warmup_s=1.0)

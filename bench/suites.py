@@ -6,8 +6,8 @@ from __future__ import annotations
 from bench.curves import CURVES, CURVES_SUITE
 from bench.overload import overload_experiment
 from bench.experiments import (C1_FULL, C1_QUICK, C2_FULL, C2_QUICK, C3, C3_QUICK, C4, C5, C5_QUICK, C6, C6_QUICK, C7,
-                               C3_OPEN, C8_DB, C8_DB_QUICK, C8_OPEN, C8_SLEEP_FULL, C8_SLEEP_QUICK, FAULTS, PG_ALONE, PG_ALONE_QUICK,
-                               SMOKE, Experiment)
+                               C3_OPEN, C7_QUICK, C8_DB, C8_DB_QUICK, C8_OPEN, C8_SLEEP_FULL, C8_SLEEP_QUICK, FAULTS,
+                               PG_ALONE, PG_ALONE_QUICK, SMOKE, Experiment)
 
 # Suites whose runs the claims page reads (a smoke run proves the chain works, nothing more).
 VERDICT_SUITES = ("quick", "full")
@@ -16,9 +16,10 @@ CURVE_SUITES = ("curves", "full")
 OVERLOAD = overload_experiment(CURVES)
 SUITES: dict[str, tuple[Experiment, ...]] = {
     "smoke": SMOKE,
-    "quick": (C1_QUICK, C2_QUICK, C3_QUICK, C4, C5_QUICK, C6_QUICK, C7, C8_SLEEP_QUICK, C8_DB_QUICK, PG_ALONE_QUICK),
-    "full": (C1_FULL, C2_FULL, C3, C4, C5, C6, C7, C8_SLEEP_FULL, C8_DB, PG_ALONE, C3_OPEN, C8_OPEN, *CURVES_SUITE, OVERLOAD,
-             *FAULTS),
+    "quick": (C1_QUICK, C2_QUICK, C3_QUICK, C4, C5_QUICK, C6_QUICK, C7_QUICK, C8_SLEEP_QUICK, C8_DB_QUICK,
+              PG_ALONE_QUICK),
+    "full": (C1_FULL, C2_FULL, C3, C4, C5, C6, C7, C8_SLEEP_FULL, C8_DB, PG_ALONE, C3_OPEN, C8_OPEN, *CURVES_SUITE,
+             OVERLOAD, *FAULTS),
     "curves": (PG_ALONE, *CURVES_SUITE),
     "database": (PG_ALONE,),
     "faults": FAULTS,

@@ -1,4 +1,5 @@
-"""The claims under test, in our own words (see ../shared/CLAIMS.md for the full table)."""
+"""The claims under test, in our own words (see ../shared/CLAIMS.md for the full table). C3-C7
+are also judged on FastAPI, shown beside Django's verdict on each card."""
 
 from dashboard.verdicts import all_verdicts
 
@@ -17,24 +18,28 @@ CLAIMS = {
            "Calling a blocking function such as time.sleep inside an async view stalls the event loop, so every "
            "other request on that worker waits. Fixes: a real async call, a thread pool, or background work.",
            "One Uvicorn worker at a fixed arrival rate; the probe alone first, then io/blocking, io/sleep, "
-           "io/threadpool and the blocking call handed to background work, with the probe beside them."),
+           "io/threadpool and the blocking call handed to background work, with the probe beside them; the same "
+           "cells on FastAPI (run_in_threadpool, BackgroundTasks with the blocking call)."),
     "C4": ("N workers means N processes with one event loop each",
            "uvicorn --workers 4 (or Gunicorn with 4 UvicornWorkers) runs 4 processes, each driving exactly one "
            "single-threaded event loop.",
-           "whoami sampled over fresh connections on each ASGI deployment."),
+           "whoami sampled over fresh connections on each ASGI deployment: Django on Uvicorn and on "
+           "Gunicorn+UvicornWorker, FastAPI on Uvicorn, 3 workers each."),
     "C5": ("An event loop is a single-threaded scheduler",
            "The loop polls for ready tasks and runs them one at a time; a task that does not yield holds up all "
            "the others.",
-           "Event-loop lag of each ASGI worker, under non-blocking and blocking load."),
+           "Event-loop lag of each ASGI worker, under non-blocking and blocking load, on Django and on FastAPI."),
     "C6": ("A 5 MB body is fine if read and parsed well",
            "An async view copes with a 5 MB body; what matters is streaming versus loading it at once, and that "
            "JSON parsing is CPU work: orjson is faster, and a thread pool keeps it off the loop.",
            "5 MB bodies at two concurrencies to upload (buffered, chunked; each on a fresh server) and json "
-           "(json, orjson; inline, offloaded; parse timed in the server), with a probe."),
+           "(json, orjson; inline, offloaded; parse timed in the server), with a probe; the same on FastAPI, whose "
+           "chunked read takes the body from the socket where Django's reads its own spool."),
     "C7": ("Async views run on the worker's main thread",
            "Under Uvicorn the worker runs its event loop in the main thread and calls coroutines directly; sync "
            "code needs a thread.",
-           "whoami from async views and from sync views under ASGI."),
+           "whoami from async views and from sync views under ASGI; on FastAPI from an async def endpoint and a "
+           "def endpoint (run in its thread pool)."),
     "C8": ("Threads are heavy, coroutines are light",
            "A thread costs about 8 MB and a coroutine about 1 KB; thread-per-request suits low concurrency, "
            "coroutines suit many concurrent I/O waits; async database access keeps the loop free.",

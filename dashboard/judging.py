@@ -149,6 +149,28 @@ def combine(scopes: list[Scope], what: str = "") -> tuple[str, str]:
 
 
 @dataclass
+class Judged:
+    """One framework's outcome under a claim's rule: the verdict itself (Django, the lab's
+    subject), or a framework judged beside it by the same rule (FastAPI)."""
+
+    outcome: str
+    why: str
+    figures: list[Figure] = field(default_factory=list)
+    scopes: list[Scope] = field(default_factory=list)
+
+
+@dataclass
+class Beside:
+    """A framework judged by the verdict's own rule on its own cells, shown beside the verdict
+    (a second badge) without changing it; ``needs``: the command that produces its data."""
+
+    framework: str
+    outcome: str
+    why: str
+    needs: str = ""
+
+
+@dataclass
 class Verdict:
     claim: str
     verdict: str
@@ -164,6 +186,7 @@ class Verdict:
     scopes: list[Scope] = field(default_factory=list)  # per workload / level / part
     compared: list[dict] = field(default_factory=list)  # configurations in a sweep, the strongest marked
     note: str = ""  # what the reader must know to read the figures right
+    beside: list[Beside] = field(default_factory=list)  # other frameworks under the same rule (FastAPI)
 
     @property
     def provisional(self) -> bool:
@@ -175,7 +198,8 @@ class Verdict:
                 "repeats": self.repeats, "rule": self.rule, "why": self.why, "note": self.note,
                 "figures": [f.as_dict() for f in self.figures], "run_id": self.run_id, "suite": self.suite,
                 "scopes": [s.__dict__ for s in self.scopes], "compared": self.compared,
-                "experiment_run_ids": self.experiment_run_ids, "chart": self.chart, "needs": self.needs}
+                "experiment_run_ids": self.experiment_run_ids, "chart": self.chart, "needs": self.needs,
+                "beside": [b.__dict__ for b in self.beside]}
 
 
 def bar(title: str, unit: str, labels: list[str], datasets: dict[str, list[float | None]]) -> dict:

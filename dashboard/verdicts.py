@@ -16,8 +16,10 @@ from django.db.models import QuerySet
 from bench import experiments as X
 from bench.models import Run
 from dashboard.evidence import Evidence, Measured, latest_evidence
-from dashboard.judging import (INCONCLUSIVE, PARTLY, REFUTED, SUPPORTED, Figure, Rule, Scope, Verdict, bar,
-                               combine, median, outcome_by_threshold, ratio, text_figure, versus_limit, within_noise)
+from bench.suites import SUITES
+from dashboard.judging import (INCONCLUSIVE, PARTLY, REFUTED, SUPPORTED, Beside, Figure, Judged, Rule, Scope, Verdict,
+                               bar, combine, median, outcome_by_threshold, ratio, text_figure, versus_limit,
+                               within_noise)
 
 MiB, KiB = 2**20, 2**10
 
@@ -218,6 +220,62 @@ def verdict_c2(runs=None) -> Verdict:
                    **_base(ev))
 
 
+# --- FastAPI beside Django ------------------------------------------------------------------
+# C3-C7 are also judged on FastAPI, the framework the source document reasons with: the same
+# rule, the same thresholds, on FastAPI's own cells of the same experiment. The verdict stays
+# Django's (the lab's subject); FastAPI's outcome is shown beside it, with its scopes.
+
+SAME_RULE = (" FastAPI on the same Uvicorn is judged by the same rule on its own cells and shown beside "
+             "the verdict, which is Django's.")
+
+
+def _needs(claim: str, variants) -> str:
+    """The command that produces ``variants``' data: the quick suite when it runs them all."""
+    quick = {v for e in SUITES["quick"] for v in e.variants}
+    return f"manage.py bench --suite {'quick' if set(variants) <= quick else 'full'} --only {claim}"
+
+
+def _two_frameworks(claim: str, rule: Rule, ev: Evidence | None, django: Judged, fastapi: Judged,
+                    fastapi_variants, **kw) -> Verdict:
+    """The verdict from Django's outcome, FastAPI's beside it: a second badge, its scopes
+    prefixed "FastAPI", its figures after Django's; missing data says what to run."""
+    base = _base(ev) if ev else {}
+    needs = f"manage.py bench --suite quick --only {claim}" if django.outcome == INCONCLUSIVE else ""
+    verdict = Verdict(claim, django.outcome, rule.render(), django.why, django.figures + fastapi.figures,
+                      scopes=list(django.scopes) or [Scope("Django", django.outcome, django.why)], needs=needs,
+                      **kw, **base)
+    fastapi_needs = _needs(claim, fastapi_variants) if fastapi.outcome == INCONCLUSIVE else ""
+    verdict.beside.append(Beside("FastAPI", fastapi.outcome, fastapi.why, fastapi_needs))
+    verdict.scopes.append(Scope("FastAPI", fastapi.outcome, fastapi.why + (f" (run: {fastapi_needs})"
+                                                                          if fastapi_needs else "")))
+    verdict.scopes += [Scope(f"FastAPI: {s.name}", s.outcome, s.why) for s in fastapi.scopes]
+    return verdict
+
+
+def _judge_both(claim: str, rule: Rule, experiment: X.Experiment, runs, judge, cells, present) -> Verdict:
+    """``judge(ev, cells, name)`` -> (Judged, what the chart needs) for Django's cells and FastAPI's
+    (``cells``: the pair, FastAPI's with its variants for the command); ``present(django_extra,
+    fastapi_extra)`` -> the Verdict's chart and note."""
+    (django_cells, fastapi_cells, fastapi_variants) = cells
+    ev = latest_evidence(experiment, runs)
+    if ev is None:
+        return _nothing_yet(claim, rule, experiment, fastapi_variants)
+    django, django_extra = judge(ev, django_cells, "Django")
+    fastapi, fastapi_extra = judge(ev, fastapi_cells, "FastAPI")
+    return _two_frameworks(claim, rule, ev, django, fastapi, fastapi_variants, **present(django_extra, fastapi_extra))
+
+
+def _role(variant: X.Variant) -> str:
+    """A variant's cell without its server: "uvicorn 1w io/sleep" and "fastapi 1w io/sleep" -> "io/sleep"."""
+    return variant.label.split(" ", 2)[-1] if " 1w " in variant.label else variant.label.removeprefix("fastapi ")
+
+
+def _nothing_yet(claim: str, rule: Rule, experiment: X.Experiment, fastapi_variants) -> Verdict:
+    """No run holds the experiment: both frameworks inconclusive, each with what to run."""
+    return _two_frameworks(claim, rule, None, Judged(INCONCLUSIVE, f"no valid data yet for {experiment.name}"),
+                           Judged(INCONCLUSIVE, "no FastAPI data yet"), fastapi_variants)
+
+
 # --- C3 -------------------------------------------------------------------------------------
 
 C3_RULE = Rule(
@@ -226,48 +284,54 @@ C3_RULE = Rule(
     "blocking call), and under each fix (io/sleep, io/threadpool, the blocking call handed to background "
     "work) the probe's p99 stays within {factor:.0f}x or +{margin_ms:.0f} ms (whichever is larger) of its "
     "unloaded p99 measured first on the same server; partly if blocking hurt the probe but another "
-    "condition failed; refuted if the probe's p99 under io/blocking stayed below ms.",
+    "condition failed; refuted if the probe's p99 under io/blocking stayed below ms." + SAME_RULE,
     {"rps_tolerance": 0.25, "factor": 2, "margin_ms": 20})
 
 
-def verdict_c3(runs=None) -> Verdict:
-    ev = latest_evidence(X.C3, runs)
-    if ev is None:
-        return _no_data("C3", C3_RULE, X.C3.name)
-    shown = (X.C3_UNLOADED, X.C3_BLOCKING, *X.C3_FIXES, X.C3_BACKGROUND_SLEEP)
-    probe = {v: _values(ev.get(v), _p99("probe")) for v in shown}
-    figures = [Figure(f"probe p99: {v.label}", probe[v], " ms") for v in shown]
-    chart = bar("Probe p99 while the worker serves each endpoint", "ms", [v.label for v in shown],
-                {"probe p99": [median(probe[v]) for v in shown]})
-    baseline, blocked_p99 = median(probe[X.C3_UNLOADED]), median(probe[X.C3_BLOCKING])
+def _c3(ev: Evidence, cells: X.C3Cells, name: str) -> tuple[Judged, dict[str, float | None]]:
+    """One framework's C3 outcome, and its probe p99 per cell (for the chart)."""
+    probe = {v: _values(ev.get(v), _p99("probe")) for v in cells.variants}
+    figures = [Figure(f"probe p99: {v.label}", probe[v], " ms") for v in cells.variants]
+    by_role = {_role(v): median(probe[v]) for v in cells.variants}
+    baseline, blocked_p99 = median(probe[cells.unloaded]), median(probe[cells.blocking])
     if baseline is None or blocked_p99 is None:
-        return Verdict("C3", INCONCLUSIVE, C3_RULE.render(), "the run lacks the unloaded probe or io/blocking",
-                       figures, chart=chart, needs="manage.py bench --suite quick --only C3", **_base(ev))
+        return Judged(INCONCLUSIVE, "the run lacks the unloaded probe or io/blocking", figures), by_role
     ms_param = X.C3_MS
-    blocking = ev.get(X.C3_BLOCKING)
+    blocking = ev.get(cells.blocking)
     expected = blocking[0].workers() * 1000 / ms_param
     rps = _values(blocking, _rps("io/blocking"))
     allowed = max(C3_RULE["factor"] * baseline, baseline + C3_RULE["margin_ms"])
-    figures[:0] = [Figure("io/blocking RPS (expected workers x 1000/ms)", rps, f" (expected {expected:.0f})", 1),
-                   Figure("probe p99 allowed under a fix", [allowed], " ms")]
+    figures[:0] = [Figure(f"{name}: io/blocking RPS (expected workers x 1000/ms)", rps,
+                          f" (expected {expected:.0f})", 1),
+                   Figure(f"{name}: probe p99 allowed under a fix", [allowed], " ms")]
     throughput_ok = median(rps) is not None and abs(median(rps) - expected) <= C3_RULE["rps_tolerance"] * expected
     scopes = [Scope("io/blocking", SUPPORTED if blocked_p99 >= ms_param else REFUTED,
                     f"probe p99 {blocked_p99:.0f} ms vs a {ms_param} ms blocking call")]
-    for fix in X.C3_FIXES:
+    for fix in cells.fixes:
         p = median(probe[fix])
-        scopes.append(Scope(fix.label.removeprefix("uvicorn 1w "), INCONCLUSIVE if p is None else
-                            SUPPORTED if p <= allowed else REFUTED,
+        scopes.append(Scope(_role(fix), INCONCLUSIVE if p is None else SUPPORTED if p <= allowed else REFUTED,
                             "no data" if p is None else f"probe p99 {p:.0f} ms (allowed {allowed:.0f} ms)"))
     if blocked_p99 < ms_param:
-        verdict, why = REFUTED, f"the probe's p99 under io/blocking ({blocked_p99:.0f} ms) stayed below {ms_param} ms"
+        outcome, why = REFUTED, f"the probe's p99 under io/blocking ({blocked_p99:.0f} ms) stayed below {ms_param} ms"
     elif throughput_ok and all(s.outcome == SUPPORTED for s in scopes):
-        verdict, why = SUPPORTED, "blocking serialised the worker and every fix kept the probe near its unloaded p99"
+        outcome, why = SUPPORTED, "blocking serialised the worker and every fix kept the probe near its unloaded p99"
     elif any(s.outcome == INCONCLUSIVE for s in scopes[1:]):
-        verdict, why = INCONCLUSIVE, "a fix has no valid data"
+        outcome, why = INCONCLUSIVE, "a fix has no valid data"
     else:
         failed = ([] if throughput_ok else ["throughput"]) + [s.name for s in scopes[1:] if s.outcome != SUPPORTED]
-        verdict, why = PARTLY, f"blocking hurt the probe, but these failed: {', '.join(failed)}"
-    return Verdict("C3", verdict, C3_RULE.render(), why, figures, scopes=scopes, chart=chart, **_base(ev))
+        outcome, why = PARTLY, f"blocking hurt the probe, but these failed: {', '.join(failed)}"
+    return Judged(outcome, why, figures, scopes), by_role
+
+
+def _c3_chart(django_p99: dict, fastapi_p99: dict) -> dict:
+    roles = list(django_p99)
+    return {"chart": bar("Probe p99 while one worker serves each endpoint", "ms", roles,
+                         {"Django": [django_p99[r] for r in roles], "FastAPI": [fastapi_p99.get(r) for r in roles]})}
+
+
+def verdict_c3(runs=None) -> Verdict:
+    return _judge_both("C3", C3_RULE, X.C3, runs, _c3, (X.C3_DJANGO, X.C3_FASTAPI, X.C3_FASTAPI.variants),
+                       _c3_chart)
 
 
 # --- C4, C7, C9: whoami observations ----------------------------------------------------------
@@ -275,16 +339,13 @@ def verdict_c3(runs=None) -> Verdict:
 C4_RULE = Rule(
     "Sampling whoami over fresh connections: supported if, for every ASGI deployment, the distinct (pid, event "
     "loop) pairs equal the worker count, each pid has one loop, and every async view ran on its process's main "
-    "thread; refuted if any of these is violated; inconclusive if some worker never answered.", {})
+    "thread; refuted if any of these is violated; inconclusive if some worker never answered." + SAME_RULE, {})
 
 
-def verdict_c4(runs=None) -> Verdict:
-    ev = latest_evidence(X.C4, runs)
-    observed = ev and any(m.experiment_run.observations.get("/api") for ms in ev.variants.values() for m in ms)
-    if not observed:
-        return _no_data("C4", C4_RULE, X.C4.name)
-    figures, labels, pairs_count, problems, unsure = [], [], [], [], []
-    for variant in X.C4.variants:
+def _c4(ev: Evidence, variants: tuple[X.Variant, ...], name: str) -> tuple[Judged, dict[str, float | None]]:
+    """One framework's C4 outcome over its deployments, and the (pid, loop) pairs each showed."""
+    figures, pairs_count, problems, unsure = [], {}, [], []
+    for variant in variants:
         ms = ev.get(variant)
         contexts = [c for m in ms for c in m.experiment_run.observations.get("/api", {}).get("contexts", [])]
         if not contexts:
@@ -296,8 +357,7 @@ def verdict_c4(runs=None) -> Verdict:
                            for m in ms if m.experiment_run.observations.get("/api")]
         loops_per_pid = max((sum(1 for p, _ in pairs if p == pid) for pid in {p for p, _ in pairs}), default=0)
         main = all(c["is_main_thread"] for c in contexts)
-        labels.append(variant.label)
-        pairs_count.append(median([len(p) for p in pairs_by_repeat]))
+        pairs_count[variant.label] = median([len(p) for p in pairs_by_repeat])
         figures.append(Figure(f"{variant.label}: (pid, loop) pairs per repeat (workers {workers})",
                               [len(p) for p in pairs_by_repeat]))
         figures.append(text_figure(f"{variant.label}: max loops per pid / all on main thread",
@@ -307,45 +367,63 @@ def verdict_c4(runs=None) -> Verdict:
             problems.append(variant.label)
         elif any(len(p) < workers for p in pairs_by_repeat):
             unsure.append(variant.label)
-    chart = bar("Distinct (pid, event loop) pairs seen", "pairs", labels, {"pairs": pairs_count})
     if problems:
-        verdict, why = REFUTED, f"violated by {', '.join(problems)}"
-    elif unsure:
-        verdict, why = INCONCLUSIVE, f"some workers of {', '.join(unsure)} never answered the samples"
-    else:
-        verdict, why = SUPPORTED, "one event loop per worker process, on its main thread, everywhere"
-    return Verdict("C4", verdict, C4_RULE.render(), why, figures, chart=chart, **_base(ev))
+        return Judged(REFUTED, f"violated by {', '.join(problems)}", figures), pairs_count
+    if len(unsure) == len(variants):
+        return Judged(INCONCLUSIVE, f"no whoami samples from {', '.join(unsure)}", figures), pairs_count
+    if unsure:
+        return Judged(INCONCLUSIVE, f"some workers of {', '.join(unsure)} never answered the samples",
+                      figures), pairs_count
+    return Judged(SUPPORTED, "one event loop per worker process, on its main thread, everywhere", figures), pairs_count
+
+
+def _c4_chart(django_pairs: dict, fastapi_pairs: dict) -> dict:
+    pairs = {**django_pairs, **fastapi_pairs}
+    return {"chart": bar("Distinct (pid, event loop) pairs seen (3 workers each)", "pairs", list(pairs),
+                         {"Django": [django_pairs.get(k) for k in pairs],
+                          "FastAPI": [fastapi_pairs.get(k) for k in pairs]})}
+
+
+def verdict_c4(runs=None) -> Verdict:
+    fastapi = (X.C4_FASTAPI,)
+    return _judge_both("C4", C4_RULE, X.C4, runs, _c4, (X.C4_DJANGO, fastapi, fastapi), _c4_chart)
 
 
 C7_RULE = Rule(
     "Under Uvicorn, whoami from async views must report the main thread and a running loop, and from sync "
     "views a non-main thread and no loop: supported if every sample agrees, refuted if any disagrees, "
-    "inconclusive without samples.", {})
+    "inconclusive without samples. For FastAPI the async views are async def endpoints and the sync views "
+    "def endpoints (FastAPI runs them in its thread pool)." + SAME_RULE, {})
 
 
-def verdict_c7(runs=None) -> Verdict:
-    ev = latest_evidence(X.C7, runs)
-    ms = ev.get(X.C7.variants[0]) if ev else []
+def _c7(ev: Evidence, variant: X.Variant, name: str) -> tuple[Judged, list[int]]:
+    """One framework's C7 outcome, and how many async and sync samples ran on the main thread."""
+    ms = ev.get(variant)
     a = [c for m in ms for c in m.experiment_run.observations.get("/async", {}).get("contexts", [])]
     s = [c for m in ms for c in m.experiment_run.observations.get("/sync", {}).get("contexts", [])]
     if not a or not s:
-        return _no_data("C7", C7_RULE, X.C7.name)
+        return Judged(INCONCLUSIVE, f"no whoami samples from both kinds of view on {variant.label}"), [None, None]
     async_ok = all(c["is_main_thread"] and c["loop_id"] for c in a)
     sync_ok = all(not c["is_main_thread"] and c["loop_id"] is None for c in s)
     names = sorted({n for c in s for n in c["thread_names"]})[:4]
-    figures = [text_figure("async views on the main thread with a loop",
+    figures = [text_figure(f"{name}: async views on the main thread with a loop",
                            f"{sum(c['count'] for c in a if c['is_main_thread'] and c['loop_id'])} of "
                            f"{sum(c['count'] for c in a)}"),
-               text_figure("sync views off the main thread without a loop",
+               text_figure(f"{name}: sync views off the main thread without a loop",
                            f"{sum(c['count'] for c in s if not c['is_main_thread'] and c['loop_id'] is None)} of "
                            f"{sum(c['count'] for c in s)}"),
-               text_figure("sync view thread names (sample)", ", ".join(names))]
-    chart = bar("Samples on the main thread", "samples", ["async views", "sync views"],
-                {"on the main thread": [sum(c["count"] for c in a if c["is_main_thread"]),
-                                        sum(c["count"] for c in s if c["is_main_thread"])]})
-    verdict = SUPPORTED if async_ok and sync_ok else REFUTED
-    why = "every sample agreed" if verdict == SUPPORTED else "some samples ran elsewhere than claimed"
-    return Verdict("C7", verdict, C7_RULE.render(), why, figures, chart=chart, **_base(ev))
+               text_figure(f"{name}: sync view thread names (sample)", ", ".join(names))]
+    on_main = [sum(c["count"] for c in a if c["is_main_thread"]), sum(c["count"] for c in s if c["is_main_thread"])]
+    if async_ok and sync_ok:
+        return Judged(SUPPORTED, "every sample agreed", figures), on_main
+    return Judged(REFUTED, "some samples ran elsewhere than claimed", figures), on_main
+
+
+def verdict_c7(runs=None) -> Verdict:
+    return _judge_both("C7", C7_RULE, X.C7, runs, _c7, (X.C7_DJANGO, X.C7_FASTAPI, (X.C7_FASTAPI,)),
+                       lambda django, fastapi: {"chart": bar("Samples on the main thread", "samples",
+                                                             ["async views", "sync views"],
+                                                             {"Django": django, "FastAPI": fastapi})})
 
 
 C9_RULE = Rule("Covered by C4 and C7: supported if both are supported, refuted if either is refuted, "
@@ -373,34 +451,35 @@ def verdict_c9(runs=None, c4: Verdict | None = None, c7: Verdict | None = None) 
 C5_RULE = Rule(
     "Event-loop lag of the ASGI worker, median over the measured step of each sample's worst lag: supported if "
     "it stays <= {low_ms:.0f} ms under non-blocking load and reaches >= {high_fraction} x the blocking call's "
-    "length under io/blocking; partly if both rise; refuted if blocking load leaves it low.",
+    "length under io/blocking; partly if both rise; refuted if blocking load leaves it low." + SAME_RULE,
     {"low_ms": 10, "high_fraction": 0.5})
 
 
-def verdict_c5(runs=None) -> Verdict:
-    ev = latest_evidence(X.C5, runs)
-    if ev is None:
-        return _no_data("C5", C5_RULE, X.C5.name)
-    lag = {v: _values(ev.get(v), Measured.median_loop_lag_ms) for v in X.C5.variants}
-    worst = {v: _values(ev.get(v), Measured.max_loop_lag_ms) for v in X.C5.variants}
-    figures = [Figure(f"{v.label}: lag median", lag[v], " ms", 1) for v in X.C5.variants]
-    figures += [Figure(f"{v.label}: lag worst", worst[v], " ms", 1) for v in X.C5.variants]
-    chart = bar("Event-loop lag (median of per-sample worst)", "ms", [v.label for v in X.C5.variants],
-                {"lag": [median(lag[v]) for v in X.C5.variants]})
-    blocking, yielding = median(lag[X.C5_BLOCKING]), median(lag[X.C5_SLEEP])
+def _c5(ev: Evidence, cells: tuple[X.Variant, X.Variant], name: str) -> tuple[Judged, list[float | None]]:
+    """One framework's C5 outcome from its (non-blocking, blocking) cells, and their median lag."""
+    lag = {v: _values(ev.get(v), Measured.median_loop_lag_ms) for v in cells}
+    worst = {v: _values(ev.get(v), Measured.max_loop_lag_ms) for v in cells}
+    figures = [Figure(f"{v.label}: lag median", lag[v], " ms", 1) for v in cells]
+    figures += [Figure(f"{v.label}: lag worst", worst[v], " ms", 1) for v in cells]
+    yielding, blocking = (median(lag[v]) for v in cells)
     if blocking is None or yielding is None:
-        return Verdict("C5", INCONCLUSIVE, C5_RULE.render(), "lag was not sampled for both loads", figures,
-                       chart=chart, needs="manage.py bench --suite quick --only C5", **_base(ev))
-    ms_param = X.C5_BLOCKING.knobs["ms"]
-    high = blocking >= C5_RULE["high_fraction"] * ms_param
+        return Judged(INCONCLUSIVE, "lag was not sampled for both loads", figures), [yielding, blocking]
+    high = blocking >= C5_RULE["high_fraction"] * cells[1].knobs["ms"]
     low = yielding <= C5_RULE["low_ms"]
     if high and low:
-        verdict, why = SUPPORTED, f"lag {yielding:.1f} ms when yielding, {blocking:.0f} ms when blocking"
+        outcome, why = SUPPORTED, f"lag {yielding:.1f} ms when yielding, {blocking:.0f} ms when blocking"
     elif high:
-        verdict, why = PARTLY, "blocking raised the lag, but the loop also lagged under non-blocking load"
+        outcome, why = PARTLY, "blocking raised the lag, but the loop also lagged under non-blocking load"
     else:
-        verdict, why = REFUTED, f"blocking load left the lag at {blocking:.1f} ms"
-    return Verdict("C5", verdict, C5_RULE.render(), why, figures, chart=chart, **_base(ev))
+        outcome, why = REFUTED, f"blocking load left the lag at {blocking:.1f} ms"
+    return Judged(outcome, why, figures), [yielding, blocking]
+
+
+def verdict_c5(runs=None) -> Verdict:
+    return _judge_both("C5", C5_RULE, X.C5, runs, _c5, (X.C5_DJANGO, X.C5_FASTAPI, X.C5_FASTAPI),
+                       lambda django, fastapi: {"chart": bar("Event-loop lag (median of per-sample worst)", "ms",
+                                                             [_role(v) for v in X.C5_DJANGO],
+                                                             {"Django": django, "FastAPI": fastapi})})
 
 
 # --- C6 -------------------------------------------------------------------------------------
@@ -410,31 +489,32 @@ C6_RULE = Rule(
     "parse time the server measured, json / orjson inline, >= {orjson}x); offloading the parse frees the loop "
     "(probe p99 with the json parse inline / offloaded >= {offload}x); reading the body in chunks saves memory "
     "(peak USS buffered / chunked, each on a fresh server, >= {memory}x). A part holds if it holds at every "
-    "level. Supported if all three hold, partly if one or two, refuted if none.",
+    "level. Supported if all three hold, partly if one or two, refuted if none." + SAME_RULE,
     {"orjson": 1.2, "offload": 1.5, "memory": 1.2})
 
 C6_NOTE = ("Django's ASGI handler reads the whole request body into a spooled temporary file (memory up to "
            "2.5 MiB, then disk) before the view runs; the 'stream' variant reads that spool in 64 KiB chunks, "
-           "not the socket. What it can save is the second, in-memory copy a buffered read makes.")
+           "not the socket. What it can save is the second, in-memory copy a buffered read makes. FastAPI's "
+           "stream variant reads request.stream(): the socket, chunk by chunk, as the body arrives, with no copy "
+           "made before the endpoint runs; the upload's first-chunk time (Server-Timing) shows the difference.")
 
 
-def verdict_c6(runs=None) -> Verdict:
-    ev = latest_evidence(X.C6, runs)
-    if ev is None:
-        return _no_data("C6", C6_RULE, X.C6.name)
-    json_inline, json_off = X.C6_JSON[("json", 0)], X.C6_JSON[("json", 1)]
-    orjson_inline = X.C6_JSON[("orjson", 0)]
+def _c6(ev: Evidence, cells: X.C6Cells, name: str) -> tuple[Judged, dict[str, float | None]]:
+    """One framework's C6 outcome over its three parts, and the probe p99 per cell at the top level."""
+    json_inline, json_off = cells.json.get(("json", 0)), cells.json.get(("json", 1))
+    orjson_inline = cells.json.get(("orjson", 0))
+    at = lambda v, u: ev.at(v, u) if v else []  # noqa: E731  (a framework may omit a cell)
+    parse = lambda m: m.server_timing("json", "parse")  # noqa: E731
+    uss = lambda m: m.peak("uss_bytes")  # noqa: E731
     parts = {
-        "orjson faster": (C6_RULE["orjson"], lambda u: (
-            _values(ev.at(json_inline, u), lambda m: m.server_timing("json", "parse")),
-            _values(ev.at(orjson_inline, u), lambda m: m.server_timing("json", "parse")))),
-        "offload frees the loop": (C6_RULE["offload"], lambda u: (
-            _values(ev.at(json_inline, u), _p99("probe")), _values(ev.at(json_off, u), _p99("probe")))),
-        "chunked read saves memory": (C6_RULE["memory"], lambda u: (
-            _values(ev.at(X.C6_UPLOAD_BUFFER, u), lambda m: m.peak("uss_bytes")),
-            _values(ev.at(X.C6_UPLOAD_STREAM, u), lambda m: m.peak("uss_bytes")))),
+        "orjson faster": (C6_RULE["orjson"], lambda u: (_values(at(json_inline, u), parse),
+                                                        _values(at(orjson_inline, u), parse))),
+        "offload frees the loop": (C6_RULE["offload"], lambda u: (_values(at(json_inline, u), _p99("probe")),
+                                                                  _values(at(json_off, u), _p99("probe")))),
+        "chunked read saves memory": (C6_RULE["memory"], lambda u: (_values(at(cells.upload_buffer, u), uss),
+                                                                    _values(at(cells.upload_stream, u), uss))),
     }
-    levels = sorted(set().union(*(ev.users_levels(v) for v in X.C6.variants)))
+    levels = sorted(set().union(*(ev.users_levels(v) for v in cells.variants)))
     figures, scopes = [], []
     for part, (needed, pair) in parts.items():
         held, ratios = [], []
@@ -442,27 +522,42 @@ def verdict_c6(runs=None) -> Verdict:
             a, b = pair(users)
             r = ratio(median(a), median(b))
             ratios.append(r)
-            figures.append(Figure(f"{part}, {users} users: ratio (needs >= {needed})", [r], "x", 2))
+            figures.append(Figure(f"{name}: {part}, {users} users: ratio (needs >= {needed})", [r], "x", 2))
             if r is not None and not within_noise(a, b):
                 held.append(r >= needed)
         outcome = (INCONCLUSIVE if not held else SUPPORTED if all(held) else REFUTED if not any(held) else PARTLY)
-        scopes.append(Scope(part, outcome, ", ".join("n/a" if r is None else f"{r:.2f}x" for r in ratios)))
-    for v in X.C6.variants:
+        shown = ", ".join("n/a" if r is None else f"{r:.2f}x" for r in ratios)
+        scopes.append(Scope(part, outcome, shown or "no data"))
+    for v in cells.variants:
         for users in ev.users_levels(v):
             ms = ev.at(v, users)
             figures.append(Figure(f"{v.label}, {users} users: RPS", _values(ms, lambda m: m.main_endpoint().rps), "", 1))
             figures.append(Figure(f"{v.label}, {users} users: probe p99", _values(ms, _p99("probe")), " ms"))
-            figures.append(Figure(f"{v.label}, {users} users: peak USS", _values(ms, lambda m: m.peak("uss_bytes")),
-                                  " MiB", 0, 1 / MiB))
-            parse = _values(ms, lambda m: m.server_timing("json", "parse"))
-            if any(p is not None for p in parse):
-                figures.append(Figure(f"{v.label}, {users} users: parse time in the server (p50)", parse, " ms", 1))
+            figures.append(Figure(f"{v.label}, {users} users: peak USS", _values(ms, uss), " MiB", 0, 1 / MiB))
+            for endpoint, metric, what in (("json", "parse", "parse time in the server"),
+                                           ("upload", "first-chunk", "first chunk in the view after"),
+                                           ("upload", "body", "whole body read in the view in")):
+                timed = _values(ms, lambda m: m.server_timing(endpoint, metric))
+                if any(t is not None for t in timed):
+                    figures.append(Figure(f"{v.label}, {users} users: {what} (p50)", timed, " ms", 1))
     top = max(levels, default=0)
-    chart = bar(f"Probe p99 while 5 MB bodies are handled ({top} users)", "ms", [v.label for v in X.C6.variants],
-                {"probe p99": [median(_values(ev.at(v, top), _p99("probe"))) for v in X.C6.variants]})
-    verdict, why = combine(scopes, "part")
-    return Verdict("C6", verdict, C6_RULE.render(), why, figures, scopes=scopes, chart=chart, note=C6_NOTE,
-                   **_base(ev))
+    probe = {_role(v): median(_values(ev.at(v, top), _p99("probe"))) for v in cells.variants}
+    return Judged(*combine(scopes, "part"), figures, scopes), probe
+
+
+def _c6_present(django_probe: dict, fastapi_probe: dict) -> dict:
+    cells = [("upload buffer", X.C6_UPLOAD_BUFFER, X.C6_FASTAPI.upload_buffer),
+             ("upload stream", X.C6_UPLOAD_STREAM, X.C6_FASTAPI.upload_stream),
+             *((_role(v), v, X.C6_FASTAPI.json.get(key)) for key, v in X.C6_JSON.items())]
+    chart = bar("Probe p99 while 5 MB bodies are handled (highest level)", "ms", [c[0] for c in cells],
+                {"Django": [django_probe[_role(d)] for _, d, _ in cells],
+                 "FastAPI": [fastapi_probe.get(_role(f)) if f else None for _, _, f in cells]})
+    return {"chart": chart, "note": C6_NOTE}
+
+
+def verdict_c6(runs=None) -> Verdict:
+    return _judge_both("C6", C6_RULE, X.C6, runs, _c6, (X.C6_DJANGO, X.C6_FASTAPI, X.C6_FASTAPI.variants),
+                       _c6_present)
 
 
 # --- C8 -------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@ The counterpart of ``workloads.endpoint.endpoint`` for Django: the same host, me
 query and body-header rules (``check_request``), the same error mapping (``error_reply``)
 and the same reply (``reply``); this module only renders them as Starlette responses.
 Routes accept every method so that the lab's own 405 (JSON, ``Allow``) answers a wrong
-one rather than Starlette's.
+one rather than Starlette's. ``sync_endpoint`` makes FastAPI's own sync flavour, a ``def``
+endpoint that FastAPI runs in its thread pool, served under ``/sync/`` as Django's sync views are.
 """
 from __future__ import annotations
 
@@ -20,21 +21,26 @@ from workloads.endpoint import check_host_header, check_request, reply
 from workloads.errors import Reply, error_reply, no_endpoint
 
 INTERFACE = "asgi"
-VIEW = "async"  # every FastAPI endpoint here is an ``async def`` on the worker's loop
-# /sync/ is left out: FastAPI's answer to a sync view is a ``def`` endpoint run in its thread
-# pool, which is what io/threadpool measures already; Django's sync views have no FastAPI twin.
+VIEW = "async"  # an ``endpoint`` is an ``async def`` on the worker's loop
+SYNC_VIEW = "sync"  # a ``sync_endpoint`` is a ``def``, run in FastAPI's thread pool
+# Every endpoint is served under /api/ and /async/; /sync/ serves only the ``def`` endpoints
+# (whoami, for C7): io/threadpool already measures what a ``def`` endpoint's thread hop costs.
 PREFIXES = ("api", "async")
+SYNC_PREFIXES = ("sync",)
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 Work = Callable[[Request, Any, BackgroundTasks], Awaitable[Any]]
+SyncWork = Callable[[Request, Any], Any]
 
 
 @dataclass(frozen=True)
 class Route:
-    """One served endpoint: the catalogue's spec and the FastAPI handler built for it."""
+    """One served endpoint: the catalogue's spec, the FastAPI handler built for it, and the
+    prefixes it is served under."""
 
     spec: Endpoint
-    handler: Callable[..., Awaitable[Response]]
+    handler: Callable[..., Any]
+    prefixes: tuple[str, ...] = PREFIXES
 
 
 def render(answer: Reply) -> Response:
@@ -51,6 +57,12 @@ def raw_host(request: Request) -> str:
     return f"{server[0]}:{server[1]}" if server[1] else server[0]
 
 
+def checked(spec: Endpoint, request: Request) -> Any:
+    """The request's arguments, or the ``ApiError`` the lab answers a bad request with."""
+    check_host_header(raw_host(request))
+    return check_request(spec, request.method, request.query_params, request.headers, INTERFACE)
+
+
 def endpoint(spec: Endpoint) -> Callable[[Work], Route]:
     """Decorate ``async def work(request, args, tasks)`` as the route for ``spec``.
 
@@ -60,8 +72,7 @@ def endpoint(spec: Endpoint) -> Callable[[Work], Route]:
     def decorate(work: Work) -> Route:
         async def handler(request: Request, tasks: BackgroundTasks) -> Response:
             try:
-                check_host_header(raw_host(request))
-                args = check_request(spec, request.method, request.query_params, request.headers, INTERFACE)
+                args = checked(spec, request)
                 return render(reply(spec, args, await work(request, args, tasks), VIEW))
             except Exception as exc:  # mapped to 4xx/503, or re-raised as a bug
                 return render(error_reply(exc))
@@ -72,9 +83,27 @@ def endpoint(spec: Endpoint) -> Callable[[Work], Route]:
     return decorate
 
 
+def sync_endpoint(spec: Endpoint) -> Callable[[SyncWork], Route]:
+    """Decorate ``def work(request, args)`` as a ``def`` route for ``spec`` under /sync/: FastAPI
+    sees a plain function and calls it through ``run_in_threadpool``, off the event loop."""
+
+    def decorate(work: SyncWork) -> Route:
+        def handler(request: Request) -> Response:
+            try:
+                args = checked(spec, request)
+                return render(reply(spec, args, work(request, args), SYNC_VIEW))
+            except Exception as exc:  # mapped to 4xx/503, or re-raised as a bug
+                return render(error_reply(exc))
+
+        handler.__name__ = handler.__qualname__ = work.__name__
+        return Route(spec, handler, SYNC_PREFIXES)
+
+    return decorate
+
+
 def add_routes(app: FastAPI, routes: tuple[Route, ...]) -> None:
     for route in routes:
-        for prefix in PREFIXES:
+        for prefix in route.prefixes:
             app.add_api_route(f"/{prefix}/{route.spec.path}", route.handler, methods=METHODS,
                               include_in_schema=False)
 

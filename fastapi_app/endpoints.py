@@ -2,7 +2,8 @@
 FastAPI's own idiom: ``run_in_threadpool`` to offload, ``BackgroundTasks`` for work after
 the response, ``request.stream()`` to read a body as it arrives from the socket.
 
-Served: the endpoints the lab's claims reason about with FastAPI. The rest of the catalogue
+Served: the endpoints the lab's claims reason about with FastAPI, plus whoami as a ``def``
+endpoint (FastAPI's sync flavour) under /sync/. The rest of the catalogue
 (io/gather, mixed, db/queries, db/sleep, db/write) answers 404 here.
 """
 from __future__ import annotations
@@ -13,7 +14,7 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
-from fastapi_app.adapter import INTERFACE, Route, endpoint
+from fastapi_app.adapter import INTERFACE, Route, endpoint, sync_endpoint
 from workloads import catalogue as c
 from workloads import db_async, work
 from workloads.identity import FASTAPI, identify
@@ -27,6 +28,12 @@ async def ping(request, a, tasks):
 
 @endpoint(c.WHOAMI)
 async def whoami(request, a, tasks):
+    return identify(INTERFACE, FASTAPI)
+
+
+@sync_endpoint(c.WHOAMI)
+def sync_whoami(request, a):
+    # A ``def`` endpoint: FastAPI runs it in its thread pool (C7: not the main thread, no loop).
     return identify(INTERFACE, FASTAPI)
 
 
@@ -96,5 +103,5 @@ async def json(request, a, tasks):
     return work.parse_json(raw, a.parser)  # inline: parsing holds the loop
 
 
-SERVED: tuple[Route, ...] = (ping, whoami, io_sleep, io_blocking, io_threadpool, io_background, cpu,
+SERVED: tuple[Route, ...] = (ping, whoami, sync_whoami, io_sleep, io_blocking, io_threadpool, io_background, cpu,
                              cpu_offload, db_read, upload, json)

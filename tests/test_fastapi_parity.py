@@ -21,6 +21,7 @@ from workloads.errors import ApiError
 from workloads.identity import DJANGO, FASTAPI
 
 SERVED_PATHS = {route.spec.path for route in SERVED}
+SYNC_PATHS = {route.spec.path for route in SERVED if "sync" in route.prefixes}  # FastAPI ``def`` endpoints
 CATALOGUE_PATHS = {ep.path for ep in CATALOGUE}
 FASTAPI_EXAMPLES = [e for e in EXAMPLES if e.path in SERVED_PATHS]
 # Bad input on a served endpoint, or on a path that is no endpoint at all (404 on both).
@@ -61,6 +62,18 @@ def test_whoami_names_framework_interface_and_deployment(uvicorn, fastapi):
     assert whoami.send(uvicorn.url, "api").json()["framework"] == DJANGO
 
 
+def test_a_def_endpoint_runs_in_the_thread_pool_like_a_django_sync_view_under_asgi(uvicorn, fastapi):
+    """C7 on FastAPI: /sync/whoami is a ``def`` endpoint, run off the loop's thread with no loop."""
+    assert SYNC_PATHS == {"whoami"}
+    answers = [requests.get(f"{running.url}/sync/whoami", timeout=10).json() for running in (uvicorn, fastapi)]
+    for body in answers:
+        assert (body["view"], body["interface"], body["is_main_thread"], body["event_loop"]) == \
+            ("sync", "asgi", False, None), body
+    assert [b["framework"] for b in answers] == [DJANGO, FASTAPI]
+    refused = [requests.get(f"{running.url}/sync/whoami?x=1", timeout=10) for running in (uvicorn, fastapi)]
+    assert [r.status_code for r in refused] == [400, 400] and refused[0].json() == refused[1].json()
+
+
 @pytest.mark.parametrize("method,path,query,body,ctype,status", FASTAPI_BAD,
                          ids=[f"{m} {p}?{q}->{s}" for m, p, q, _, _, s in FASTAPI_BAD])
 def test_bad_input_gets_the_same_error(uvicorn, fastapi, method, path, query, body, ctype, status):
@@ -99,8 +112,8 @@ def test_orm_driver_is_refused_like_an_unknown_choice(uvicorn, fastapi):
 def test_unserved_and_unknown_paths_are_json_404(fastapi):
     unserved = sorted(CATALOGUE_PATHS - SERVED_PATHS)
     assert unserved, "FastAPI serves the whole catalogue: drop this test's premise"
-    paths = [f"/api/{p}" for p in unserved] + [f"/sync/{p}" for p in SERVED_PATHS] + ["/", "/nope", "/api/",
-                                                                                        "/api/ping/", "/docs"]
+    paths = [f"/api/{p}" for p in unserved] + [f"/sync/{p}" for p in sorted(SERVED_PATHS - SYNC_PATHS)] + [
+        "/", "/nope", "/api/", "/api/ping/", "/docs"]
     for path in paths:
         r = requests.get(fastapi.url + path, timeout=10)
         assert r.status_code == 404 and r.json() == {"error": f"no endpoint at {path}"}, path

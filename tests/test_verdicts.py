@@ -193,14 +193,20 @@ def test_c2_without_the_server_read_switch_interval_is_inconclusive_per_level():
 
 # --- C3 -------------------------------------------------------------------------------------
 
+def c3_variants(unloaded: float, blocking_probe: float, fix_probe: float, blocking_rps: float = 19.5,
+                speed: float = 1.0, cells: X.C3Cells = X.C3_DJANGO) -> dict:
+    variants = {cells.unloaded: V({"probe": endpoint(20, unloaded / speed)}, users=0),
+                cells.blocking: V({"io/blocking": endpoint(blocking_rps, 500), "probe": endpoint(20, blocking_probe)})}
+    for shown in cells.shown_only:
+        variants[shown] = V({"io/background": endpoint(100, 5), "probe": endpoint(20, fix_probe / speed)})
+    for fix in cells.fixes:
+        variants[fix] = V({fix.knobs["endpoint"]: endpoint(100, 60), "probe": endpoint(20, fix_probe / speed)})
+    return variants
+
+
 def c3_run(unloaded: float, blocking_probe: float, fix_probe: float, blocking_rps: float = 19.5,
            speed: float = 1.0) -> Run:
-    variants = {X.C3_UNLOADED: V({"probe": endpoint(20, unloaded / speed)}, users=0),
-                X.C3_BLOCKING: V({"io/blocking": endpoint(blocking_rps, 500), "probe": endpoint(20, blocking_probe)}),
-                X.C3_BACKGROUND_SLEEP: V({"io/background": endpoint(100, 5), "probe": endpoint(20, fix_probe / speed)})}
-    for fix in X.C3_FIXES:
-        variants[fix] = V({fix.knobs["endpoint"]: endpoint(100, 60), "probe": endpoint(20, fix_probe / speed)})
-    return make_run(X.C3.name, variants)
+    return make_run(X.C3.name, c3_variants(unloaded, blocking_probe, fix_probe, blocking_rps, speed))
 
 
 @pytest.mark.parametrize("unloaded,blocking_probe,fix_probe,rps,expected", [
@@ -273,11 +279,12 @@ def test_c7_without_samples_is_inconclusive_not_refuted():
 
 # --- C5 -------------------------------------------------------------------------------------
 
-def c5_variants(sleep_lag: float, blocking_lag: float) -> dict:
-    return {X.C5_SLEEP: V({"io/sleep": endpoint(90, 110)},
-                          samples=[sample(t=t, loop_lag_ms={"7": sleep_lag}) for t in (1, 1.5, 2)]),
-            X.C5_BLOCKING: V({"io/blocking": endpoint(10, 900)},
-                             samples=[sample(t=t, loop_lag_ms={"7": blocking_lag}) for t in (1, 1.5, 2)])}
+def c5_variants(sleep_lag: float, blocking_lag: float, cells=X.C5_DJANGO) -> dict:
+    sleeping, blocking = cells
+    return {sleeping: V({"io/sleep": endpoint(90, 110)},
+                        samples=[sample(t=t, loop_lag_ms={"7": sleep_lag}) for t in (1, 1.5, 2)]),
+            blocking: V({"io/blocking": endpoint(10, 900)},
+                        samples=[sample(t=t, loop_lag_ms={"7": blocking_lag}) for t in (1, 1.5, 2)])}
 
 
 @pytest.mark.parametrize("sleep_lag,blocking_lag,expected", [
@@ -293,19 +300,24 @@ def test_c5_without_lag_samples_is_inconclusive():
 
 # --- C6 -------------------------------------------------------------------------------------
 
-def c6_run(json_parse: float, orjson_parse: float, inline_probe: float, uss_buffer: int, speed: float = 1.0) -> Run:
+def c6_variants(json_parse: float, orjson_parse: float, inline_probe: float, uss_buffer: int, speed: float = 1.0,
+                cells: X.C6Cells = X.C6_DJANGO) -> dict:
     def json_v(parser, offload, users):
         parse = (json_parse if parser == "json" else orjson_parse) / speed
         probe = (inline_probe if not offload else 20) / speed
         return V({"json": endpoint(20 * speed, 200 / speed, timing={"parse": parse}), "probe": endpoint(10, probe)},
                  users=users, repeat=0)
 
-    variants = {v: [json_v(*key, u) for u in (2, 6)] for key, v in X.C6_JSON.items()}
-    variants[X.C6_UPLOAD_BUFFER] = [V({"upload": endpoint(100, 40)}, users=u, repeat=0,
-                                      samples=[sample(uss_bytes=uss_buffer * MiB)]) for u in (2, 6)]
-    variants[X.C6_UPLOAD_STREAM] = [V({"upload": endpoint(100, 40)}, users=u, repeat=0,
-                                      samples=[sample(uss_bytes=50 * MiB)]) for u in (2, 6)]
-    return make_run(X.C6.name, variants)
+    variants = {v: [json_v(*key, u) for u in (2, 6)] for key, v in cells.json.items()}
+    variants[cells.upload_buffer] = [V({"upload": endpoint(100, 40)}, users=u, repeat=0,
+                                       samples=[sample(uss_bytes=uss_buffer * MiB)]) for u in (2, 6)]
+    variants[cells.upload_stream] = [V({"upload": endpoint(100, 40)}, users=u, repeat=0,
+                                       samples=[sample(uss_bytes=50 * MiB)]) for u in (2, 6)]
+    return variants
+
+
+def c6_run(json_parse: float, orjson_parse: float, inline_probe: float, uss_buffer: int, speed: float = 1.0) -> Run:
+    return make_run(X.C6.name, c6_variants(json_parse, orjson_parse, inline_probe, uss_buffer, speed))
 
 
 @pytest.mark.parametrize("json_parse,orjson_parse,inline_probe,uss_buffer,expected", [
@@ -327,6 +339,144 @@ def test_c6_orjson_is_decided_by_the_server_timed_parse_not_by_latency():
     no_timing = make_run(X.C6.name, {v: V({"json": endpoint(20, 200), "probe": endpoint(10, 20)})
                                      for v in X.C6_JSON.values()})
     assert {s.name: s.outcome for s in judge("C6", no_timing).scopes}["orjson faster"] == INCONCLUSIVE
+
+
+# --- FastAPI beside Django: C3-C7 judged by the same rule, shown beside the verdict -----------
+
+def fastapi_beside(verdict) -> str:
+    """FastAPI's outcome on the card, which must never change the verdict (Django's)."""
+    (beside,) = verdict.beside
+    assert beside.framework == "FastAPI"
+    rows = [s for s in verdict.scopes if s.name == "FastAPI"]
+    assert len(rows) == 1 and rows[0].outcome == beside.outcome  # the scope row says the same
+    return beside.outcome
+
+
+def test_fastapi_cells_are_in_the_full_suite_and_quick_runs_a_subset():
+    full = {v for e in SUITES["full"] for v in e.variants}
+    quick = {v for e in SUITES["quick"] for v in e.variants}
+    cells = (*X.C3_FASTAPI.variants, X.C4_FASTAPI, *X.C5_FASTAPI, *X.C6_FASTAPI.variants, X.C7_FASTAPI)
+    assert set(cells) <= full and all(v.deployment.server == "fastapi" for v in cells)
+    assert set(cells) & quick == {X.C4_FASTAPI, X.C6_FASTAPI.upload_buffer, X.C6_FASTAPI.upload_stream}
+    assert X.C6_FASTAPI.upload_stream.knobs == X.C6_UPLOAD_STREAM.knobs  # the same cell, on the other framework
+
+
+@pytest.mark.parametrize("unloaded,blocking_probe,fix_probe,rps,expected", [
+    (5, 400, 8, 19.5, SUPPORTED),
+    (5, 400, 60, 19.5, PARTLY),  # a fix let the probe wait
+    (5, 20, 8, 19.5, REFUTED),  # the probe never waited a whole blocking call
+])
+@pytest.mark.parametrize("speed", [1.0, SLOW])
+def test_c3_fastapi_is_judged_by_the_same_rule_beside_django(unloaded, blocking_probe, fix_probe, rps, expected,
+                                                             speed):
+    run = make_run(X.C3.name, {**c3_variants(5, 400, 8, speed=speed),
+                               **c3_variants(unloaded, blocking_probe, fix_probe, rps, speed, X.C3_FASTAPI)})
+    verdict = judge("C3", run)
+    assert verdict.verdict == SUPPORTED and fastapi_beside(verdict) == expected, verdict.scopes
+    fastapi_rows = {s.name for s in verdict.scopes if s.name.startswith("FastAPI: ")}
+    assert fastapi_rows == {"FastAPI: io/blocking", "FastAPI: io/sleep", "FastAPI: io/threadpool",
+                            "FastAPI: io/background (blocking call)"}
+    assert [d["label"] for d in verdict.chart["datasets"]] == ["Django", "FastAPI"]
+    assert all(v is not None for v in verdict.chart["datasets"][1]["data"][:5])  # FastAPI has no asyncio.sleep cell
+
+
+@pytest.mark.parametrize("pairs,expected", [
+    ([(1, 11, True), (2, 22, True), (3, 33, True)], SUPPORTED),
+    ([(1, 11, True), (1, 12, True), (2, 22, True), (3, 33, True)], REFUTED),  # two loops in one process
+    ([(1, 11, True), (2, 22, True)], INCONCLUSIVE),  # a worker never answered
+])
+@pytest.mark.parametrize("speed", [1.0, SLOW])
+def test_c4_fastapi_is_judged_by_the_same_rule_beside_django(pairs, expected, speed):
+    three = {"server": "uvicorn", "workers": 3}
+    django = {v: V({"whoami": endpoint(1000 * speed, 5 / speed)}, deployment=three,
+                   observations=whoami_obs([(1, 11, True), (2, 22, True), (3, 33, True)])) for v in X.C4_DJANGO}
+    fastapi = V({"whoami": endpoint(1000 * speed, 5 / speed)}, deployment={"server": "fastapi", "workers": 3},
+                observations=whoami_obs(pairs))
+    verdict = judge("C4", make_run(X.C4.name, {**django, X.C4_FASTAPI: fastapi}))
+    assert verdict.verdict == SUPPORTED and fastapi_beside(verdict) == expected
+    assert verdict.chart["labels"] == [*(v.label for v in X.C4_DJANGO), X.C4_FASTAPI.label]
+
+
+@pytest.mark.parametrize("sleep_lag,blocking_lag,expected", [
+    (1.0, 300.0, SUPPORTED), (40.0, 300.0, PARTLY), (1.0, 3.0, REFUTED)])
+@pytest.mark.parametrize("speed", [1.0, SLOW])
+def test_c5_fastapi_is_judged_by_the_same_rule_beside_django(sleep_lag, blocking_lag, expected, speed):
+    # a slower machine lags longer between awaits; the blocking call's length does not move
+    run = make_run(X.C5.name, {**c5_variants(1.0 / speed, 300.0),
+                               **c5_variants(sleep_lag / speed, blocking_lag, X.C5_FASTAPI)})
+    verdict = judge("C5", run)
+    assert verdict.verdict == SUPPORTED and fastapi_beside(verdict) == expected, verdict.beside
+    assert [d["label"] for d in verdict.chart["datasets"]] == ["Django", "FastAPI"]
+
+
+@pytest.mark.parametrize("json_parse,orjson_parse,inline_probe,uss_buffer,expected", [
+    (40, 20, 80, 80, SUPPORTED),
+    (40, 38, 80, 50, PARTLY),  # only the offload part holds
+    (40, 38, 20, 50, REFUTED),  # nothing holds
+])
+@pytest.mark.parametrize("speed", [1.0, SLOW])
+def test_c6_fastapi_is_judged_by_the_same_rule_beside_django(json_parse, orjson_parse, inline_probe, uss_buffer,
+                                                             expected, speed):
+    run = make_run(X.C6.name, {**c6_variants(40, 38, 20, 50, speed),  # Django: nothing holds
+                               **c6_variants(json_parse, orjson_parse, inline_probe, uss_buffer, speed,
+                                             X.C6_FASTAPI)})
+    verdict = judge("C6", run)
+    assert verdict.verdict == REFUTED and fastapi_beside(verdict) == expected, verdict.scopes
+    assert {s.name for s in verdict.scopes} >= {"FastAPI: chunked read saves memory", "FastAPI: orjson faster"}
+    assert "request.stream()" in verdict.note and "spool" in verdict.note
+    django_series, fastapi_series = (d["data"][2:] for d in verdict.chart["datasets"])  # the json cells
+    assert None not in django_series and fastapi_series.count(None) == 1  # FastAPI has no orjson offloaded cell
+
+
+def test_c6_fastapi_quick_subset_judges_the_upload_and_says_what_runs_the_rest():
+    """The quick suite runs FastAPI's uploads only: memory is judged, the parse parts are not."""
+    uploads = {v: vs for v, vs in c6_variants(40, 20, 80, 80, cells=X.C6_FASTAPI).items()
+               if v in (X.C6_FASTAPI.upload_buffer, X.C6_FASTAPI.upload_stream)}
+    verdict = judge("C6", make_run(X.C6.name, {**c6_variants(40, 20, 80, 80), **uploads}))
+    outcome = {s.name: s.outcome for s in verdict.scopes}
+    assert outcome["FastAPI: chunked read saves memory"] == SUPPORTED
+    assert outcome["FastAPI: orjson faster"] == outcome["FastAPI: offload frees the loop"] == INCONCLUSIVE
+    assert verdict.verdict == SUPPORTED and fastapi_beside(verdict) == PARTLY
+
+
+@pytest.mark.parametrize("sync_on_main,expected", [(False, SUPPORTED), (True, REFUTED)])
+@pytest.mark.parametrize("speed", [1.0, SLOW])
+def test_c7_fastapi_def_endpoints_are_judged_by_the_same_rule_beside_django(sync_on_main, expected, speed):
+    run = make_run(X.C7.name, {
+        X.C7_DJANGO: V({"async whoami": endpoint(300 * speed, 10 / speed)}, observations=c7_obs(False)),
+        X.C7_FASTAPI: V({"async whoami": endpoint(300 * speed, 10 / speed)}, observations=c7_obs(sync_on_main))})
+    verdict = judge("C7", run)
+    assert verdict.verdict == SUPPORTED and fastapi_beside(verdict) == expected
+    assert verdict.chart["datasets"][1]["data"] == [10, 10 if sync_on_main else 0]
+
+
+DJANGO_ONLY = {
+    "C3": lambda: make_run(X.C3.name, c3_variants(5, 400, 8)),
+    "C4": lambda: make_run(X.C4.name, {v: V({"whoami": endpoint(1000, 5)}, deployment={"workers": 3},
+                                            observations=whoami_obs([(1, 11, True), (2, 22, True), (3, 33, True)]))
+                                       for v in X.C4_DJANGO}),
+    "C5": lambda: make_run(X.C5.name, c5_variants(1.0, 300.0)),
+    "C6": lambda: make_run(X.C6.name, c6_variants(40, 20, 80, 80)),
+    "C7": lambda: make_run(X.C7.name, {X.C7_DJANGO: V({"async whoami": endpoint(300, 10)},
+                                                      observations=c7_obs(False))}),
+}
+
+
+@pytest.mark.parametrize("claim", list(DJANGO_ONLY))
+def test_missing_fastapi_data_is_inconclusive_with_the_command_never_refuted(claim):
+    verdict = judge(claim, DJANGO_ONLY[claim]())
+    assert verdict.verdict == SUPPORTED and fastapi_beside(verdict) == INCONCLUSIVE
+    (beside,) = verdict.beside
+    suite = "quick" if claim == "C4" else "full"  # the quick suite runs FastAPI's C4 (and C6's uploads only)
+    assert beside.needs == f"manage.py bench --suite {suite} --only {claim}"
+    assert beside.needs in next(s.why for s in verdict.scopes if s.name == "FastAPI")
+
+
+@pytest.mark.parametrize("claim", list(DJANGO_ONLY))
+def test_no_run_at_all_shows_both_frameworks_inconclusive(claim):
+    verdict = judge(claim)
+    assert verdict.verdict == INCONCLUSIVE and fastapi_beside(verdict) == INCONCLUSIVE
+    assert {s.name for s in verdict.scopes} == {"Django", "FastAPI"}
 
 
 # --- C8 -------------------------------------------------------------------------------------
