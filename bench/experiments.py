@@ -57,6 +57,7 @@ class Experiment:
     arrival_rate: float = 0.0  # >0: paced users aiming at this many requests/s
     observe_whoami: tuple[str, ...] = ()  # prefixes to sample whoami on (C4, C7, C2's switch interval)
     fault: Fault | None = None  # injected while the (single) step is measured
+    failures_intended: bool = False  # failed requests are what it measures (overload), not a fault of the step
     probe: bool = True  # the scenario runs one probe user beside its users
     generator: str = "locust"  # "pgbench": steps are pgbench runs, levels are connections (no server)
     rates: tuple[float, ...] = ()  # open loop: the offered requests/s per step, instead of user counts

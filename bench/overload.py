@@ -85,4 +85,4 @@ def overload_experiment(curves: CurveExperiment) -> OverloadExperiment:
         "overload", "OVERLOAD", "Twice the knee for 30 s, then half of it: errors, growth, and the recovery",
         "curves.py", tuple(overload_variant(s, c) for s in CURVE_STACKS for c in (False, True)),
         users=(1,), step_s=OVERLOAD_S + CALM_S, warmup_s=1.0, probe=False, rates=(1.0,), arrivals="poisson",
-        curves=curves)
+        failures_intended=True, curves=curves)

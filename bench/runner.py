@@ -244,7 +244,7 @@ class BenchRunner:
                 if running and running.process.poll() is not None:
                     raise DeploymentCrashed(f"{running.deployment.label} exited with code "
                                             f"{running.process.returncode}\n{running.log_tail()}")
-                valid, reason = judge(result, failures_intended=experiment.fault is not None)
+                valid, reason = judge(result, failures_intended=experiment.fault is not None or experiment.failures_intended)
                 store.save_step(record, index, load.users, load.rate, result, valid, reason)
                 if not valid:
                     level = f"{load.rate:g} requests/s offered" if load.open_loop else f"{load.users} users"

@@ -105,3 +105,13 @@ def test_the_reliability_table_reads_an_overload_run():
     assert row["served_rps"] == [98, 100] and row["worst_p99_ms"] == [1500, 400]
     assert row["recovered_after_s"] == 2 and row["uss_growth_mib"] == 20.0
     assert "overload" in SUITES and OVERLOAD in SUITES["full"]
+
+
+def test_the_overloads_own_failures_do_not_invalidate_its_step():
+    from bench.runner import judge
+
+    step = {"endpoints": [{"requests": 1000, "failures": 400}], "errors": [],
+            "generator": {"cpu_percent_max_process": 10.0}}
+    assert OVERLOAD.failures_intended
+    assert judge(step, failures_intended=OVERLOAD.failures_intended) == (True, "")
+    assert judge(step)[0] is False
