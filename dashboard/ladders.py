@@ -12,11 +12,14 @@ costs whatever else the machine did, the figure issue 11 reads (RPS moves with a
 **The stacked bar** splits a rung's CPU per request (saturated, uninstrumented) into parts
 measured by the rung's hop-instrumented twin (``LAB_COUNT_HOPS=1``, at the fixed rate, where
 little queueing inflates the times): the hop crossings (``s2a``/``a2s`` dispatch + return), the
-request signals besides the crossing they contain, and the rest. Each part is the share of the
-twin's own CPU per request its mean time per request is, applied to the uninstrumented total, so
-the parts add up to the total by construction (shares past 100 % are scaled down together).
-The crossings and the signals are wall time: they count CPU plus any wait for the core, so on a
-busy core the split is an upper bound for them and a lower bound for the rest.
+request signals besides the crossing they contain, and the rest. The instrument measures wall
+time, which a shared core stretches (on the development machine a request's 1 ms of CPU took
+4 ms in the app), so each part is taken as its *share of the request's time in the app*
+(``app``), a ratio every phase's stretching leaves about alone, and that share of the
+uninstrumented total is drawn. The parts add up to the total by construction (shares past
+100 % are scaled down together). An approximation: the server's own time outside the app
+(parsing, writing) is assumed to divide like the app's, so the crossings and signals are
+slightly over-drawn, by the server's share of the total (~20 % for Django on Uvicorn).
 """
 from __future__ import annotations
 
@@ -87,26 +90,26 @@ def latency_p99(m: Measured, endpoint: str) -> float | None:
 
 @dataclass
 class HopShares:
-    """What one request spent in hop crossings and in the signals (ms), against its CPU (µs)."""
+    """What one request spent in hop crossings and in the signals, against its time in the app
+    (mean ms per request, all wall time)."""
 
     crossings_ms: float
     signals_ms: float
-    cpu_us: float
+    app_ms: float
 
     @classmethod
     def of(cls, m: Measured, endpoint: str) -> "HopShares | None":
-        times = [mean_timing(m, endpoint, metric) for metric in (*HOP_METRICS, "signals", "s2a_n")]
-        cpu = cpu_us_per_request(m)
-        if None in times or not cpu:
+        times = [mean_timing(m, endpoint, metric) for metric in (*HOP_METRICS, "signals", "s2a_n", "app")]
+        if None in times or not times[-1]:
             return None
-        s2a_dispatch, s2a_return, a2s_dispatch, a2s_return, signals, s2a_n = times
+        s2a_dispatch, s2a_return, a2s_dispatch, a2s_return, signals, s2a_n, app = times
         interface = (m.experiment_run.deployment or {}).get("interface", "asgi")
         per_s2a = (s2a_dispatch + s2a_return) / s2a_n if s2a_n else 0.0
         inside_signals = per_s2a * min(SIGNAL_HOPS.get(interface, 0), s2a_n)
-        return cls(s2a_dispatch + s2a_return + a2s_dispatch + a2s_return, max(0.0, signals - inside_signals), cpu)
+        return cls(s2a_dispatch + s2a_return + a2s_dispatch + a2s_return, max(0.0, signals - inside_signals), app)
 
     def fractions(self) -> tuple[float, float]:
-        hops, signals = 1000 * self.crossings_ms / self.cpu_us, 1000 * self.signals_ms / self.cpu_us
+        hops, signals = self.crossings_ms / self.app_ms, self.signals_ms / self.app_ms
         scale = max(1.0, hops + signals)
         return hops / scale, signals / scale
 
@@ -120,7 +123,8 @@ def split(total_us: float | None, shares: list[HopShares]) -> dict[str, float] |
         return {PARTS[3]: total_us}
     hops = median([s.fractions()[0] for s in shares])
     signals = median([s.fractions()[1] for s in shares])
-    return {PARTS[0]: hops * total_us, PARTS[1]: signals * total_us, PARTS[2]: (1 - hops - signals) * total_us}
+    return {PARTS[0]: hops * total_us, PARTS[1]: signals * total_us,
+            PARTS[2]: max(0.0, 1 - hops - signals) * total_us}
 
 
 def values(ms: list[Measured], f) -> list[float | None]:
@@ -133,6 +137,7 @@ def values(ms: list[Measured], f) -> list[float | None]:
 class TaxRow:
     rung: str
     cpu_us: Figure  # saturated, uninstrumented
+    server_cpu: Figure  # % of a core while saturated: well below 100, the RPS is a lower bound
     rps: Figure  # saturated
     p99_at_rate: Figure  # open loop, the fixed rate
     hops: Figure  # per request, from the instrumented twin
@@ -183,6 +188,7 @@ def tax_table(workload: str, runs: QuerySet[Run] | None = None) -> TaxTable:
         parts = split(total, shares) if rung.django else (None if total is None else {PARTS[2]: total})
         rows.append(TaxRow(
             rung.name, Figure("CPU per request", values(sat, cpu_us_per_request), " µs"),
+            Figure("server CPU", values(sat, lambda m: m.mean("cpu_percent")), " %"),
             Figure("RPS", values(sat, lambda m: m.rps(endpoint))),
             Figure("p99", values(paced.get(cell) if paced else [], lambda m: latency_p99(m, endpoint)), " ms", 1),
             Figure("hops", values(counted, lambda m: hops_per_request(m, endpoint)), "", 1) if rung.django
@@ -321,7 +327,8 @@ def async_orm_cost_figures(runs: QuerySet[Run] | None = None) -> list[Figure]:
 # --- downloads: the same tables as rows -----------------------------------------------------------
 
 def _tax_rows(runs=None) -> list[dict]:
-    return [{"workload": t.workload, "rung": r.rung, "cpu_us_per_request": r.cpu_us.median, "rps": r.rps.median,
+    return [{"workload": t.workload, "rung": r.rung, "cpu_us_per_request": r.cpu_us.median,
+             "server_cpu_percent": r.server_cpu.median, "rps": r.rps.median,
              "rate": t.rate, "p99_ms_at_rate": r.p99_at_rate.median, "hops_per_request": r.hops.median,
              **{f"{p} µs": (r.parts or {}).get(p) for p in PARTS}, "repeats": r.cpu_us.n,
              "saturation_run": t.saturation_run, "rate_run": t.rate_run}

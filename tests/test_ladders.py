@@ -125,8 +125,8 @@ def forget_synthetic_runs():
 
 ASGI = {"server": "uvicorn", "workers": 1, "threads": None, "interface": "asgi"}
 WSGI = {"server": "gunicorn", "workers": 1, "threads": 8, "interface": "wsgi"}
-# One request of Django's async ping, instrumented: 2 hops costing 0.05 + 0.05 ms to cross, 0.1 ms in
-# the signals (one of those crossings, 0.05 ms, inside them).
+# One request of Django's async ping, instrumented: 0.5 ms in the app, 2 hops costing 0.05 + 0.05 ms to
+# cross, 0.1 ms in the signals (one of those crossings, 0.05 ms, inside them).
 HOPS_TIMING = {"s2a_n": 2, "s2a_dispatch": 0.05, "s2a_return": 0.05, "a2s_n": 0, "a2s_dispatch": 0.0,
                "a2s_return": 0.0, "signals": 0.1, "app": 0.5}
 
@@ -141,7 +141,7 @@ def test_cpu_per_request_is_server_cpu_over_served_requests():
     table = D.tax_table(L.PING, only(run))
     row = next(r for r in table.rows if r.rung == L.DJANGO_ASYNC.name)
     assert row.cpu_us.median == pytest.approx(600.0)  # 60 % of a core / 1000 requests/s
-    assert row.rps.median == 1000
+    assert row.rps.median == 1000 and row.server_cpu.median == 60.0  # 60 %: not saturated, RPS a lower bound
     assert row.parts == {D.PARTS[3]: pytest.approx(600.0)}  # no hop data: shown whole, "not split"
     assert D.NEEDS_LADDERS in table.needs
 
@@ -149,7 +149,7 @@ def test_cpu_per_request_is_server_cpu_over_served_requests():
 def test_stacked_parts_come_from_the_instrumented_twin_and_sum_to_the_total():
     sat = make_run(L.TAX_SATURATION.name, {L.tax_variant(L.DJANGO_ASYNC, L.PING): saturated(1000, 60.0),
                                            L.tax_variant(L.BARE, L.PING): saturated(10000, 90.0)})
-    # The twin at the fixed rate: 300 requests/s at 30 % of a core = 1000 µs per request.
+    # The twin at the fixed rate: its CPU per request (1000 µs) does not enter the split, its app time does.
     paced = make_run(L.TAX_RATE_PING.name, {
         L.tax_variant(L.DJANGO_ASYNC, L.PING): V({"ping": endpoint(300, 4.0)}, deployment=ASGI,
                                                  samples=[sample(cpu_percent=20.0)], users=1),
@@ -159,8 +159,8 @@ def test_stacked_parts_come_from_the_instrumented_twin_and_sum_to_the_total():
     table = D.tax_table(L.PING, only(sat, paced))
     django = next(r for r in table.rows if r.rung == L.DJANGO_ASYNC.name)
     hops, signals, rest = (django.parts[p] for p in D.PARTS[:3])
-    assert hops == pytest.approx(0.10 * 600)  # 0.1 ms of 1000 µs: 10 % of the uninstrumented 600 µs
-    assert signals == pytest.approx(0.05 * 600)  # 0.1 ms minus the one crossing inside: 5 %
+    assert hops == pytest.approx(0.20 * 600)  # 0.1 ms of the app's 0.5 ms: 20 % of the uninstrumented 600 µs
+    assert signals == pytest.approx(0.10 * 600)  # 0.1 ms minus the one crossing inside it: 10 %
     assert hops + signals + rest == pytest.approx(600.0)
     assert django.hops.median == 2 and django.p99_at_rate.median == 4.0
     bare = next(r for r in table.rows if r.rung == L.BARE.name)
@@ -173,7 +173,7 @@ def test_stacked_parts_come_from_the_instrumented_twin_and_sum_to_the_total():
 
 
 def test_shares_past_the_whole_are_scaled_down_together():
-    shares = D.HopShares(crossings_ms=0.9, signals_ms=0.3, cpu_us=600.0)  # 150 % + 50 %
+    shares = D.HopShares(crossings_ms=0.9, signals_ms=0.3, app_ms=0.6)  # 150 % + 50 %
     parts = D.split(100.0, [shares])
     assert parts[D.PARTS[0]] == pytest.approx(75.0) and parts[D.PARTS[1]] == pytest.approx(25.0)
     assert parts[D.PARTS[2]] == pytest.approx(0.0)
@@ -185,7 +185,8 @@ def test_wsgi_signals_contain_no_crossing():
         deployment=WSGI, samples=[sample(cpu_percent=6.0)], users=1)})
     (m,) = latest_evidence(L.TAX_RATE_PING, only(run)).get(L.tax_variant(L.GTHREAD, L.PING, hops=True))
     shares = D.HopShares.of(m, "ping")
-    assert (shares.crossings_ms, shares.signals_ms, shares.cpu_us) == (0.0, 0.1, pytest.approx(200.0))
+    assert (shares.crossings_ms, shares.signals_ms, shares.app_ms) == (0.0, 0.1, 0.5)
+    assert shares.fractions() == (0.0, pytest.approx(0.2))
 
 
 def test_db_ladder_and_tweak_gains():
