@@ -108,8 +108,19 @@ def fastapi(workers: int = 1, cpus=SERVER_CPUS, **kw) -> Deployment:
     return Deployment("fastapi", workers=workers, cpus=cpus, port=0, **kw)
 
 
+def starlette(workers: int = 1, cpus=SERVER_CPUS, **kw) -> Deployment:
+    """ping and db/read as a plain Starlette app on the same Uvicorn (``fastapi_app.starlette_app``)."""
+    return Deployment("starlette", workers=workers, cpus=cpus, port=0, **kw)
+
+
+def bare_asgi(workers: int = 1, cpus=SERVER_CPUS, **kw) -> Deployment:
+    """ping and db/read as a raw ASGI callable on the same Uvicorn (``fastapi_app.bare``)."""
+    return Deployment("bare-asgi", workers=workers, cpus=cpus, port=0, **kw)
+
+
 STACKS = {"gthread": gthread, "uvicorn": uvicorn, "gunicorn+uvicorn": gunicorn_uvicorn,
-          "granian-wsgi": granian_wsgi, "granian-asgi": granian_asgi, "fastapi": fastapi}
+          "granian-wsgi": granian_wsgi, "granian-asgi": granian_asgi, "fastapi": fastapi,
+          "starlette": starlette, "bare-asgi": bare_asgi}
 
 # --- C1: workers on one core, on every workload the claim covers -----------------------------
 # Each endpoint with enough closed-loop users to saturate one core on any of the stacks:

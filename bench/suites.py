@@ -4,6 +4,7 @@ read without the other."""
 from __future__ import annotations
 
 from bench.curves import CURVES, CURVES_SUITE
+from bench.ladders import LADDERS_FULL, LADDERS_QUICK
 from bench.overload import overload_experiment
 from bench.experiments import (C1_FULL, C1_QUICK, C2_FULL, C2_QUICK, C3, C3_QUICK, C4, C5, C5_QUICK, C6, C6_QUICK, C7,
                                C3_OPEN, C7_QUICK, C8_DB, C8_DB_QUICK, C8_OPEN, C8_SLEEP_FULL, C8_SLEEP_QUICK, FAULTS,
@@ -13,18 +14,21 @@ from bench.experiments import (C1_FULL, C1_QUICK, C2_FULL, C2_QUICK, C3, C3_QUIC
 VERDICT_SUITES = ("quick", "full")
 # Suites whose runs the curves page reads.
 CURVE_SUITES = ("curves", "full")
+# Suites whose runs the ladders page reads (``ladders``: issue 11's experiments alone).
+LADDER_SUITES = ("quick", "full", "ladders")
 OVERLOAD = overload_experiment(CURVES)
 SUITES: dict[str, tuple[Experiment, ...]] = {
     "smoke": SMOKE,
     "quick": (C1_QUICK, C2_QUICK, C3_QUICK, C4, C5_QUICK, C6_QUICK, C7_QUICK, C8_SLEEP_QUICK, C8_DB_QUICK,
-              PG_ALONE_QUICK),
+              PG_ALONE_QUICK, *LADDERS_QUICK),
     "full": (C1_FULL, C2_FULL, C3, C4, C5, C6, C7, C8_SLEEP_FULL, C8_DB, PG_ALONE, C3_OPEN, C8_OPEN, *CURVES_SUITE,
-             OVERLOAD, *FAULTS),
+             OVERLOAD, *FAULTS, *LADDERS_FULL),
     "curves": (PG_ALONE, *CURVES_SUITE),
     "database": (PG_ALONE,),
     "faults": FAULTS,
     "overload": (OVERLOAD,),
     "open-loop": (C3_QUICK, C3_OPEN, C8_SLEEP_QUICK, C8_OPEN),  # each beside its closed-loop twin
+    "ladders": LADDERS_FULL,
 }
 FULL_REPEATS = 3
 

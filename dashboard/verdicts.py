@@ -17,6 +17,7 @@ from bench import experiments as X
 from bench.models import Run
 from dashboard.evidence import Evidence, Measured, latest_evidence
 from bench.suites import SUITES
+from dashboard.ladders import async_orm_cost_figures
 from dashboard.judging import (INCONCLUSIVE, PARTLY, REFUTED, SUPPORTED, Beside, Figure, Judged, Rule, Scope, Verdict,
                                bar, combine, median, outcome_by_threshold, ratio, text_figure, versus_limit,
                                within_noise)
@@ -687,6 +688,8 @@ def verdict_c8(runs=None) -> Verdict:
                             + (" (repeats on both sides of the limit)" if outcome == INCONCLUSIVE else "")))
     else:
         scopes.append(Scope("the async ORM keeps the loop free", INCONCLUSIVE, f"no {X.C8_DB.name} data"))
+    # What keeping the loop free costs, beside the rule (which it does not change): the DB ladder.
+    figures += async_orm_cost_figures(runs)
     verdict, why = combine(scopes, "part")
     chart = bar(f"RPS with {X.C8_USERS} concurrent 100 ms requests", "req/s", [r["configuration"] for r in compared],
                 {"RPS (median)": [r["median"] for r in compared]})

@@ -196,6 +196,30 @@ def _picked_run(request) -> Run | None:
 
 
 @read_only
+def ladders(request):
+    """Issue 11's ladders: what each layer costs a request, each database path, each tweak."""
+    from dashboard.ladders import ladders_page
+
+    picked = _picked_run(request)
+    page = ladders_page(Run.objects.filter(id=picked.id) if picked else None)
+    choices = Run.objects.exclude(suite="synthetic").order_by("-started_at")[:30]
+    return render(request, "dashboard/ladders.html", {**page, "picked": picked, "choices": choices})
+
+
+@read_only
+def ladders_data(request):
+    """The ladders page's tables as rows (JSON or CSV): ``table`` = tax, db or tweaks."""
+    from dashboard.ladders import LADDER_TABLES, ladders_rows
+
+    picked = _picked_run(request)
+    table = request.GET.get("table", "tax")
+    if table not in LADDER_TABLES:
+        raise ApiError(400, f"table must be one of {', '.join(LADDER_TABLES)}")
+    rows = ladders_rows(table, Run.objects.filter(id=picked.id) if picked else None)
+    return table_response(rows, request.GET.get("format", "json"), f"ladders-{table}")
+
+
+@read_only
 def reliability(request):
     from dashboard.reliability import bad_input_rows, fault_rows, overload_rows
 

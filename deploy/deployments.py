@@ -13,26 +13,31 @@ from dataclasses import dataclass, field
 
 from config.database import BASE_DIR, PoolLimits, application_name
 
-# "fastapi": the catalogue's FastAPI adapter (``fastapi_app``) on the same Uvicorn as "uvicorn".
-SERVERS = ("gunicorn", "uvicorn", "gunicorn-uvicorn", "granian", "fastapi")
+# Apps other than Django, each on the same Uvicorn (uvloop, httptools) as "uvicorn", with its
+# lifespan on (it opens the native pool per worker): "fastapi", the catalogue's FastAPI adapter
+# (``fastapi_app``); "starlette" and "bare-asgi", the tax ladder's bottom rungs (``bench.ladders``),
+# which serve ping and db/read only (``fastapi_app.starlette_app``, ``fastapi_app.bare``).
+NON_DJANGO = ("fastapi", "starlette", "bare-asgi")
+SERVERS = ("gunicorn", "uvicorn", "gunicorn-uvicorn", "granian", *NON_DJANGO)
 # The interfaces each server speaks. Granian speaks both, so its deployments say which.
 SERVER_INTERFACES = {"gunicorn": ("wsgi",), "uvicorn": ("asgi",), "gunicorn-uvicorn": ("asgi",),
-                     "granian": ("wsgi", "asgi"), "fastapi": ("asgi",)}
+                     "granian": ("wsgi", "asgi"), **{app: ("asgi",) for app in NON_DJANGO}}
 # Servers whose WSGI workers serve requests on threads of their own (--threads): gthread's
 # threads, Granian's blocking threads. Their ASGI workers run one event loop and no such threads.
 THREADED_WSGI = ("gunicorn", "granian")
 # What a deployment serves: the lab's endpoints (what is measured), or the results dashboard,
 # which runs apart so that its code never loads into a process under test. Keyed by the entry
-# point's kind: the interface for Django's, "fastapi" for FastAPI's.
+# point's kind: the interface for Django's, the server's name for the others (NON_DJANGO).
 APPS = {"lab": {"wsgi": "config.wsgi:application", "asgi": "config.asgi:application",
-                "fastapi": "fastapi_app.app:application"},
+                "fastapi": "fastapi_app.app:application", "starlette": "fastapi_app.starlette_app:application",
+                "bare-asgi": "fastapi_app.bare:application"},
         "dashboard": {"wsgi": "config.dashboard_wsgi:application"}}
 DEFAULT_THREADS = 8
 # What ``backpressure`` sets on each server, and what a request beyond the limit gets.
 OVERLOAD_CONTROLS = {
     "gunicorn": "--worker-connections (gthread stops accepting; the kernel backlog holds the rest)",
     "uvicorn": "--limit-concurrency (HTTP 503 beyond)",
-    "fastapi": "--limit-concurrency (HTTP 503 beyond)",
+    **{app: "--limit-concurrency (HTTP 503 beyond)" for app in NON_DJANGO},
     "gunicorn-uvicorn": "Uvicorn's limit_concurrency in the worker (HTTP 503 beyond)",
     "granian": "--backpressure (stops accepting; the kernel backlog holds the rest)",
 }
@@ -41,7 +46,7 @@ LOOPS = ("uvloop", "asyncio")
 # Each Django process may open two pools of `pool_size`: Django's and the lab's native one. (An
 # ASGI process serving every driver at once could open four: the native sync and async pools and
 # django-async-backend's too; a benchmark step uses one driver, which opens at most two.)
-# A FastAPI process opens the native one only.
+# A process of another framework (NON_DJANGO) opens the native one only.
 POOLS_PER_PROCESS = 2
 # Connections kept free for the runner, the dashboard, psql and the other deployment's tools.
 HEADROOM_CONNECTIONS = 10
@@ -85,17 +90,18 @@ class Deployment:
 
     @property
     def entry(self) -> str:
-        """Which entry point of the app it serves: "wsgi", "asgi" (Django's) or "fastapi"."""
-        return "fastapi" if self.server == "fastapi" else self.interface
+        """Which entry point of the app it serves: "wsgi", "asgi" (Django's), or the server's name
+        for an app other than Django ("fastapi", "starlette", "bare-asgi")."""
+        return self.server if self.server in NON_DJANGO else self.interface
 
     @property
     def uvicorn_managed(self) -> bool:
         """Uvicorn's own process manager runs it (one process serves when there is one worker)."""
-        return self.server in ("uvicorn", "fastapi")
+        return self.server == "uvicorn" or self.server in NON_DJANGO
 
     @property
     def pools_per_process(self) -> int:
-        return 1 if self.server == "fastapi" else POOLS_PER_PROCESS
+        return 1 if self.server in NON_DJANGO else POOLS_PER_PROCESS
 
     @property
     def label(self) -> str:
@@ -204,10 +210,10 @@ class Deployment:
                        APPS[self.app]["asgi"]]
         elif self.server == "granian":
             command = self._granian_argv(python)
-        else:  # Django's ASGI handler speaks no lifespan; FastAPI's opens its DB pool there
+        else:  # Django's ASGI handler speaks no lifespan; the other apps open their DB pool there
             command = [python, "-m", "uvicorn", APPS[self.app][self.entry], "--host", self.host,
                        "--port", str(self.port), "--workers", str(self.workers), "--loop", self.loop,
-                       "--http", "httptools", "--lifespan", "on" if self.server == "fastapi" else "off",
+                       "--http", "httptools", "--lifespan", "on" if self.server in NON_DJANGO else "off",
                        "--no-access-log", "--log-level", "warning"]
             if self.backpressure:
                 command += ["--limit-concurrency", str(self.backpressure)]

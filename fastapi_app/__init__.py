@@ -1,4 +1,6 @@
-"""The catalogue served by FastAPI, the framework the source document reasons with.
+"""The catalogue served by FastAPI, the framework the source document reasons with, and the
+bottom rungs of the tax ladder below it: the same endpoints as a plain Starlette app
+(``starlette_app``) and as a raw ASGI callable (``bare``).
 
 An adapter beside Django's (``workloads.endpoint``), not a second lab: the parameters,
 bounds, errors, response shapes and the work itself come from ``workloads``. Those modules

@@ -9,29 +9,14 @@ guard as Django's ASGI entry point, and the loop-lag monitor when the bench runn
 """
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
-from typing import AsyncIterator
-
-import anyio.to_thread
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 
 from config.body_guard import BodyLimitGuard
 from config.loop_lag import watched
-from fastapi_app.adapter import add_routes, http_error
+from fastapi_app.adapter import add_routes
 from fastapi_app.endpoints import SERVED
-from workloads import db_async
-from workloads.offload import OFFLOAD_THREADS
-
-
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    anyio.to_thread.current_default_thread_limiter().total_tokens = OFFLOAD_THREADS
-    await db_async.open_loop_pool()
-    try:
-        yield
-    finally:
-        await db_async.close_loop_pool()
+from fastapi_app.starlette_io import http_error, lifespan
 
 
 def create_app() -> FastAPI:

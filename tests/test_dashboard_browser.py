@@ -196,6 +196,35 @@ def test_claims_page(browser, dashboard, smoke_run):
         in_orm_thread(lambda: Run.objects.filter(id=run_id).delete())
 
 
+def ladder_run() -> int:
+    """A stored tax ladder with Django's async ping split by its hop-instrumented twin."""
+    from bench import ladders as L
+    from tests.synthetic import V, endpoint, make_run, sample
+    from tests.test_ladders import HOPS_TIMING, saturated
+
+    run = make_run(L.TAX_RATE_PING.name, {L.tax_variant(L.DJANGO_ASYNC, L.PING, hops=True): V(
+        {"ping": endpoint(300, 4.0, timing=HOPS_TIMING)}, samples=[sample(cpu_percent=30.0)], users=1)})
+    make_run(L.TAX_SATURATION.name, {L.tax_variant(L.DJANGO_ASYNC, L.PING): saturated(1000, 60.0),
+                                     L.tax_variant(L.BARE, L.PING): saturated(9000, 90.0)}
+             ).experiments.all().update(run=run)
+    return run.id
+
+
+def test_ladders_page_draws_the_stacked_bar(browser, dashboard):
+    run_id = in_orm_thread(ladder_run)
+    try:
+        page, errors = visit(browser, f"{dashboard.url}/dashboard/ladders/?run={run_id}", "ladders")
+        assert not errors
+        drawn = charts(page)
+        assert [c["id"] for c in drawn] == ["ladder-ping"] and drawn[0]["points"] >= 4, drawn  # 2 rungs, 3 parts
+        assert "manage.py bench --suite ladders" in page.inner_text("main")  # the cells this run lacks
+        assert page.locator("nav a[href='/dashboard/ladders/']").count() == 1
+    finally:
+        from bench.models import Run
+
+        in_orm_thread(lambda: Run.objects.filter(id=run_id).delete())
+
+
 def test_chart_data_downloads(dashboard, smoke_run):
     for chart in ("summary", "timeseries", "cdf", "server", "errors"):
         url = f"{dashboard.url}/dashboard/data/compare/{chart}?run={smoke_run.id}"

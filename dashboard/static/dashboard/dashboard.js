@@ -114,7 +114,8 @@ function drawClaimCharts() {
       },
       options: {
         animation: false, indexAxis: "y",
-        scales: { x: { beginAtZero: true, title: { display: true, text: spec.unit } } },
+        scales: { x: { beginAtZero: true, stacked: !!spec.stacked, title: { display: true, text: spec.unit } },
+                  y: { stacked: !!spec.stacked } },
         plugins: { legend: { display: spec.datasets.length > 1, position: "bottom", labels: { boxWidth: 12 } },
                    title: { display: true, text: spec.title } },
       },

@@ -30,7 +30,9 @@ def add_deployment_arguments(parser) -> None:
                         help="gunicorn = gthread WSGI; uvicorn = Uvicorn's own --workers; "
                              "gunicorn-uvicorn = Gunicorn with UvicornWorker (ASGI); "
                              "granian = Granian, WSGI or ASGI (--interface); "
-                             "fastapi = the catalogue's FastAPI adapter on the same Uvicorn (a subset of endpoints)")
+                             "fastapi = the catalogue's FastAPI adapter on the same Uvicorn (a subset of endpoints); "
+                             "starlette, bare-asgi = ping and db/read as a plain Starlette app and as a raw ASGI "
+                             "callable, on the same Uvicorn (the tax ladder's bottom rungs)")
     parser.add_argument("--interface", choices=("wsgi", "asgi"), default=None,
                         help="what granian serves (the other servers speak one interface each)")
     parser.add_argument("--workers", type=int, default=1)
