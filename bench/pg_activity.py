@@ -33,3 +33,17 @@ def count_connections(application_name: str, state: str | None = None, query_lik
             return count_on(conn, application_name, state, query_like)
     except psycopg.Error:
         return None
+
+
+def connections_after_stop(application_name: str, timeout_s: float = 5.0) -> int | None:
+    """What a stopped deployment still holds, once PostgreSQL has had ``timeout_s`` to notice its
+    clients are gone: a backend ends only when it sees its socket close, a moment after the process
+    that held it died. Anything left then is a leak; read at once, it was a race (seen in CI)."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        left = count_connections(application_name)
+        if not left or time.monotonic() >= deadline:
+            return left
+        time.sleep(0.1)

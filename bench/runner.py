@@ -26,7 +26,7 @@ import requests
 from django.utils import timezone
 
 from bench import environment, faults, pgbench, store
-from bench.pg_activity import count_connections
+from bench.pg_activity import connections_after_stop, count_connections
 from bench.experiments import Experiment, Load, Variant
 from bench.models import ExperimentRun, Run
 from bench.progress import Progress
@@ -198,7 +198,7 @@ class BenchRunner:
     def _stop_deployment(self, running: RunningDeployment) -> None:
         """Stop the server, then check that its PostgreSQL connections went with it (leak check)."""
         running.stop()
-        left = count_connections(running.deployment.application_name)
+        left = connections_after_stop(running.deployment.application_name)
         for record in self._served_by_current:
             record.observations = {**record.observations, "db_connections_after_stop": left}
             record.save(update_fields=["observations"])

@@ -11,7 +11,7 @@ import requests
 
 from bench import faults, store
 from bench.bad_input import send_all
-from bench.pg_activity import PG_SLEEP, count_connections
+from bench.pg_activity import PG_SLEEP, connections_after_stop, count_connections
 from tests.conftest import launch
 
 # Two-worker deployments, by the name the tests give them.
@@ -57,7 +57,7 @@ def test_killed_worker_is_replaced_and_connections_do_not_leak(database, server)
         assert len(running.worker_pids()) == 2
     finally:
         running.stop()
-    assert count_connections(running.deployment.application_name) == 0
+    assert connections_after_stop(running.deployment.application_name) == 0
 
 
 def test_granian_exits_when_its_replacement_worker_dies_at_once_and_the_report_says_so(database, monkeypatch):
@@ -182,7 +182,7 @@ def test_client_disconnect_leaves_no_query_and_no_leak(database, server):
     finally:
         running.stop()
     assert baseline_idle is not None
-    assert count_connections(running.deployment.application_name) == 0
+    assert connections_after_stop(running.deployment.application_name) == 0
 
 
 def test_asgi_cancels_an_abandoned_async_query(database):
