@@ -155,7 +155,7 @@ def c1_experiment(stacks, worker_counts, step_s: float, warmup_s: float) -> Expe
 # Granian stacks join a comparison once issue 9 decides which.
 C1_STACKS = ("gthread", "uvicorn", "gunicorn+uvicorn")
 C1_FULL = c1_experiment(C1_STACKS, (1, 2, 4), step_s=6.0, warmup_s=2.0)
-C1_QUICK = c1_experiment(("gthread", "uvicorn"), (1, 4), step_s=3.0, warmup_s=1.0)
+C1_QUICK = c1_experiment(("gthread", "uvicorn"), (1, 4), step_s=2.5, warmup_s=1.0)
 
 # --- C2: a long task among cheap requests --------------------------------------------------
 # ~80 ms tasks on the development machine (n = 2,000,000), 1, 2 and 4 of them beside the probe.
@@ -333,7 +333,7 @@ def c8_experiment(threads, asgi, step_s: float, warmup_s: float) -> Experiment:
 
 
 C8_SLEEP_FULL = c8_experiment(C8_THREADS_FULL, C8_ASGI_FULL, step_s=8.0, warmup_s=2.0)
-C8_SLEEP_QUICK = c8_experiment(C8_THREADS_QUICK, C8_ASGI_QUICK, step_s=4.0, warmup_s=1.0)
+C8_SLEEP_QUICK = c8_experiment(C8_THREADS_QUICK, C8_ASGI_QUICK, step_s=3.0, warmup_s=1.0)
 C8_THREAD_SWEEPS = (C8_THREADS_FULL, C8_THREADS_QUICK)  # the memory slope reads the one-worker members
 
 # The ladder of ways to read a row, each with a probe: the ORM's cost (sync ORM vs sync raw

@@ -18,7 +18,7 @@ from deploy.process import free_port, kill_tree, wait_until_serving
 from workloads import catalogue as c
 
 KNOBS = ("prefix", "endpoint", "ms", "n", "count", "driver", "mode", "body_kb", "parser", "offload", "call",
-         "arrival_rate", "probe_rate")
+         "arrival_rate", "probe_rate", "lab_rate", "lab_arrivals", "lab_max_in_flight", "lab_max_lag_ms")
 
 
 @contextlib.contextmanager
@@ -76,3 +76,26 @@ def test_a_web_ui_run_is_stored_with_the_deployment_it_ran_against_and_its_knobs
     names = {e.name: e for e in step.endpoints.all()}
     assert names["io/sleep"].requests > 0 and "io/blocking" not in names
     assert names["io/sleep"].p50 >= 30  # each request slept the 30 ms the UI asked for
+
+
+def test_the_web_ui_runs_an_open_loop_and_stores_its_corrected_latencies(uvicorn):
+    """The open loop is a knob of the UI's form (``lab_rate``): a run started there sends on
+    schedule, and what it measured (rate, corrected and uncorrected histograms) is stored."""
+    from bench.models import Run
+
+    before = set(Run.objects.filter(suite="webui").values_list("id", flat=True))
+    with web_ui("loadtests/c3_blocking_call_in_async_view.py", uvicorn.url) as url:
+        started = requests.post(f"{url}/swarm", data={"user_count": 3, "spawn_rate": 3, "host": uvicorn.url,
+                                                      "endpoint": "io/sleep", "ms": "20", "lab_rate": "40",
+                                                      "lab_arrivals": "constant"}, timeout=10)
+        assert started.json()["success"], started.text
+        time.sleep(4)
+        requests.post(f"{url}/stop", timeout=10)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not Run.objects.filter(suite="webui").exclude(id__in=before).exists():
+            time.sleep(0.5)
+    step = Run.objects.filter(suite="webui").exclude(id__in=before).get().experiments.get().steps.get()
+    ol = step.open_loop
+    assert ol and ol["rate"] == 40 and ol["started"] > 0
+    assert ol["corrected"]["count"] > 0 and ol["corrected"]["p50"] >= 20  # each request slept 20 ms
+    assert step.arrival_rate == 40
