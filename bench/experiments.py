@@ -155,7 +155,7 @@ def c1_experiment(stacks, worker_counts, step_s: float, warmup_s: float) -> Expe
 # Granian stacks join a comparison once issue 9 decides which.
 C1_STACKS = ("gthread", "uvicorn", "gunicorn+uvicorn")
 C1_FULL = c1_experiment(C1_STACKS, (1, 2, 4), step_s=6.0, warmup_s=2.0)
-C1_QUICK = c1_experiment(("gthread", "uvicorn"), (1, 4), step_s=2.5, warmup_s=1.0)
+C1_QUICK = c1_experiment(("gthread", "uvicorn"), (1, 4), step_s=2.5, warmup_s=0.5)
 
 # --- C2: a long task among cheap requests --------------------------------------------------
 # ~80 ms tasks on the development machine (n = 2,000,000), 1, 2 and 4 of them beside the probe.
@@ -179,7 +179,7 @@ def c2_experiment(step_s: float, warmup_s: float, levels=(1, 2, 4)) -> Experimen
 
 
 C2_FULL = c2_experiment(step_s=8.0, warmup_s=2.0)
-C2_QUICK = c2_experiment(step_s=3.0, warmup_s=1.0, levels=(1, 4))
+C2_QUICK = c2_experiment(step_s=2.5, warmup_s=1.0, levels=(1, 4))
 
 # --- C3: a blocking call inside async def, and the fixes ------------------------------------
 # At a fixed arrival rate (100/s offered, five times what a blocked worker can serve), so
@@ -372,7 +372,7 @@ PG_ALONE = Experiment(
     "db-alone-pgbench", "DB", "What can PostgreSQL itself serve of db/read's query, with no HTTP and no Python?",
     "pgbench", (PG_ALONE_SIMPLE, PG_ALONE_PREPARED), users=(DB_READ_CONNECTIONS,), step_s=6.0, warmup_s=1.0,
     key_endpoint=PGBENCH_ENDPOINT, probe=False, generator="pgbench")
-PG_ALONE_QUICK = replace(PG_ALONE, step_s=3.0)
+PG_ALONE_QUICK = replace(PG_ALONE, step_s=2.0)
 
 # --- faults: each deployment under a steady paced load while something breaks -------------
 
@@ -422,9 +422,9 @@ SMOKE = (
 # steps (step lengths only; no rule, threshold, knob or load level differs from the full suite).
 # FastAPI in quick: C4 and C6's uploads only (the streaming read is where FastAPI and Django
 # differ); FastAPI's C3, C5, C6 parses and C7 run in the full suite.
-C3_QUICK = replace(C3, step_s=6.0, warmup_s=1.5, variants=C3_DJANGO.variants)
+C3_QUICK = replace(C3, step_s=6.0, warmup_s=1.0, variants=C3_DJANGO.variants)
 C5_QUICK = replace(C5, step_s=4.0, warmup_s=1.5, variants=C5_DJANGO)
-C6_QUICK = replace(C6, step_s=3.5, warmup_s=1.0, variants=(*C6_DJANGO.variants, C6_FASTAPI.upload_buffer,
+C6_QUICK = replace(C6, step_s=3.0, warmup_s=1.0, variants=(*C6_DJANGO.variants, C6_FASTAPI.upload_buffer,
                                                           C6_FASTAPI.upload_stream))
 C7_QUICK = replace(C7, variants=(C7_DJANGO,))
-C8_DB_QUICK = replace(C8_DB, step_s=4.0, warmup_s=1.0)
+C8_DB_QUICK = replace(C8_DB, step_s=3.0, warmup_s=1.0)
