@@ -52,6 +52,7 @@ CURVE_STACKS = tuple(CANDIDATES)
 RATE_FRACTIONS = (0.25, 0.5, 0.75, 0.95, 1.2)
 DEFAULT_SLO_MS = 100.0  # p99 under which a step counts towards the knee (a knob of the pages)
 SCENARIO = "curves.py"
+CURVES_SWEEP_NAME = "curves-sweep"
 
 
 @functools.cache
@@ -81,7 +82,7 @@ def curve_variant(stack: str, workload: str, /) -> Variant:
 def _sweep(step_s: float, warmup_s: float) -> Experiment:
     # Ordered by deployment, so that one server serves every workload in turn.
     return Experiment(
-        "curves-sweep", "CURVES", "Which configuration of each stack serves each workload best on one core?",
+        CURVES_SWEEP_NAME, "CURVES", "Which configuration of each stack serves each workload best on one core?",
         SCENARIO, tuple(sweep_variant(stack, name, w) for stack in CURVE_STACKS for name, _ in CANDIDATES[stack]
                         for w in CURVE_WORKLOADS),
         users=(1,), step_s=step_s, warmup_s=warmup_s, probe=False)
@@ -107,7 +108,7 @@ class CurveExperiment(Experiment):
         best, table = evidence.strongest(candidates(stack, workload), lambda m: m.rps(workload))
         limited = best is None
         if limited:  # every candidate outran the load generator: rank by what it did serve, a lower bound
-            best, saturated = _generator_limited_best(run, self.sweep, candidates(stack, workload), workload)
+            best, saturated = _generator_limited_best(run, candidates(stack, workload), workload)
         else:
             saturated = next(row["median"] for row in table if row["strongest"])
         rates = tuple(round(f * saturated, 1) for f in self.fractions)
@@ -116,17 +117,29 @@ class CurveExperiment(Experiment):
         return replace(self, rates=rates), replace(variant, deployment=best.deployment), decided
 
 
-def _generator_limited_best(run, sweep: Experiment, cells: tuple[Variant, ...], workload: str):
-    """(the candidate that served most, its RPS) among sweep steps invalid only because the load
-    generator saturated: the server's true limit is higher, so the curve's rates are a lower bound."""
+GENERATOR_SATURATED = "load generator saturated"  # how the runner's judge() begins that reason
+
+
+def served_by_sweep(run, workload: str, generator_limited_only: bool = False) -> dict[str, float]:
+    """Sweep variant label -> the most RPS it served on ``workload`` in ``run``, valid step or not
+    (``generator_limited_only``: only steps invalid because the load generator saturated)."""
     from bench.models import EndpointStat
 
-    served = {}
-    for stat in EndpointStat.objects.filter(step__experiment__run=run, step__experiment__experiment=sweep.name,
-                                            step__experiment__variant__in=[v.label for v in cells], name=workload,
-                                            step__invalid_reason__startswith="load generator saturated"):
-        label = stat.step.experiment.variant
-        served[label] = max(served.get(label, 0.0), stat.rps)
+    stats = EndpointStat.objects.filter(step__experiment__run=run, step__experiment__experiment=CURVES_SWEEP_NAME,
+                                        name=workload)
+    if generator_limited_only:
+        stats = stats.filter(step__invalid_reason__startswith=GENERATOR_SATURATED)
+    served: dict[str, float] = {}
+    for label, rps in stats.values_list("step__experiment__variant", "rps"):
+        served[label] = max(served.get(label, 0.0), rps)
+    return served
+
+
+def _generator_limited_best(run, cells: tuple[Variant, ...], workload: str):
+    """(the candidate that served most, its RPS) among sweep steps invalid only because the load
+    generator saturated: the server's true limit is higher, so the curve's rates are a lower bound."""
+    served = {label: rps for label, rps in served_by_sweep(run, workload, generator_limited_only=True).items()
+              if label in {v.label for v in cells}}
     if not served:
         raise LookupError(f"the sweep measured no configuration of {cells[0].label.split(' ')[0]} on {workload}")
     label = max(served, key=served.get)

@@ -34,9 +34,9 @@ def overload_variant(stack: str, controlled: bool, /) -> Variant:
 
 def knee(record, slo_ms: float = DEFAULT_SLO_MS) -> float | None:
     """The knee of one stored db/read curve, as the comparison page computes it (one definition)."""
-    from dashboard.curves import _points, knee_of  # the store's reader, as the curves' sweep uses
+    from dashboard.curves import curve_points, knee_of  # the store's reader, as the curves' sweep uses
 
-    found = knee_of(_points(record, WORKLOAD), slo_ms)
+    found = knee_of(curve_points(record, WORKLOAD), slo_ms)
     return found["rps"] if found else None
 
 

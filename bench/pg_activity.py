@@ -6,6 +6,8 @@ deployment holds, or how many of its queries are still running.
 """
 from __future__ import annotations
 
+import time
+
 import psycopg
 
 from config.database import database_target
@@ -39,8 +41,6 @@ def connections_after_stop(application_name: str, timeout_s: float = 5.0) -> int
     """What a stopped deployment still holds, once PostgreSQL has had ``timeout_s`` to notice its
     clients are gone: a backend ends only when it sees its socket close, a moment after the process
     that held it died. Anything left then is a leak; read at once, it was a race (seen in CI)."""
-    import time
-
     deadline = time.monotonic() + timeout_s
     while True:
         left = count_connections(application_name)

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from bench import environment, faults, pgbench, store
 from bench.pg_activity import connections_after_stop, count_connections
+from bench.curves import GENERATOR_SATURATED
 from bench.experiments import Experiment, Load, Variant
 from bench.models import ExperimentRun, Run
 from bench.progress import Progress
@@ -396,7 +397,7 @@ def judge(result: dict, failures_intended: bool = False) -> tuple[bool, str]:
                        f"{100 * FAILURE_LIMIT:.0f} %): {kinds}")
     busiest = result["generator"]["cpu_percent_max_process"]
     if busiest > GENERATOR_CPU_LIMIT:
-        return False, (f"load generator saturated: its busiest process used {busiest:.0f}% of a core "
+        return False, (f"{GENERATOR_SATURATED}: its busiest process used {busiest:.0f}% of a core "
                        f"(limit {GENERATOR_CPU_LIMIT:.0f}%); add --locust-workers or a faster machine")
     return judge_schedule(result.get("open_loop"))
 

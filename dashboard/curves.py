@@ -17,8 +17,8 @@ from collections import defaultdict
 from django.db.models import QuerySet
 from hdrh.histogram import HdrHistogram
 
-from bench.curves import CURVE_STACKS, CURVE_WORKLOADS, CURVES, CURVES_SWEEP, DEFAULT_SLO_MS, curve_variant
-from bench.models import EndpointStat, ExperimentRun, Run, ServerSample
+from bench.curves import CURVE_STACKS, CURVE_WORKLOADS, CURVES, DEFAULT_SLO_MS, curve_variant, served_by_sweep
+from bench.models import ExperimentRun, Run, ServerSample
 from bench.suites import CURVE_SUITES
 from dashboard.verdicts import database_ceiling
 from workloads.errors import ApiError
@@ -62,7 +62,7 @@ def _curve_runs(run: Run) -> QuerySet[ExperimentRun]:
             .prefetch_related("steps__endpoints").order_by("repeat", "id"))
 
 
-def _points(er: ExperimentRun, workload: str) -> list[dict]:
+def curve_points(er: ExperimentRun, workload: str) -> list[dict]:
     """Every step of one repeat, valid or not, lowest offered rate first."""
     samples: dict[int, list[ServerSample]] = defaultdict(list)
     for s in er.samples.exclude(step_index=None):
@@ -142,7 +142,7 @@ def _sweep_rows(run: Run, stack: str, workload: str, decided: dict) -> dict:
         if row.get("median") is not None:
             return row["median"], False
         if served is None:
-            served = _served_by_sweep(run, workload)
+            served = served_by_sweep(run, workload)
         return served.get(label), label in served
 
     default, default_bound = rps(decided.get("default"))
@@ -151,15 +151,6 @@ def _sweep_rows(run: Run, stack: str, workload: str, decided: dict) -> dict:
     return {"workload": workload, "stack": stack, "default": configuration_name(decided.get("default"), stack),
             "default_rps": default, "best": configuration_name(decided.get("best"), stack), "best_rps": best,
             "gain_pct": gain, "lower_bound": default_bound or best_bound}
-
-
-def _served_by_sweep(run: Run, workload: str) -> dict[str, float]:
-    served: dict[str, float] = {}
-    for label, rps in EndpointStat.objects.filter(step__experiment__run=run,
-                                                  step__experiment__experiment=CURVES_SWEEP.name,
-                                                  name=workload).values_list("step__experiment__variant", "rps"):
-        served[label] = max(served.get(label, 0.0), rps)
-    return served
 
 
 def configuration_name(label: str | None, stack: str) -> str | None:
@@ -182,7 +173,7 @@ def _stack(stack: str, workload: str, ers: list[ExperimentRun], slo_ms: float) -
     """One stack on one workload: its steps, its line, its knee and the configuration it ran."""
     decided = (ers[0].observations or {}).get("configuration") or {}
     limited = any(((er.observations or {}).get("configuration") or {}).get("generator_limited") for er in ers)
-    per_repeat = [_points(er, workload) for er in ers]
+    per_repeat = [curve_points(er, workload) for er in ers]
     points = [p for ps in per_repeat for p in ps]
     return {"stack": stack, "best": decided.get("best"), "default": decided.get("default"),
             "best_configuration": configuration_name(decided.get("best"), stack),

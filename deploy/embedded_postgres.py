@@ -17,7 +17,6 @@ import functools
 import os
 import pwd
 import signal
-import subprocess
 import time
 import warnings
 from dataclasses import dataclass
@@ -227,11 +226,6 @@ def _set_affinity(processes, cpus: list[int]) -> None:
             process.cpu_affinity(cpus)
         except psutil.Error:  # a backend that just ended
             pass
-
-
-def run_client(program: str, args: list[str], **kwargs) -> subprocess.CompletedProcess:
-    """Run one of the bundled client programs (``pgbench``, ``psql``) against the lab's database."""
-    return subprocess.run([str(bin_dir() / program), *args], check=True, capture_output=True, text=True, **kwargs)
 
 
 def url() -> str:
