@@ -425,7 +425,7 @@ SMOKE = (
 # steps (step lengths only; no rule, threshold, knob or load level differs from the full suite).
 # FastAPI in quick: C4 and C6's uploads only (the streaming read is where FastAPI and Django
 # differ); FastAPI's C3, C5, C6 parses and C7 run in the full suite.
-C3_QUICK = replace(C3, step_s=6.0, warmup_s=1.0, variants=C3_DJANGO.variants)
+C3_QUICK = replace(C3, step_s=6.0, warmup_s=1.5, variants=C3_DJANGO.variants)
 C5_QUICK = replace(C5, step_s=4.0, warmup_s=1.5, variants=C5_DJANGO)
 C6_QUICK = replace(C6, step_s=3.0, warmup_s=1.0, variants=(*C6_DJANGO.variants, C6_FASTAPI.upload_buffer,
                                                           C6_FASTAPI.upload_stream))
