@@ -30,12 +30,16 @@ demo: setup
 	$(PY) manage.py demo --suite $(DEMO_SUITE) --wsgi-port $(WSGI_PORT) --asgi-port $(ASGI_PORT) \
 	    --dashboard-port $(DASHBOARD_PORT)
 
-test: setup
+# The tests make, migrate and drop a database of their own on the configured server (embedded, or
+# DATABASE_URL's): they need the server up, never the lab's own database.
+test: venv
+	$(PY) manage.py postgres start
 	scripts/ensure-chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Everything but the slow tests (whole bench runs, faults, browsers): a second Python's check in CI.
-test-fast: setup
+test-fast: venv
+	$(PY) manage.py postgres start
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 clean-db: venv

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import psutil
 
+from psycopg.conninfo import make_conninfo
+
 from config.database import database_target
 from workloads.models import World
 
@@ -52,17 +54,29 @@ def script(rows: int) -> str:
     return f"\\set id random(1, {rows})\n{READ_SQL.replace('%s', ':id')};\n"
 
 
+def connection_string() -> str:
+    """The lab's database as one libpq string for pgbench's database argument, so every parameter
+    of ``DATABASE_URL`` (sslmode, ...) applies to pgbench too. The password stays out of the command
+    line, which other users can read; ``PGPASSWORD`` carries it (``password_env``)."""
+    target = database_target()
+    params = {key: value for key, value in target.libpq_params().items() if key != "password"}
+    return make_conninfo(dbname=target.dbname, **params)
+
+
+def password_env() -> dict[str, str]:
+    password = database_target().param("password")
+    return {**os.environ, "PGPASSWORD": password} if password else dict(os.environ)
+
+
 def argv(settings: PgbenchSettings, duration_s: float, script_path: Path, log_prefix: Path | None) -> list[str]:
     from deploy.embedded_postgres import bin_dir
 
-    target = database_target()
-    command = [str(bin_dir() / "pgbench"), "--no-vacuum", "--host", target.host, "--port", str(target.port),
-               "--username", target.user, "--client", str(settings.clients), "--jobs", "1",
+    command = [str(bin_dir() / "pgbench"), "--no-vacuum", "--client", str(settings.clients), "--jobs", "1",
                "--time", str(max(1, round(duration_s))), "--protocol", settings.protocol,
                "--file", str(script_path), "--progress", "1"]
     if log_prefix is not None:
         command += ["--log", "--log-prefix", str(log_prefix)]
-    command.append(target.dbname)
+    command.append(connection_string())
     if settings.cpus:
         command = ["taskset", "--cpu-list", ",".join(map(str, settings.cpus)), *command]
     return command
@@ -98,7 +112,7 @@ def _row_count() -> int:
 def _run(command: list[str]) -> tuple[str, float]:
     """Run pgbench; (its output, its CPU use in % of one core over its run)."""
     t0 = time.monotonic()
-    proc = psutil.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = psutil.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=password_env())
     cpu = 0.0
     try:
         while proc.poll() is None:  # read CPU times while the process still exists

@@ -32,7 +32,7 @@ from bench.experiments import Experiment, Load, Variant
 from bench.models import ExperimentRun, Run
 from bench.progress import Progress
 from bench.sampler import ServerSampler
-from config.database import BASE_DIR
+from config.database import BASE_DIR, database_target
 from deploy.process import RunningDeployment, check_deployment, free_port, prepare_database, sigterm_as_interrupt
 
 GENERATOR_CPU_LIMIT = 90.0  # % of one core, busiest Locust process (Locust's own advice)
@@ -291,22 +291,25 @@ class BenchRunner:
         the server and Locust.) The postmaster's process tree is sampled as a server's would be."""
         from deploy.embedded_postgres import pinned_to, status
 
+        # DATABASE_URL's server may be on another machine: measured as it is, neither pinned nor sampled.
+        embedded = database_target().embedded
+
         def settings_of(connections: int) -> pgbench.PgbenchSettings:
             return pgbench.PgbenchSettings(clients=connections, protocol=variant.knobs.get("protocol", "simple"),
                                            cpus=self.generator_cpus)
 
         record = ExperimentRun.objects.create(
             run=self.run, claim=experiment.claim, experiment=experiment.name, variant=variant.label, repeat=repeat,
-            deployment=None, target="postgresql (embedded)" if status().running else "postgresql (DATABASE_URL)",
+            deployment=None, target="postgresql (embedded)" if embedded else "postgresql (DATABASE_URL)",
             command_line=" ".join(pgbench.argv(settings_of(experiment.levels(variant)[0]), self.step_seconds(experiment),
                                                Path("db_read.sql"), Path("log"))),
             scenario="bench/pgbench.py", params=dict(variant.knobs), started_at=timezone.now())
-        postmaster = status().pid
+        postmaster = status().pid if embedded else None
         sampler = (ServerSampler(postmaster, "pgbench", str(self.workdir / "loop-lag")).start()
                    if postmaster and self.options.server_samples else None)
         with self._recorded(record, sampler):
             for index, connections in enumerate(experiment.levels(variant)):
-                with pinned_to(self.server_cpus) as pinned:
+                with pinned_to(self.server_cpus if embedded else None) as pinned:
                     result = pgbench.run_step(settings_of(connections), experiment.warmup_s,
                                               self.step_seconds(experiment))
                 record.observations = {**record.observations, "postgres_cpus": list(self.server_cpus)

@@ -51,26 +51,65 @@ class PoolLimits:
         )
 
 
+# The test run's own database. ``tests/conftest.py`` creates it on whichever server is configured
+# (embedded or ``DATABASE_URL``), names it here for every process the tests start, and drops it at
+# the end: the tests never read or write a store they did not create.
+TEST_DATABASE_ENV = "LAB_TEST_DATABASE"
+CONNECT_TIMEOUT_S = 10  # libpq waits forever by default; a wrong host must fail, not hang a runner
+
+
 @dataclass(frozen=True)
 class DatabaseTarget:
+    """The server and database every process connects to, as libpq parameters.
+
+    ``params`` keeps every parameter the user gave (``sslmode``, ``sslrootcert``,
+    ``target_session_attrs``, ``options``...): a dropped one is a silent downgrade, as when
+    ``sslmode=verify-full`` became ``prefer``. ``maintenance_dbname`` is where CREATE/DROP
+    DATABASE are issued: ``postgres`` on the embedded server, the URL's own database otherwise
+    (only the statements are issued there; no row of it is read or written).
+    """
+
+    params: tuple[tuple[str, str], ...]  # libpq parameters other than dbname
     dbname: str
-    user: str
-    password: str
-    host: str
-    port: int
+    maintenance_dbname: str
     embedded: bool
 
-    def conninfo(self, dbname: str | None = None) -> str:
+    def param(self, key: str, default: str = "") -> str:
+        return dict(self.params).get(key, default)
+
+    @property
+    def user(self) -> str:
+        return self.param("user")
+
+    @property
+    def host(self) -> str:
+        return self.param("host")
+
+    @property
+    def port(self) -> str:
+        return self.param("port") or "5432"  # as given: libpq checks it, with its own message
+
+    def session_options(self) -> str:
+        """The user's own ``options`` with the lab's statement timeout after them (the last
+        ``-c`` of a setting wins, so the lab's bound holds)."""
         limits = PoolLimits.from_env()
-        return make_conninfo(
-            dbname=dbname or self.dbname,
-            user=self.user,
-            password=self.password or None,
-            host=self.host,
-            port=self.port,
-            options=f"-c statement_timeout={limits.statement_timeout_ms}",
-            application_name=application_name(),
-        )
+        return " ".join(filter(None, [self.param("options"), f"-c statement_timeout={limits.statement_timeout_ms}"]))
+
+    def libpq_params(self) -> dict[str, str]:
+        """Every connection parameter but dbname, with the lab's options and a connect timeout."""
+        params = dict(self.params)
+        params.setdefault("connect_timeout", str(CONNECT_TIMEOUT_S))
+        params["options"] = self.session_options()
+        params["application_name"] = application_name()
+        return params
+
+    def conninfo(self, dbname: str | None = None) -> str:
+        return make_conninfo(dbname=dbname or self.dbname, **self.libpq_params())
+
+    def display(self) -> str:
+        """Where the lab connects, for people: no password."""
+        where = self.host or "localhost"
+        return f"database {self.dbname!r} on {where}:{self.port} as {self.user or '(default user)'}"
 
 
 def application_name(deployment: str | None = None) -> str:
@@ -91,24 +130,32 @@ def embedded_socket_dir() -> Path:
     return EMBEDDED_PGDATA
 
 
+class DatabaseUrlError(ValueError):
+    """``DATABASE_URL`` could not be read; the message says why (never the password)."""
+
+
+def parse_database_url(url: str) -> dict[str, str]:
+    """Every libpq parameter of ``url``, parsed by libpq itself (URI or ``key=value`` form), so
+    nothing the user wrote is dropped or reinterpreted."""
+    try:
+        parts = conninfo_to_dict(url)
+    except Exception as exc:  # psycopg.ProgrammingError: libpq's own message
+        raise DatabaseUrlError(f"DATABASE_URL is not a valid PostgreSQL connection string: {exc}") from None
+    return {key: str(value) for key, value in parts.items() if value is not None}
+
+
 def database_target() -> DatabaseTarget:
+    test_database = os.environ.get(TEST_DATABASE_ENV) or None
     url = os.environ.get("DATABASE_URL")
     if url:
-        parts = conninfo_to_dict(url)
-        return DatabaseTarget(
-            dbname=str(parts.get("dbname", "postgres")),
-            user=str(parts.get("user", "")),
-            password=str(parts.get("password", "")),
-            host=str(parts.get("host", "")),
-            port=int(parts.get("port", 5432)),
-            embedded=False,
-        )
+        params = parse_database_url(url)
+        own = params.pop("dbname", "") or params.get("user", "") or "postgres"
+        return DatabaseTarget(params=tuple(sorted(params.items())), dbname=test_database or own,
+                              maintenance_dbname=own, embedded=False)
     return DatabaseTarget(
-        dbname=os.environ.get("LAB_DB_NAME", DEFAULT_DB_NAME),
-        user="postgres",
-        password="",
-        host=str(embedded_socket_dir()),
-        port=5432,
+        params=(("host", str(embedded_socket_dir())), ("port", "5432"), ("user", "postgres")),
+        dbname=test_database or os.environ.get("LAB_DB_NAME", DEFAULT_DB_NAME),
+        maintenance_dbname="postgres",
         embedded=True,
     )
 
@@ -127,13 +174,16 @@ def django_databases(check_connections: bool = False) -> dict:
 
     target = database_target()
     limits = PoolLimits.from_env()
+    # NAME/USER/... as Django expects them; every other libpq parameter goes through OPTIONS,
+    # which Django hands to psycopg as it is (sslmode, connect_timeout, options...).
+    params = target.libpq_params()
     default = {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": target.dbname,
-        "USER": target.user,
-        "PASSWORD": target.password,
-        "HOST": target.host,
-        "PORT": str(target.port),
+        "USER": params.pop("user", ""),
+        "PASSWORD": params.pop("password", ""),
+        "HOST": params.pop("host", ""),
+        "PORT": params.pop("port", ""),
         "CONN_MAX_AGE": 0,
         "OPTIONS": {
             "pool": {
@@ -142,8 +192,7 @@ def django_databases(check_connections: bool = False) -> dict:
                 "timeout": limits.timeout_s,
                 **({"check": ConnectionPool.check_connection} if check_connections else {}),
             },
-            "options": f"-c statement_timeout={limits.statement_timeout_ms}",
-            "application_name": application_name(),
+            **params,
         },
     }
     return {"default": default, ASYNC_BACKEND_ALIAS: async_backend_database(default)}

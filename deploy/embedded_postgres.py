@@ -25,6 +25,7 @@ from pathlib import Path
 import psycopg
 
 from config.database import BASE_DIR, EMBEDDED_PGDATA, database_target
+from deploy.databases import ensure_database
 
 # The package's locks live in the user runtime dir; without XDG_RUNTIME_DIR platformdirs warns
 # on every import. The fallback it picks is fine for us.
@@ -127,7 +128,8 @@ def status() -> ServerStatus:
 
 
 def _admin_connect() -> psycopg.Connection:
-    return psycopg.connect(database_target().conninfo(dbname="postgres"), autocommit=True)
+    target = database_target()
+    return psycopg.connect(target.conninfo(dbname=target.maintenance_dbname), autocommit=True)
 
 
 def _show_max_connections() -> int | None:
@@ -159,15 +161,8 @@ def start() -> ServerStatus:
         if current != MAX_CONNECTIONS:
             # max_connections only changes on restart; pg_ctl reuses the socket options.
             _pg_ctl("restart")
-        _ensure_database(database_target().dbname)
+        ensure_database(database_target().dbname)
     return status()
-
-
-def _ensure_database(name: str) -> None:
-    with _admin_connect() as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        if not exists:
-            conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(name)))
 
 
 def stop() -> bool:

@@ -1,5 +1,10 @@
-"""Test set-up: a real PostgreSQL (the embedded one, in its own database ``djlab_test``),
-and real Gunicorn/Uvicorn/Granian deployments started through the project's ``serve`` machinery."""
+"""Test set-up: a real PostgreSQL and real Gunicorn/Uvicorn/Granian deployments started through
+the project's ``serve`` machinery.
+
+The tests work in a database of their own: created here on whichever server is configured (the
+embedded one, or ``DATABASE_URL``'s), named for every process they start through
+``LAB_TEST_DATABASE``, and dropped when the session ends. They never read or write a store they did
+not create, so running them with ``DATABASE_URL`` pointing at your results is safe."""
 from __future__ import annotations
 
 import os
@@ -10,26 +15,68 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("LAB_DB_NAME", "djlab_test")
+import psutil
+
+from config.database import BASE_DIR, TEST_DATABASE_ENV, database_target  # needs no Django set-up
+
+# One database per session, named after this process so that a session killed before its end
+# leaves a database the next session on this machine can recognise as stale and drop. Test modules
+# import this file again as ``tests.conftest``: the name is chosen once per process, and a pytest
+# started by a test (another process) chooses its own.
+TEST_DATABASE_PREFIX = "djlab_test_"
+if not os.environ.get(TEST_DATABASE_ENV, "").startswith(f"{TEST_DATABASE_PREFIX}{os.getpid()}_"):
+    os.environ[TEST_DATABASE_ENV] = f"{TEST_DATABASE_PREFIX}{os.getpid()}_{uuid.uuid4().hex[:8]}"
 # Every process this session starts inherits this mark, so the end-of-session check below can
 # find any server, worker or Locust it left behind, whichever test started it and however.
 SESSION_MARK = "LAB_TEST_SESSION"
-os.environ[SESSION_MARK] = uuid.uuid4().hex
+if not os.environ.get(SESSION_MARK, "").startswith(f"{os.getpid()}-"):
+    os.environ[SESSION_MARK] = f"{os.getpid()}-{uuid.uuid4().hex}"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 import django  # noqa: E402
 
 django.setup()
 
+from django.db import connections  # noqa: E402
+
+from deploy import embedded_postgres  # noqa: E402
 from deploy.deployments import Deployment  # noqa: E402
+from deploy.databases import admin_connection, drop_database, ensure_database  # noqa: E402
 from deploy.process import RunningDeployment, check_deployment, free_port, prepare_database  # noqa: E402
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
+def drop_stale_test_databases() -> list[str]:
+    """Drop the databases of earlier sessions on this machine's embedded server whose process is
+    gone (killed before its teardown). Never on ``DATABASE_URL``'s server: another machine's
+    session may be using a database there, and its pid means nothing here."""
+    if not database_target().embedded:
+        return []
+    with admin_connection() as conn:
+        names = [row[0] for row in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
+                                                 (TEST_DATABASE_PREFIX.replace("_", r"\_") + "%",))]
+    stale = []
+    for name in names:
+        pid = name.removeprefix(TEST_DATABASE_PREFIX).split("_", 1)[0]
+        if pid.isascii() and pid.isdigit() and not psutil.pid_exists(int(pid)):
+            drop_database(name)
+            stale.append(name)
+    return stale
+
+
 @pytest.fixture(scope="session", autouse=True)
 def database():
+    """The session's own database: created, migrated and seeded here, dropped at the end."""
+    name = os.environ[TEST_DATABASE_ENV]
+    if database_target().embedded:
+        embedded_postgres.start()  # creates the target database, which is this session's
+        drop_stale_test_databases()
+    ensure_database(name)
     prepare_database()
+    yield name
+    connections.close_all()
+    drop_database(name)
 
 
 def launch(server: str, extra_env: dict[str, str] | None = None, **kwargs) -> RunningDeployment:
@@ -111,8 +158,6 @@ def server(request, servers) -> RunningDeployment:
 
 
 def bench(*args: str, **kwargs) -> subprocess.Popen:
-    from config.database import BASE_DIR
-
     return subprocess.Popen([sys.executable, "manage.py", "bench", *args], cwd=BASE_DIR, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, **kwargs)
 
@@ -138,8 +183,6 @@ LONG_LIVED = {"postgres", "pg_ctl", "initdb"}
 
 def left_behind(mark: str) -> list:
     """Live processes, other than this one and its ancestors, that carry this session's mark."""
-    import psutil
-
     me = psutil.Process()
     mine = {me.pid, *(p.pid for p in me.parents())}
     found = []
@@ -156,8 +199,6 @@ def left_behind(mark: str) -> list:
 
 def pytest_sessionfinish(session, exitstatus):
     """Fail the run if any server it started is still alive (after a grace period), and kill it."""
-    import psutil
-
     survivors = left_behind(os.environ[SESSION_MARK])
     _, survivors = psutil.wait_procs(survivors, timeout=10)
     if not survivors:

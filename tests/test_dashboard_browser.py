@@ -4,6 +4,7 @@ results, with no console errors and charts drawn with data; plus the empty state
 Screenshots land in test-artifacts/."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -14,8 +15,9 @@ import requests
 from django.db import connection
 from playwright.sync_api import sync_playwright
 
-from config.database import BASE_DIR
+from config.database import BASE_DIR, TEST_DATABASE_ENV
 from dashboard.verdicts import VERDICTS
+from deploy.databases import drop_database, ensure_database
 from tests.conftest import ARTIFACTS, launch
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -237,17 +239,19 @@ def test_chart_data_downloads(dashboard, smoke_run):
 
 @pytest.fixture(scope="module")
 def empty_lab(database):
-    """A dashboard over a results store with no runs at all (a database of its own, given to
-    that deployment alone: the rest of the session keeps the test database)."""
-    import os
-
-    empty = {"LAB_DB_NAME": "djlab_test_empty"}
-    subprocess.run([sys.executable, "manage.py", "serve", "gunicorn", "--check"], cwd=BASE_DIR,
-                   env={**os.environ, **empty}, check=True, capture_output=True)  # creates and migrates it
-    subprocess.run([sys.executable, "manage.py", "shell", "-c", "from bench.models import Run; Run.objects.all().delete()"],
-                   cwd=BASE_DIR, env={**os.environ, **empty}, check=True, capture_output=True)  # and empties it
-    with launch("gunicorn", extra_env=empty, workers=1, threads=2, app="dashboard") as running:
-        yield running
+    """A dashboard over a results store with no runs at all: a second database of the session's
+    own, made empty (migrated, never written) and dropped afterwards."""
+    empty = f"{database}_empty"
+    ensure_database(empty)
+    env = {**os.environ, TEST_DATABASE_ENV: empty}
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "--verbosity", "0"], cwd=BASE_DIR,
+                   env=env, check=True, capture_output=True)
+    try:
+        with launch("gunicorn", extra_env={TEST_DATABASE_ENV: empty}, workers=1, threads=2,
+                    app="dashboard") as running:
+            yield running
+    finally:
+        drop_database(empty)
 
 
 def test_empty_state_says_which_command_produces_a_run(browser, empty_lab):

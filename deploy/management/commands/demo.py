@@ -6,6 +6,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from config.database import database_target
 from deploy.deployments import SERVER_INTERFACES, Deployment, DeploymentError
 from deploy.management.commands.dashboard import DASHBOARD_PORT, dashboard_deployment
 from deploy.process import RunningDeployment, check_deployment, ignore_interrupts, prepare_database, sigterm_as_interrupt
@@ -70,6 +71,9 @@ class Command(BaseCommand):
 
     def _print_ready(self, deployments: list[Deployment]) -> None:
         wsgi, asgi, dashboard = deployments
+        target = database_target()
+        postgres_after = ("PostgreSQL keeps running: `make clean-db` or `manage.py postgres stop`" if target.embedded
+                          else f"your PostgreSQL from DATABASE_URL is left as it is: {target.display()}")
         self.stdout.write(f"""
 The dashboard:  {dashboard.url}/dashboard/claims/   (runs: {dashboard.url}/dashboard/)
 The lab is up. The same endpoints, two ways:
@@ -79,6 +83,6 @@ Try   {wsgi.url}/api/io/sleep?ms=200   or the cross cells {asgi.url}/sync/whoami
 Load  .venv/bin/locust -f loadtests/lab.py --web-host 127.0.0.1 --host {asgi.url}   (or {wsgi.url})
       --dashboard-url {dashboard.url}
       then open http://127.0.0.1:8089, pick a claim under "Custom parameters" (its links bar leads back here)
-Ctrl-C stops the three servers (PostgreSQL keeps running: `make clean-db` or `manage.py postgres stop`).
+Ctrl-C stops the three servers ({postgres_after}).
 """)
         self.stdout.flush()

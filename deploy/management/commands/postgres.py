@@ -1,8 +1,14 @@
-"""``manage.py postgres start|stop|status|url|restart``: the embedded PostgreSQL of this checkout."""
+"""``manage.py postgres start|stop|status|url|restart``: the embedded PostgreSQL of this checkout.
+
+With ``DATABASE_URL`` set the lab uses that server and never starts its own: ``start`` and
+``status`` then only check that the server answers (so ``make demo`` and ``make test`` work the
+same way with either), and ``stop``/``restart`` refuse, since the server is not the lab's to stop.
+"""
 from django.core.management.base import BaseCommand, CommandError
 
-from config.database import database_target
+from config.database import DatabaseUrlError, database_target
 from deploy import embedded_postgres
+from deploy.databases import DatabaseUnreachable, server_version
 
 
 class Command(BaseCommand):
@@ -12,8 +18,12 @@ class Command(BaseCommand):
         parser.add_argument("action", choices=["start", "stop", "status", "url", "restart"])
 
     def handle(self, *args, action: str, **options):
-        if not database_target().embedded and action != "url":
-            raise CommandError("DATABASE_URL is set: the lab uses that server, not the embedded one.")
+        try:
+            target = database_target()
+        except DatabaseUrlError as exc:
+            raise CommandError(str(exc)) from None
+        if not target.embedded:
+            return self.external(action, target)
         if action == "start":
             try:
                 st = embedded_postgres.start()
@@ -35,5 +45,20 @@ class Command(BaseCommand):
             else:
                 self.stdout.write("stopped")
         else:
-            target = database_target()
-            self.stdout.write(embedded_postgres.url() if target.embedded else "DATABASE_URL (set in the environment)")
+            self.stdout.write(embedded_postgres.url())
+
+    def external(self, action: str, target) -> None:
+        """``DATABASE_URL``'s server: check it, never start or stop it."""
+        if action in ("stop", "restart"):
+            raise CommandError(f"DATABASE_URL is set: the lab uses that server ({target.display()}) and does not "
+                               f"{action} it.")
+        if action == "url":
+            self.stdout.write(f"DATABASE_URL: {target.display()}")
+            return
+        try:
+            version = server_version()
+        except DatabaseUnreachable as exc:
+            raise CommandError(str(exc)) from None
+        verb = "using" if action == "start" else "running:"
+        self.stdout.write(f"{verb} PostgreSQL {version} from DATABASE_URL ({target.display()}); "
+                          "the embedded server is not started")
