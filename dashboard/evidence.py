@@ -9,7 +9,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from bench.experiments import Experiment, Variant
 from bench.suites import VERDICT_SUITES, experiments_named
@@ -206,9 +206,20 @@ def verdict_runs(runs: QuerySet[Run] | None = None) -> QuerySet[Run]:
 
 
 def latest_evidence(experiment: Experiment | str, runs: QuerySet[Run] | None = None) -> Evidence | None:
-    """The newest run holding valid data for ``experiment``."""
+    """The run that holds ``experiment`` with the most repeats (valid steps counted), the newest
+    among equals: a newer run with fewer repeats (a quick run after a full one) never silently
+    replaces a fuller one. The user can still pick any run (``runs``)."""
     name = experiment if isinstance(experiment, str) else experiment.name
-    for run in verdict_runs(runs).order_by("-started_at", "-id"):
+    candidates = verdict_runs(runs).filter(experiments__experiment=name, experiments__steps__valid=True)
+    counted = (ExperimentRun.objects.filter(run__in=candidates, experiment=name, steps__valid=True)
+               .values("run", "variant").annotate(repeats=Count("id", distinct=True)))
+    fullest: dict[int, int] = {}
+    for row in counted:
+        fullest[row["run"]] = max(fullest.get(row["run"], 0), row["repeats"])
+    ordered = sorted(candidates.distinct().values_list("id", "started_at"),
+                     key=lambda r: (fullest.get(r[0], 0), r[1], r[0]), reverse=True)
+    for run_id, _ in ordered:
+        run = Run.objects.get(id=run_id)
         evidence = Evidence(run, name)
         for er in run.experiments.filter(experiment=name).order_by("id"):
             for m in measure_steps(er):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Callable, Iterable
 
 SUPPORTED, PARTLY, REFUTED, INCONCLUSIVE = "supported", "partly supported", "refuted", "inconclusive"
 OUTCOMES = (SUPPORTED, PARTLY, REFUTED, INCONCLUSIVE)
@@ -39,26 +39,45 @@ def spread(values: Iterable[float | None]) -> float | None:
     return (max(present) - min(present)) if len(present) >= 2 else None
 
 
-def within_noise(a: list[float | None], b: list[float | None]) -> bool:
-    """True when the medians differ by less than the larger spread of the repeats. With one
-    repeat the spread is unknown: the figures stand as they are and the verdict is provisional."""
-    sa, sb = spread(a), spread(b)
-    if sa is None and sb is None:
-        return False
-    ma, mb = median(a), median(b)
-    return ma is not None and mb is not None and abs(ma - mb) <= max(sa or 0, sb or 0)
+def paired(a: list[float | None], b: list[float | None]) -> list[tuple[float, float]]:
+    """Repeat i of one configuration against repeat i of the other: repeats interleave the compared
+    configurations (A B A B), so the same index is the same stretch of the machine's time. A pair
+    with a missing side is left out, never filled in."""
+    return [(x, y) for x, y in zip(a, b) if x is not None and y is not None]
+
+
+def classify_repeats(effects: list[float | None], classify: Callable[[float], str],
+                     what: str = "effect") -> tuple[str, str, int]:
+    """The outcome every repeat's effect agrees on, else INCONCLUSIVE with the count per outcome.
+
+    This is the noise rule, and it cuts both ways: a support is only as firm as its weakest
+    repeat, exactly as a refutation is; repeats that fall on both sides of a threshold (or in two
+    bands) decide nothing. Returns (outcome, why, repeats that decided)."""
+    present = [e for e in effects if e is not None]
+    if not present:
+        return INCONCLUSIVE, f"no repeat gave the {what}", 0
+    outcomes = [classify(e) for e in present]
+    if len(set(outcomes)) == 1:
+        return outcomes[0], "", len(present)
+    counts = ", ".join(f"{outcomes.count(o)} {o}" for o in OUTCOMES if o in outcomes)
+    return INCONCLUSIVE, f"the repeats disagree ({counts})", len(present)
+
+
+def banded(supported_at: float, partly_at: float | None = None) -> Callable[[float], str]:
+    """A rule's bands for "higher is stronger" effects: >= supported_at supports, >= partly_at
+    (when the rule has a middle band) supports partly, anything lower refutes."""
+    def classify(value: float) -> str:
+        if value >= supported_at:
+            return SUPPORTED
+        return PARTLY if partly_at is not None and value >= partly_at else REFUTED
+    return classify
 
 
 def versus_limit(values: list[float | None], limit: float, at_least: bool = True) -> str:
-    """A figure against a threshold: SUPPORTED if its median meets it, REFUTED if not, and
-    INCONCLUSIVE when there are no values or the repeats fall on both sides of the limit."""
-    present = [v for v in values if v is not None]
-    if not present:
-        return INCONCLUSIVE
-    if len(present) >= 2 and min(present) < limit <= max(present):
-        return INCONCLUSIVE
-    m = statistics.median(present)
-    return SUPPORTED if (m >= limit if at_least else m <= limit) else REFUTED
+    """A figure against a threshold, repeat by repeat: SUPPORTED when every repeat meets it,
+    REFUTED when every repeat misses it, INCONCLUSIVE when they straddle it or none exists."""
+    meets = (lambda v: v >= limit) if at_least else (lambda v: v <= limit)
+    return classify_repeats(values, lambda v: SUPPORTED if meets(v) else REFUTED)[0]
 
 
 def ratio(a: float | None, b: float | None) -> float | None:
@@ -124,28 +143,37 @@ class Scope:
     name: str
     outcome: str
     why: str
+    repeats: int | None = None  # the repeats that decided it; None: the verdict's own count applies
+    # False: the cell cannot decide anything by arithmetic or machine limits, which the design says
+    # before the run; shown with its reason, never counted (not even as missing data)
+    in_scope: bool = True
 
 
 def combine(scopes: list[Scope], what: str = "") -> tuple[str, str]:
-    """Add up per-scope outcomes: supported everywhere -> supported; refuted everywhere ->
-    refuted; nothing known -> inconclusive; anything else -> partly, naming where it held."""
-    known = [s for s in scopes if s.outcome != INCONCLUSIVE]
-    if not known:
-        return INCONCLUSIVE, f"no {what or 'scope'} gave a conclusive result"
+    """Add up per-scope outcomes so that missing data never lifts (or sinks) a claim: the overall
+    outcome is the one that would hold whatever the inconclusive scopes turned out to be.
+
+    supported only if every scope is; refuted only if every scope is; partly supported when at
+    least one scope holds and at least one does not (a scope that holds partly is both); anything
+    else, e.g. supported here and unknown there, is inconclusive. The text names every outcome."""
+    outside = [s.name for s in scopes if not s.in_scope]
+    scopes = [s for s in scopes if s.in_scope]
     names = {o: [s.name for s in scopes if s.outcome == o] for o in OUTCOMES}
-    unknown = f"; inconclusive on {', '.join(names[INCONCLUSIVE])}" if names[INCONCLUSIVE] else ""
-    if all(s.outcome == SUPPORTED for s in known):
-        return (SUPPORTED if not unknown else PARTLY), f"holds on {', '.join(names[SUPPORTED])}{unknown}"
-    if all(s.outcome == REFUTED for s in known):
-        return (REFUTED if not unknown else PARTLY), f"does not hold on {', '.join(names[REFUTED])}{unknown}"
-    parts = []
-    if names[SUPPORTED]:
-        parts.append(f"holds on {', '.join(names[SUPPORTED])}")
-    if names[PARTLY]:
-        parts.append(f"partly on {', '.join(names[PARTLY])}")
-    if names[REFUTED]:
-        parts.append(f"not on {', '.join(names[REFUTED])}")
-    return PARTLY, "; ".join(parts) + unknown
+    told = [f"{label} {', '.join(names[o])}" for o, label in
+            ((SUPPORTED, "holds on"), (PARTLY, "partly on"), (REFUTED, "not on"), (INCONCLUSIVE, "inconclusive on"))
+            if names[o]]
+    why = "; ".join(told) if told else f"no {what or 'scope'} was tested"
+    if outside:
+        why += f" ({', '.join(outside)}: out of scope)"
+    holds = names[SUPPORTED] or names[PARTLY]
+    fails = names[REFUTED] or names[PARTLY]
+    if not scopes or names[INCONCLUSIVE] and not (holds and fails):
+        return INCONCLUSIVE, why
+    if len(names[SUPPORTED]) == len(scopes):
+        return SUPPORTED, why
+    if len(names[REFUTED]) == len(scopes):
+        return REFUTED, why
+    return PARTLY, why
 
 
 @dataclass
@@ -182,20 +210,29 @@ class Verdict:
     experiment_run_ids: list[int] = field(default_factory=list)
     chart: dict | None = None
     needs: str = ""  # the command that produces evidence
-    repeats: int = 0  # the most repeats any variant of its evidence has (1: every figure is one sample)
+    repeats: int = 0  # the repeats of its evidence (1: every figure is one sample)
     scopes: list[Scope] = field(default_factory=list)  # per workload / level / part
     compared: list[dict] = field(default_factory=list)  # configurations in a sweep, the strongest marked
     note: str = ""  # what the reader must know to read the figures right
     beside: list[Beside] = field(default_factory=list)  # other frameworks under the same rule (FastAPI)
 
     @property
+    def deciding_repeats(self) -> int:
+        """The fewest repeats behind any scope that decided something (the verdict's own count
+        for scopes that do not say): a verdict is only as firm as its thinnest deciding cell."""
+        counts = [self.repeats if s.repeats is None else s.repeats for s in self.scopes
+                  if s.outcome != INCONCLUSIVE and s.in_scope]
+        return min(counts) if counts else self.repeats
+
+    @property
     def provisional(self) -> bool:
-        """One repeat: the spread is unknown, so no difference can be told from noise."""
-        return self.verdict != INCONCLUSIVE and self.repeats < 2
+        """A deciding cell rests on one repeat: its spread is unknown, so no difference it shows
+        can be told from noise."""
+        return self.verdict != INCONCLUSIVE and self.deciding_repeats < 2
 
     def as_dict(self) -> dict:
         return {"claim": self.claim, "verdict": self.verdict, "provisional": self.provisional,
-                "repeats": self.repeats, "rule": self.rule, "why": self.why, "note": self.note,
+                "repeats": self.repeats, "deciding_repeats": self.deciding_repeats, "rule": self.rule, "why": self.why, "note": self.note,
                 "figures": [f.as_dict() for f in self.figures], "run_id": self.run_id, "suite": self.suite,
                 "scopes": [s.__dict__ for s in self.scopes], "compared": self.compared,
                 "experiment_run_ids": self.experiment_run_ids, "chart": self.chart, "needs": self.needs,

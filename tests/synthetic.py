@@ -45,11 +45,13 @@ def sample(**kw) -> dict:
     return base
 
 
-def make_run(experiment: str, variants: dict, claim: str = "C?", suite: str = "synthetic") -> Run:
+def make_run(experiment: str, variants: dict, claim: str = "C?", suite: str = "synthetic",
+             into: Run | None = None) -> Run:
     """``variants``: Variant (or its label) -> V or list of V. Vs that share a ``repeat`` become
-    the steps of one experiment run (one per load level); otherwise each V is a repeat."""
-    run = Run.objects.create(suite=suite, status=Run.COMPLETED, started_at=timezone.now(),
-                             finished_at=timezone.now(), environment={"switch_interval_s": 0.005})
+    the steps of one experiment run (one per load level); otherwise each V is a repeat.
+    ``into``: add the experiment to that run instead of a new one (a card reads one run)."""
+    run = into or Run.objects.create(suite=suite, status=Run.COMPLETED, started_at=timezone.now(),
+                                     finished_at=timezone.now(), environment={"switch_interval_s": 0.005})
     for variant, vs in variants.items():
         label = getattr(variant, "label", variant)
         vs = vs if isinstance(vs, list) else [vs]
@@ -79,7 +81,7 @@ def _step(er: ExperimentRun, index: int, v: V) -> None:
                                     histogram={str(e["min"]): 1, str(e["p50"]): requests - 1},
                                     server_timing=e.get("server_timing", {}))
     for s in v.samples:
-        ServerSample.objects.create(experiment=er, step_index=index, **s)
+        ServerSample.objects.create(experiment=er, **{"step_index": index, **s})  # step_index None: before load
 
 
 def only(*runs: Run):
