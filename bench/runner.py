@@ -343,7 +343,7 @@ class BenchRunner:
         elif load.rate:
             argv += ["--arrival-rate", str(load.rate)]
         if self.options.locust_workers > 1:
-            argv += ["--processes", str(self.options.locust_workers)]
+            argv += locust_processes(self.options.locust_workers)
         if self.generator_cpus:
             argv = ["taskset", "--cpu-list", ",".join(map(str, self.generator_cpus)), *argv]
         log_path = self.workdir / "locust.log"
@@ -382,6 +382,15 @@ class BenchRunner:
             except ProcessLookupError:
                 pass
             self._locust.wait(5)
+
+
+def locust_processes(count: int) -> list[str]:
+    """Locust's arguments for ``count`` worker processes, with the master on loopback at a port
+    free now: no host of the network can join as a worker and add its numbers to a step, and two
+    runs at once do not collide on Locust's fixed default port (5557)."""
+    port = str(free_port())
+    return ["--processes", str(count), "--master-bind-host", "127.0.0.1", "--master-bind-port", port,
+            "--master-port", port]
 
 
 def judge(result: dict, failures_intended: bool = False) -> tuple[bool, str]:

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import requests
+from django.db import transaction
 from django.utils import timezone
 
 from bench import environment, store
@@ -42,24 +43,28 @@ def claims_of(user_classes: list[str], knobs: dict) -> str:
 
 
 def store_web_run(document: dict) -> Run:
+    """One transaction, the run created "running" and marked completed only once its step is
+    stored: a failure on the way leaves nothing, never an empty "completed" run."""
     result, meta = document["result"], document["meta"]
     deployment = deployment_of(meta["host"])
     started = dt.datetime.fromtimestamp(result.get("started_at") or meta["stopped_at"], tz=dt.timezone.utc)
-    run = Run.objects.create(suite=SUITE, status=Run.COMPLETED, started_at=started, finished_at=timezone.now(),
-                             options={"source": "Locust web UI", **meta},
-                             environment=environment.capture(None, None, meta.get("workers", 1)),
-                             note="started from the Locust web UI")
-    record = ExperimentRun.objects.create(
-        run=run, claim=claims_of(meta["user_classes"], meta["knobs"]), experiment=EXPERIMENT, variant=deployment["label"],
-        deployment=deployment, target=meta["host"], scenario=meta["locustfile"], params=meta["knobs"],
-        started_at=started, finished_at=timezone.now())
-    valid, reason = judge(result)
-    if "started_at" in result:
-        rate = meta["knobs"].get("lab_rate") or meta["knobs"].get("arrival_rate") or 0.0
-        store.save_step(record, 0, meta["users"], rate, result, valid, reason)
-    else:
-        record.status, record.error = ExperimentRun.FAILED, result.get("error", "nothing was measured")
-        record.save(update_fields=["status", "error"])
+    with transaction.atomic():
+        run = Run.objects.create(suite=SUITE, status=Run.RUNNING, started_at=started,
+                                 options={"source": "Locust web UI", **meta},
+                                 environment=environment.capture(None, None, meta.get("workers", 1)),
+                                 note="started from the Locust web UI")
+        record = ExperimentRun.objects.create(
+            run=run, claim=claims_of(meta["user_classes"], meta["knobs"]), experiment=EXPERIMENT,
+            variant=deployment["label"], deployment=deployment, target=meta["host"], scenario=meta["locustfile"],
+            params=meta["knobs"], started_at=started, finished_at=timezone.now())
+        valid, reason = judge(result)
+        if "started_at" in result:
+            rate = meta["knobs"].get("lab_rate") or meta["knobs"].get("arrival_rate") or 0.0
+            store.save_step(record, 0, meta["users"], rate, result, valid, reason)
+        else:
+            record.status, record.error = ExperimentRun.FAILED, result.get("error", "nothing was measured")
+            record.save(update_fields=["status", "error"])
+        store.finish_run(run, Run.COMPLETED)
     return run
 
 

@@ -4,21 +4,34 @@ from this UI, or the claim's card before any), a "Lab dashboard" tab listing its
 same links under "Download Data", and ``/lab-dashboard`` redirecting to it.
 
 The dashboard runs in a deployment of its own (``manage.py dashboard``, port 8000 by
-default; ``make demo`` starts it): ``--dashboard-url`` says where.
+default; ``make demo`` starts it): ``--dashboard-url`` says where. It is an http(s) address
+given on the command line only (``_form_guard`` refuses it from the form), so the redirects
+go nowhere else; the routes ask for Locust's login when ``--web-login`` is on.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
+from urllib.parse import urlsplit
 
 from locust import events
 
 import _web_record
 
 
+def dashboard_url(text: str) -> str:
+    """An http(s) address with a host: what else a redirect could lead to is no dashboard."""
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.query or parts.fragment:
+        raise argparse.ArgumentTypeError(f"must be an http(s) address such as http://127.0.0.1:8000, got {text!r}")
+    return text.rstrip("/")
+
+
 @events.init_command_line_parser.add_listener
 def _dashboard_argument(parser):
-    parser.add_argument("--dashboard-url", default=os.environ.get("LAB_DASHBOARD_URL", "http://127.0.0.1:8000"),
+    parser.add_argument("--dashboard-url", type=dashboard_url,
+                        default=os.environ.get("LAB_DASHBOARD_URL", "http://127.0.0.1:8000"),
                         include_in_web_ui=False, help="where the lab's dashboard is served (manage.py dashboard)")
 
 PAGES = (("The stacks compared, per workload", "/dashboard/"), ("Runs", "/dashboard/runs/"),
@@ -57,10 +70,12 @@ def _link_dashboard(environment, **kwargs):
         return response
 
     @web_ui.app.route("/lab-dashboard")
+    @web_ui.auth_required_if_enabled
     def _to_dashboard():
         return redirect(base() + "/dashboard/")
 
     @web_ui.app.route("/lab-dashboard/current")
+    @web_ui.auth_required_if_enabled
     def _to_current():
         """The last run this UI recorded, compared; before any, the chosen claim's card."""
         run_id = _web_record.last_run_id

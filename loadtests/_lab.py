@@ -32,9 +32,11 @@ from locust import constant_throughput
 from locust.exception import StopTest, StopUser
 from locust.runners import WorkerRunner
 
+import _form_guard  # before the recorder: its test_start check must run first
 import _dashboard_link  # noqa: F401  (links the web UI to the lab's dashboard)
 import _open_loop
 import _recorder  # noqa: F401  (registers the runner's recorder: --lab-out)
+from _knob_types import int_between, non_negative, positive
 
 # The knobs' defaults, bounds and choices are the endpoint catalogue's: the project root must be
 # importable however Locust was started (its console script puts only loadtests/ on the path).
@@ -56,6 +58,10 @@ def _int_knob(param, what: str) -> dict:
             "help": f"{what} ({param.low}-{param.high}, default {param.default})"}
 
 
+# The generator builds each body in memory (and caches a few): this keeps a typo from exhausting it.
+BODY_KB_MAX = 64 * 1024
+
+
 def _choice_knob(param, what: str) -> dict:
     return {"choices": list(param.choices), "default": param.default, "help": what}
 
@@ -73,15 +79,16 @@ def _lab_arguments(parser):
     parser.add_argument("--count", **_int_knob(c.COUNT, "reads per db/queries request"))
     parser.add_argument("--driver", **_choice_knob(c.DRIVER, "DB path for db/*: Django's ORM, raw SQL on psycopg, or django-async-backend (async views on ASGI only)"))
     parser.add_argument("--mode", **_choice_knob(c.UPLOAD_MODE, "upload: read the body at once or in chunks"))
-    parser.add_argument("--body-kb", type=int, default=5120, help="request body size for upload/json (KiB)")
+    parser.add_argument("--body-kb", type=int_between(1, BODY_KB_MAX), default=5120,
+                        help=f"request body size for upload/json (KiB, 1-{BODY_KB_MAX})")
     parser.add_argument("--parser", **_choice_knob(c.JSON_PARSER, "json: the parser"))
     parser.add_argument("--offload", type=int, choices=[c.OFFLOAD.low, c.OFFLOAD.high], default=c.OFFLOAD.default,
                         help="json: parse in the thread pool (1) or inline (0)")
     parser.add_argument("--call", **_choice_knob(c.BACKGROUND_CALL, "io/background: hand asyncio.sleep (sleep) "
                                                                     "or the blocking call (blocking) to background work"))
-    parser.add_argument("--arrival-rate", type=float, default=0.0,
+    parser.add_argument("--arrival-rate", type=non_negative, default=0.0,
                         help="target requests/s shared by the scenario's users (0 = closed loop)")
-    parser.add_argument("--probe-rate", type=float, default=10.0, help="the probe user's requests/s")
+    parser.add_argument("--probe-rate", type=positive, default=10.0, help="the probe user's requests/s")
     parser.add_argument("--lab-paced-users", type=int, default=0, include_in_web_ui=False,
                         help="set by the master: how many users share --arrival-rate or --lab-rate, over all workers")
 
@@ -98,7 +105,7 @@ def _count_paced_users(environment, **kwargs):
     if environment.parsed_options is None or isinstance(environment.runner, WorkerRunner):
         return
     target = environment.runner.target_user_count if environment.runner else 0
-    environment.parsed_options.lab_paced_users = max(1, target - probe_users(environment.user_classes))
+    _form_guard.set_by_runner(environment, "lab_paced_users", max(1, target - probe_users(environment.user_classes)))
 
 
 def options(user):

@@ -42,39 +42,37 @@ from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
 from locust.user.users import LOCUST_STATE_RUNNING, LOCUST_STATE_STOPPING, LOCUST_STATE_WAITING
 
+import _form_guard
 import _recorder
+from _knob_types import int_between, non_negative
 from _schedule import RateChange, global_index, share, starts
 
 log = logging.getLogger("lab.open_loop")
 ARRIVALS = ("constant", "poisson")
 
 
-def _non_negative(text: str) -> float:
-    value = float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {text}")
-    return value
+def _rate_change(text: str) -> str:
+    """``AT_SECONDS:FACTOR`` or empty, checked here; the generator parses it when it starts."""
+    if text:
+        try:
+            RateChange.parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 @events.init_command_line_parser.add_listener
 def _open_loop_arguments(parser):
-    parser.add_argument("--lab-rate", type=_non_negative, default=0.0,
+    parser.add_argument("--lab-rate", type=non_negative, default=0.0,
                         help="open loop: requests/s started on a schedule whether or not earlier ones answered, "
                              "latency measured from each one's intended start (0 = off)")
     parser.add_argument("--lab-arrivals", choices=ARRIVALS, default="poisson",
                         help="open loop: constant gaps, or Poisson arrivals (exponential gaps) at --lab-rate")
-    parser.add_argument("--lab-max-in-flight", type=_positive_int, default=1000,
+    parser.add_argument("--lab-max-in-flight", type=int_between(1), default=1000,
                         help="open loop: most outstanding requests; a request beyond is dropped (generator)")
-    parser.add_argument("--lab-max-lag-ms", type=_non_negative, default=1000.0,
+    parser.add_argument("--lab-max-lag-ms", type=non_negative, default=1000.0,
                         help="open loop: a request that cannot start this late after its time is dropped (generator)")
-    parser.add_argument("--lab-rate-change", default="",
+    parser.add_argument("--lab-rate-change", default="", type=_rate_change,
                         help="open loop: AT_SECONDS:FACTOR, from then on the rate is multiplied by FACTOR "
                              "(e.g. 31:0.25: an overload, then a quarter of it to see the recovery)")
     parser.add_argument("--lab-generators", type=int, default=1, include_in_web_ui=False,
@@ -107,7 +105,7 @@ def _count_generators(environment, **kwargs):
     global _local_users
     _local_users = itertools.count()
     if isinstance(environment.runner, MasterRunner) and environment.parsed_options is not None:
-        environment.parsed_options.lab_generators = max(1, environment.runner.worker_count)
+        _form_guard.set_by_runner(environment, "lab_generators", max(1, environment.runner.worker_count))
 
 
 def request_context() -> dict:

@@ -21,6 +21,8 @@ from pathlib import Path
 from locust import events
 from locust.argument_parser import default_args_dict
 
+import _form_guard
+
 log = logging.getLogger("lab.web_record")
 last_run_id: int | None = None  # the newest run this UI stored (the link bar points at it)
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,9 +45,8 @@ def result_path() -> str:
 
 def knobs(environment) -> dict:
     defaults = default_args_dict()
-    skip = {"lab_out", "lab_warmup", "lab_paced_users", "lab_generators", "no_record", "dashboard_url"}
     return {k: v for k, v in vars(environment.parsed_options).items()
-            if k not in defaults and k not in skip and isinstance(v, (int, float, str, bool))}
+            if k not in defaults and k not in _form_guard.RUNNER_OWNED and isinstance(v, (int, float, str, bool))}
 
 
 def submit(environment, result_file: str) -> None:

@@ -1,6 +1,9 @@
 """The lab in Locust's web UI: one scenario per claim, chosen with ``--scenario``.
 
-    .venv/bin/locust -f loadtests/lab.py --web-host 127.0.0.1 --host http://127.0.0.1:8002
+    .venv/bin/locust -f loadtests/lab.py --host http://127.0.0.1:8002
+
+The UI listens on loopback only unless ``--web-host '*'`` says otherwise; what its form may set,
+and how, is checked by ``_form_guard.py``.
 
 Pick the claim in "Custom parameters" (``scenario``; one runs at a time, C3 unless you choose
 another), set its knobs, start. A probe user pings beside the load so that how long a cheap

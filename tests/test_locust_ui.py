@@ -22,14 +22,16 @@ KNOBS = ("prefix", "endpoint", "ms", "n", "count", "driver", "mode", "body_kb", 
 
 
 @contextlib.contextmanager
-def web_ui(locustfile: str, host: str, dashboard_url: str = "http://127.0.0.1:9"):
-    """Locust's web UI on a free loopback port, stopped with its whole tree afterwards."""
+def web_ui(locustfile: str, host: str, dashboard_url: str = "http://127.0.0.1:9", extra: tuple[str, ...] = (),
+           log_path: Path | None = None):
+    """Locust's web UI on a free port (on loopback: the lab's default), stopped with its whole
+    tree afterwards. ``extra``: more command-line arguments."""
     port = free_port()
     logs = ARTIFACTS / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    with open(logs / f"locust-web-ui-{Path(locustfile).stem}.log", "ab") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "locust", "-f", locustfile, "--web-host", "127.0.0.1",
-                                 "--web-port", str(port), "--host", host, "--dashboard-url", dashboard_url],
+    with open(log_path or logs / f"locust-web-ui-{Path(locustfile).stem}.log", "ab") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "locust", "-f", locustfile, "--web-port", str(port),
+                                 "--host", host, "--dashboard-url", dashboard_url, *extra],
                                 cwd=BASE_DIR, stdout=log, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
@@ -49,7 +51,8 @@ def test_every_knob_shows_in_the_web_ui_with_the_catalogues_defaults_and_choices
     assert extra["driver"]["choices"] == list(c.DRIVER.choices)
     assert extra["call"]["choices"] == list(c.BACKGROUND_CALL.choices)
     assert all(extra[k]["help_text"] for k in KNOBS)
-    assert "lab_out" not in extra and "lab_paced_users" not in extra  # the runner's own switches stay hidden
+    # That the runner's own options (lab_out...) are not shown proves nothing: Locust's form sets
+    # hidden options too. tests/test_locust_form.py posts them and shows them refused.
 
 
 def test_a_web_ui_run_is_stored_with_the_deployment_it_ran_against_and_its_knobs(uvicorn):
