@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 
 from bench.experiments import (Experiment, Variant, granian_asgi, granian_wsgi, gthread, gunicorn_uvicorn,
                                uvicorn)
+from bench.step_quality import GENERATOR_SATURATED  # how a generator-limited step's reason begins
 
 # Workload -> (scenario knobs, closed-loop users that saturate one core on any stack in the sweep).
 CURVE_WORKLOADS: dict[str, tuple[dict, int]] = {
@@ -117,7 +118,6 @@ class CurveExperiment(Experiment):
         return replace(self, rates=rates), replace(variant, deployment=best.deployment), decided
 
 
-GENERATOR_SATURATED = "load generator saturated"  # how the runner's judge() begins that reason
 
 
 def served_by_sweep(run, workload: str, generator_limited_only: bool = False) -> dict[str, float]:

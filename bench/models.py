@@ -67,6 +67,9 @@ class Step(models.Model):
     # "max_lag_ms", "started", "dropped", "corrected", "uncorrected", "lag"}; each of the last three
     # {"count", "mean_ms", "max_ms", "p50".."p999" (ms), "hdr"}: the whole HdrHistogram in µs, encoded.
     open_loop = models.JSONField(default=dict)
+    # bench.step_quality.StepQuality.as_dict(): completions, the throughput's batch-means interval,
+    # the change between the window's halves, the generator's core; empty for steps stored before it
+    quality = models.JSONField(default=dict)
 
     class Meta:
         ordering = ["experiment_id", "index"]

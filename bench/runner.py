@@ -25,9 +25,9 @@ from typing import Callable
 import requests
 from django.utils import timezone
 
-from bench import environment, faults, pgbench, store
+from bench import environment, faults, pgbench, step_quality, store
+from bench.step_quality import GENERATOR_SATURATED
 from bench.pg_activity import connections_after_stop, count_connections
-from bench.curves import GENERATOR_SATURATED
 from bench.experiments import Experiment, Load, Variant
 from bench.models import ExperimentRun, Run
 from bench.progress import Progress
@@ -411,6 +411,9 @@ def judge(result: dict, failures_intended: bool = False) -> tuple[bool, str]:
     if busiest > GENERATOR_CPU_LIMIT:
         return False, (f"{GENERATOR_SATURATED}: its busiest process used {busiest:.0f}% of a core "
                        f"(limit {GENERATOR_CPU_LIMIT:.0f}%); add --locust-workers or a faster machine")
+    starved = step_quality.starved_generator(step_quality.assess(result))
+    if starved:
+        return False, starved
     return judge_schedule(result.get("open_loop"))
 
 

@@ -34,7 +34,8 @@ def save_step(experiment: ExperimentRun, index: int, users: int, arrival_rate: f
             started_at=dt.datetime.fromtimestamp(result["started_at"], tz=dt.timezone.utc),
             measured_s=result["measured_s"], valid=valid, invalid_reason=invalid_reason,
             generator_cpu_max_process=gen["cpu_percent_max_process"], generator_cpu_total=gen["cpu_percent_total"],
-            generator_processes=gen["processes"], open_loop=result.get("open_loop") or {})
+            generator_processes=gen["processes"], open_loop=result.get("open_loop") or {},
+            quality=step_quality.assess(result).as_dict() if result.get("endpoints") else {})
         EndpointStat.objects.bulk_create(EndpointStat(step=step, **{k: e[k] for k in _ENDPOINT_FIELDS})
                                          for e in result["endpoints"])
         Failure.objects.bulk_create(Failure(step=step, name=f["name"], method=f["method"], error=f["error"],
@@ -78,7 +79,7 @@ _RUN_FIELDS = ("suite", "status", "started_at", "finished_at", "options", "envir
 _EXPERIMENT_FIELDS = ("claim", "experiment", "variant", "repeat", "deployment", "command_line", "target", "scenario",
                       "params", "status", "error", "observations", "started_at", "finished_at")
 _STEP_FIELDS = ("index", "users", "arrival_rate", "started_at", "measured_s", "valid", "invalid_reason",
-                "generator_cpu_max_process", "generator_cpu_total", "generator_processes", "open_loop")
+                "generator_cpu_max_process", "generator_cpu_total", "generator_processes", "open_loop", "quality")
 _FAILURE_FIELDS = ("name", "method", "error", "count")
 
 

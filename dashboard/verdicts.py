@@ -76,22 +76,49 @@ def _saturated(ms: list[Measured], endpoint: str) -> list[float | None]:
     return [m.rps(endpoint) if (_server_cpu(m) or 0) >= C1_RULE["saturated_cpu"] else None for m in ms]
 
 
+def _precision(m: Measured) -> float | None:
+    """The step's own 95 % interval on its throughput, % of the mean (None: too short to know)."""
+    return m.step.quality.get("rps_ci_pct") if m.step.quality else None
+
+
 def _c1_scope(ev: Evidence, endpoint: str) -> tuple[Scope, list[float]]:
-    """One workload's outcome from Uvicorn's per-repeat drops, 1 -> 4 workers, saturated steps only."""
+    """One workload's outcome from Uvicorn's per-repeat drops, 1 -> 4 workers, saturated steps only.
+
+    Each repeat's drop carries the two steps' own precision: a repeat whose interval spans a band
+    edge cannot say which band it is in (as if its repeats disagreed). Where a step is too short
+    to know its precision, the scope is provisional whatever its number of repeats."""
     one, four = (ev.get(X.c1_variant("uvicorn", w, endpoint)) for w in (1, 4))
     if not one or not four:
         return Scope(endpoint, INCONCLUSIVE, "no valid Uvicorn 1w and 4w figures", 0), []
     pairs = paired(_values(one, _rps(endpoint)), _values(four, _rps(endpoint)))
     drops = [100 * (a - b) / a for a, b in pairs if a]
-    saturated = [100 * (a - b) / a for a, b in paired(_saturated(one, endpoint), _saturated(four, endpoint)) if a]
-    if len(saturated) < len(drops):
-        return Scope(endpoint, INCONCLUSIVE, f"{len(drops) - len(saturated)} of {len(drops)} repeats had a server "
+    cells = [(a, b, m1, m4) for (a, b), m1, m4 in zip(paired(_saturated(one, endpoint), _saturated(four, endpoint)),
+                                                     one, four) if a]
+    if len(cells) < len(drops):
+        return Scope(endpoint, INCONCLUSIVE, f"{len(drops) - len(cells)} of {len(drops)} repeats had a server "
                                              f"below {C1_RULE['saturated_cpu']:.0f} % CPU (not saturated)",
                      len(drops)), drops
-    outcome, disagree, n = classify_repeats(saturated, banded(C1_RULE["supported"], C1_RULE["partly"]), "drop")
-    told = ", ".join(f"{d:+.1f} %" for d in saturated)
+    bands = banded(C1_RULE["supported"], C1_RULE["partly"])
+    precisions = [(_precision(m1), _precision(m4)) for _, _, m1, m4 in cells]
+    known = all(p is not None for pair in precisions for p in pair)
+
+    def band(k: int) -> str:
+        a, b = cells[k][:2]
+        drop = 100 * (a - b) / a
+        if not known:
+            return bands(drop)
+        # the drop's own interval, from the two steps' relative intervals (independent steps)
+        half = (100 - drop) / 100 * (precisions[k][0] ** 2 + precisions[k][1] ** 2) ** 0.5
+        low, high = bands(drop - half), bands(drop + half)
+        return low if low == high else INCONCLUSIVE
+
+    outcome, disagree, n = classify_repeats(list(range(len(cells))), band, "drop")
+    told = ", ".join(f"{100 * (a - b) / a:+.1f} %" for a, b, _, _ in cells)
+    shown = "" if known else "; precision unknown (a window under 5 whole seconds): provisional"
+    if known and any(band(k) == INCONCLUSIVE for k in range(len(cells))):
+        shown = "; a repeat's own interval spans a band edge"
     return Scope(endpoint, outcome, f"Uvicorn 1 -> 4 workers, RPS drop per repeat: {told}"
-                 + (f"; {disagree}" if disagree else ""), n), drops
+                 + (f"; {disagree}" if disagree else "") + shown, n if known else min(n, 1)), drops
 
 
 # --- PostgreSQL alone: the ceiling under db/read ---------------------------------------------

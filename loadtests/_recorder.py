@@ -303,6 +303,8 @@ class _Recorder:
         self.tally = Tally()  # distributed: the workers' reports merged; local: the local window's
         self.final_reports: set[str] = set()
         self.series: list[dict] = []
+        self.machine: list[dict] = []  # per second: each CPU's busy share, the busiest generator process
+        self._machine_prev: tuple[list, dict[int, float], float] | None = None
         self._previous: dict = {}
         self._cpu_start: dict[int, float] = {}
         self._procs: dict[int, psutil.Process] = {}
@@ -339,12 +341,32 @@ class _Recorder:
         self._users = self.env.runner.user_count if self.env.runner else None
         self._cpu_start = self._cpu_seconds()
         self._wall_start = time.monotonic()
+        self._machine_prev = (psutil.cpu_times(percpu=True), dict(self._cpu_start), self._wall_start)
         while True:
             gevent.sleep(1.0)
             self._tick()
 
+    def _tick_machine(self, t: float) -> None:
+        """What the machine did in the last second, for validity: a generator can be starved by
+        another process on its core (PostgreSQL is not pinned) without its own CPU showing it, and
+        its mean over the window hides the seconds it spent at a full core."""
+        if self._machine_prev is None:
+            return
+        cpus, procs, wall = psutil.cpu_times(percpu=True), self._cpu_seconds(), time.monotonic()
+        prev_cpus, prev_procs, prev_wall = self._machine_prev
+        busy = []
+        for now, before in zip(cpus, prev_cpus):
+            total = sum(now) - sum(before)
+            idle = (now.idle + getattr(now, "iowait", 0.0)) - (before.idle + getattr(before, "iowait", 0.0))
+            busy.append(round(100 * (total - idle) / total, 1) if total > 0 else 0.0)
+        elapsed = max(1e-6, wall - prev_wall)
+        busiest = max((100 * (procs[pid] - prev_procs.get(pid, procs[pid])) / elapsed for pid in procs), default=0.0)
+        self.machine.append({"t": t, "cpu_busy": busy, "generator_max_process": round(busiest, 1)})
+        self._machine_prev = (cpus, procs, wall)
+
     def _tick(self) -> None:
         t = round(time.time() - self.started, 3)
+        self._tick_machine(t)
         for key, entry in list(self.env.stats.entries.items()):
             hist = dict(entry.response_times)
             prev_hist, prev_n, prev_f = self._previous.get(key, ({}, 0, 0))
@@ -400,6 +422,7 @@ class _Recorder:
         return {
             "started_at": self.started, "measured_s": elapsed, "endpoints": endpoints, "errors": errors,
             "timeseries": self.series,
+            "machine": {"series": self.machine, "generator_cpus": sorted(os.sched_getaffinity(0))},
             "generator": {"cpu_percent_total": sum(per_process.values()),
                           "cpu_percent_max_process": max(per_process.values(), default=0.0),
                           "processes": len(per_process),

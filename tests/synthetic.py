@@ -27,6 +27,7 @@ class V:
     repeat: int | None = None  # which repeat this step belongs to (None: the list's order)
     open_loop: dict = field(default_factory=dict)  # Step.open_loop, see ``open_loop`` below
     invalid_reason: str = "synthetic invalid"
+    quality: dict = field(default_factory=dict)  # Step.quality (bench/step_quality.py): precision etc.
 
 
 def endpoint(rps: float, p99: float, p50: float | None = None, failures: int = 0, fastest: float | None = None,
@@ -72,6 +73,7 @@ def make_run(experiment: str, variants: dict, claim: str = "C?", suite: str = "s
 def _step(er: ExperimentRun, index: int, v: V) -> None:
     step = Step.objects.create(experiment=er, index=index, users=v.users, started_at=timezone.now(), measured_s=10,
                                valid=v.valid, invalid_reason="" if v.valid else v.invalid_reason, open_loop=v.open_loop,
+                               quality=v.quality,
                                generator_cpu_max_process=20, generator_cpu_total=20)
     for name, e in v.endpoints.items():
         requests = max(1, int(e["rps"] * 10))

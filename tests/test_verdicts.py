@@ -122,17 +122,19 @@ def test_combine_names_every_scopes_outcome():
 # --- C1 -------------------------------------------------------------------------------------
 
 def c1_run(drops: dict[str, list[tuple[float, float]]], speed: float = 1.0, suite: str = "synthetic",
-           cpu: float = 99.0) -> Run:
+           cpu: float = 99.0, ci_pct: float | None = 0.5) -> Run:
     """drops: endpoint -> [(uvicorn 1w RPS, uvicorn 4w RPS) per repeat]; gthread beside it;
-    ``cpu``: the server's CPU in every step (saturated by default, as the rule assumes)."""
+    ``cpu``: the server's CPU in every step (saturated by default, as the rule assumes);
+    ``ci_pct``: each step's own throughput interval (None: a window too short to know it)."""
     busy = [sample(cpu_percent=cpu)]
+    quality = {} if ci_pct is None else {"rps_ci_pct": ci_pct}
     variants = {}
     for e, repeats in drops.items():
-        variants[X.c1_variant("uvicorn", 1, e)] = [V({e: endpoint(a * speed, 20 / speed)}, samples=busy)
-                                                   for a, _ in repeats]
+        variants[X.c1_variant("uvicorn", 1, e)] = [V({e: endpoint(a * speed, 20 / speed)}, samples=busy,
+                                                     quality=quality) for a, _ in repeats]
         variants[X.c1_variant("uvicorn", 4, e)] = [
-            V({e: endpoint(b * speed, 30 / speed)}, deployment={"server": "uvicorn", "workers": 4}, samples=busy)
-            for _, b in repeats]
+            V({e: endpoint(b * speed, 30 / speed)}, deployment={"server": "uvicorn", "workers": 4}, samples=busy,
+              quality=quality) for _, b in repeats]
         variants[X.c1_variant("gthread", 1, e)] = [V({e: endpoint(3000 * speed, 10 / speed)}, samples=busy)]
     return make_run(X.C1_FULL.name, variants, suite=suite)
 
@@ -178,6 +180,21 @@ def test_c1_each_repeat_falls_in_a_band_and_the_band_every_repeat_agrees_on_deci
     scope = {s.name: s for s in judge("C1", c1_run({"ping": pairs})).scopes}["ping"]
     assert scope.outcome == expected, scope.why
     assert scope.repeats == 3
+
+
+def test_c1_a_repeat_whose_own_interval_spans_a_band_edge_decides_nothing():
+    """A 22 % drop between steps each known to +-3 %: its interval (about 18-26 %) spans the 20 %
+    line. The same drop measured to +-0.5 % is a clear support."""
+    loose = {s.name: s for s in judge("C1", c1_run({"ping": [(1000, 780)] * 2}, ci_pct=3.0)).scopes}["ping"]
+    assert loose.outcome == INCONCLUSIVE and "spans a band edge" in loose.why
+    tight = {s.name: s for s in judge("C1", c1_run({"ping": [(1000, 780)] * 2}, ci_pct=0.5)).scopes}["ping"]
+    assert tight.outcome == SUPPORTED
+
+
+def test_c1_steps_too_short_to_know_their_precision_make_the_verdict_provisional():
+    verdict = judge("C1", c1_run({e: [(1000, 700)] * 3 for e in EVERY_C1}, ci_pct=None))
+    assert verdict.verdict == SUPPORTED and verdict.provisional and verdict.repeats == 3
+    assert "precision unknown" in verdict.scopes[0].why
 
 
 def test_c1_a_server_that_was_not_saturated_decides_nothing():

@@ -1,0 +1,115 @@
+"""What one measured step can be trusted for: its precision, whether its window was stationary,
+and whether the load generator's core had room. Pure functions of the recorder's result document.
+
+- **Precision.** Throughput per second is autocorrelated (a slow second is followed by another),
+  so the spread of single seconds understates the error of their mean. Batch means is the
+  standard answer: cut the window into a few equal batches, treat the batch means as roughly
+  independent, and take a Student-t interval over them. The interval's half-width, as a share of
+  the mean, says how small an effect the step can resolve; a rule that needs to tell 5 % apart
+  cannot rest on a step whose interval is ±8 %.
+- **Stationarity.** A warm-up that was too short shows as a trend: the window's second half
+  serves more (or less) than its first. The change between halves is recorded per step.
+- **The generator's core.** Locust's own CPU misses a generator starved by another process on
+  its core (PostgreSQL is not pinned); the busy share of the whole core does not.
+"""
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import asdict, dataclass
+
+GENERATOR_SATURATED = "load generator saturated"  # how every generator-limited step's reason begins
+# Two-sided 95 % Student-t quantiles by degrees of freedom (batches - 1).
+T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
+BATCHES = 5  # few enough that each batch spans seconds, enough for a usable t quantile
+GENERATOR_CORE_FULL = 97.0  # % busy of the generator's cores over the window: Locust could not get more
+STATIONARY_CHANGE = 10.0  # % between the window's halves beyond which the window was still moving
+
+
+@dataclass(frozen=True)
+class StepQuality:
+    completions: int  # requests of the key endpoint completed in the window
+    seconds: int  # whole seconds in the per-second series
+    rps_mean: float | None
+    rps_ci_pct: float | None  # 95 % batch-means half-width, % of the mean; None: too short to tell
+    halves_change_pct: float | None  # second half's mean RPS against the first half's, %
+    generator_core_busy_pct: float | None  # mean busy share of the generator's cores
+    generator_core_peak_pct: float | None  # busiest second of those cores
+    generator_process_peak_pct: float | None  # busiest second of the busiest Locust process
+
+    @property
+    def stationary(self) -> bool | None:
+        return None if self.halves_change_pct is None else abs(self.halves_change_pct) <= STATIONARY_CHANGE
+
+    def resolves(self, effect_pct: float) -> bool | None:
+        """Whether the step is precise enough to tell an effect of ``effect_pct`` % apart."""
+        return None if self.rps_ci_pct is None else self.rps_ci_pct < effect_pct
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "stationary": self.stationary}
+
+
+def per_second(result: dict, endpoint: str) -> list[float]:
+    """Completions per whole second of ``endpoint`` (the last, partial second left out)."""
+    points = [p for p in result.get("timeseries", []) if p.get("name") == endpoint]
+    whole = [p for p, nxt in zip(points, points[1:]) if nxt["t"] - p["t"] >= 0.5]  # drop the trailing stub
+    return [float(p["requests"]) for p in whole]
+
+
+def batch_means_ci(values: list[float], batches: int = BATCHES) -> float | None:
+    """Half-width of a 95 % interval on the mean of ``values`` by batch means, as % of the mean."""
+    size = len(values) // batches
+    if size < 1 or batches < 2:
+        return None
+    means = [statistics.fmean(values[k * size:(k + 1) * size]) for k in range(batches)]
+    centre = statistics.fmean(means)
+    if centre <= 0:
+        return None
+    half = T95[batches - 1] * statistics.stdev(means) / math.sqrt(batches)
+    return 100 * half / centre
+
+
+def halves_change(values: list[float]) -> float | None:
+    if len(values) < 4:
+        return None
+    mid = len(values) // 2
+    first, second = statistics.fmean(values[:mid]), statistics.fmean(values[mid:])
+    return None if first <= 0 else 100 * (second - first) / first
+
+
+def generator_core(result: dict) -> tuple[float | None, float | None, float | None]:
+    """(mean busy %, busiest second %) of the generator's cores, and the busiest Locust process's
+    busiest second; None where the recorder did not sample the machine."""
+    machine = result.get("machine") or {}
+    series, cores = machine.get("series") or [], machine.get("generator_cpus") or []
+    if not series or not cores:
+        return None, None, None
+    per_second_busy = [statistics.fmean(p["cpu_busy"][c] for c in cores if c < len(p["cpu_busy"])) for p in series]
+    return (round(statistics.fmean(per_second_busy), 1), round(max(per_second_busy), 1),
+            max(p["generator_max_process"] for p in series))
+
+
+def busiest_endpoint(result: dict) -> str:
+    """The endpoint the step loads: the one with the most completions, the light probe aside."""
+    loaded = [e for e in result.get("endpoints", []) if e["name"] != "probe"] or result.get("endpoints", [])
+    return max(loaded, key=lambda e: e["requests"])["name"] if loaded else ""
+
+
+def assess(result: dict, key_endpoint: str | None = None) -> StepQuality:
+    key_endpoint = key_endpoint or busiest_endpoint(result)
+    values = per_second(result, key_endpoint)
+    completions = sum(e["requests"] for e in result.get("endpoints", []) if e["name"] == key_endpoint)
+    busy, peak, process_peak = generator_core(result)
+    return StepQuality(completions=completions, seconds=len(values),
+                       rps_mean=statistics.fmean(values) if values else None, rps_ci_pct=batch_means_ci(values),
+                       halves_change_pct=halves_change(values), generator_core_busy_pct=busy,
+                       generator_core_peak_pct=peak, generator_process_peak_pct=process_peak)
+
+
+def starved_generator(quality: StepQuality) -> str:
+    """The reason a step is invalid because its generator's core was full, or ""."""
+    busy = quality.generator_core_busy_pct
+    if busy is not None and busy >= GENERATOR_CORE_FULL:
+        return (f"{GENERATOR_SATURATED}: its core(s) were {busy:.0f} % busy over the window (limit "
+                f"{GENERATOR_CORE_FULL:.0f} %; Locust, PostgreSQL and anything else on them counted)")
+    return ""

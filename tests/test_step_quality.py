@@ -1,0 +1,76 @@
+"""A step's own precision, stationarity and generator headroom (bench/step_quality.py), from
+result documents shaped as the recorder writes them. No database, no servers."""
+from __future__ import annotations
+
+import pytest
+
+from bench import step_quality as Q
+from bench.runner import judge
+
+
+def result(per_second: list[float], busy: list[float] | None = None, cores=(1,), name: str = "ping") -> dict:
+    series = [{"t": float(k), "name": name, "requests": n} for k, n in enumerate(per_second)]
+    series.append({"t": len(per_second) + 0.2, "name": name, "requests": 3})  # the last partial second
+    machine = {"series": [{"t": float(k), "cpu_busy": [50.0, b], "generator_max_process": b - 5}
+                          for k, b in enumerate(busy or [])], "generator_cpus": list(cores)}
+    return {"endpoints": [{"name": name, "requests": int(sum(per_second)), "failures": 0},
+                          {"name": "probe", "requests": 10 ** 6, "failures": 0}],
+            "timeseries": series, "machine": machine,
+            "generator": {"cpu_percent_max_process": 50.0, "cpu_percent_total": 50.0, "processes": 1}}
+
+
+def test_the_trailing_partial_second_is_left_out():
+    assert Q.per_second(result([100, 101, 102]), "ping") == [100, 101, 102]
+
+
+def test_a_steady_window_is_precise_and_stationary():
+    quality = Q.assess(result([1000, 1010, 990, 1005, 995] * 2))
+    assert quality.rps_ci_pct is not None and quality.rps_ci_pct < 2
+    assert quality.stationary and quality.resolves(5)
+    assert quality.completions == 10_000 and quality.seconds == 10
+
+
+def test_a_noisy_window_cannot_resolve_a_small_effect():
+    quality = Q.assess(result([600, 1300, 1400, 700, 1200, 650, 800, 1350, 1100, 900]))
+    assert quality.rps_ci_pct > 5 and quality.resolves(5) is False and quality.resolves(200) is True
+
+
+def test_a_window_still_warming_up_is_not_stationary():
+    quality = Q.assess(result([500, 550, 600, 650, 900, 950, 1000, 1000]))
+    assert quality.halves_change_pct == pytest.approx(100 * (962.5 - 575) / 575)
+    assert quality.stationary is False
+
+
+def test_too_short_to_tell_says_so_instead_of_guessing():
+    quality = Q.assess(result([1000, 1000, 1000]))
+    assert quality.rps_ci_pct is None and quality.halves_change_pct is None
+    assert quality.stationary is None and quality.resolves(5) is None
+
+
+def test_the_probe_is_never_the_key_endpoint():
+    assert Q.busiest_endpoint(result([10, 10])) == "ping"
+
+
+def test_batch_means_widens_with_autocorrelation_that_single_seconds_hide():
+    """Two slow batches then fast ones: each second looks steady beside its neighbours, the batch
+    means do not. The interval must reflect the batches."""
+    drifting = [900] * 4 + [900] * 4 + [1100] * 4 + [1100] * 4 + [1000] * 4
+    assert Q.batch_means_ci(drifting) > 10
+    assert Q.batch_means_ci([1000] * 20) == 0
+
+
+@pytest.mark.parametrize("busy,valid", [([60, 70, 65], True), ([99, 98, 99], False)])
+def test_a_generator_core_kept_full_invalidates_the_step_though_locust_itself_looked_idle(busy, valid):
+    """Locust's own process is at 50 % (under the 90 % limit); what fills its core is someone
+    else, e.g. PostgreSQL scheduled there. The step must say the generator was the limit."""
+    ok, why = judge(result([1000] * 6, busy=busy))
+    assert ok is valid
+    assert why.startswith(Q.GENERATOR_SATURATED) if not valid else why == ""
+
+
+def test_only_the_generators_own_cores_count():
+    busy_server_core = result([1000] * 6, busy=[60, 60, 60])
+    for point in busy_server_core["machine"]["series"]:
+        point["cpu_busy"] = [100.0, 60.0]  # the server's core is full: as it should be
+    assert judge(busy_server_core) == (True, "")
+    assert Q.assess(busy_server_core).generator_core_peak_pct == 60.0
