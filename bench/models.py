@@ -11,6 +11,13 @@ import uuid
 from django.db import models
 
 
+class RunQuerySet(models.QuerySet):
+    def measured_here(self) -> "RunQuerySet":
+        """The runs this lab recorded itself. An imported run comes from a file anyone may have
+        written (its suite, status and dates included), so pages read it only when a user picks it."""
+        return self.filter(imported_from="")
+
+
 class Run(models.Model):
     RUNNING, COMPLETED, ABORTED = "running", "completed", "aborted"
     STATUSES = [(s, s) for s in (RUNNING, COMPLETED, ABORTED)]
@@ -23,9 +30,18 @@ class Run(models.Model):
     options = models.JSONField(default=dict)  # how the runner was called
     environment = models.JSONField(default=dict)  # machine, versions, pinning, commit
     note = models.TextField(blank=True)  # why it was aborted, what was missing
+    # Empty for a run measured here; for an imported one, where it came from: the file's name, the
+    # run's uid in the file and when it was imported (bench.store.import_run).
+    imported_from = models.CharField(max_length=400, blank=True, default="")
+
+    objects = RunQuerySet.as_manager()
 
     class Meta:
         ordering = ["-started_at"]
+
+    @property
+    def imported(self) -> bool:
+        return bool(self.imported_from)
 
 
 class ExperimentRun(models.Model):

@@ -46,15 +46,15 @@ class OverloadExperiment(Experiment):
 
     def resolve(self, run, variant: Variant) -> tuple[Experiment, Variant, dict]:
         """Rates from the knee of this stack's db/read curve (this run's, or else the newest run
-        with one), on the configuration that curve ran with."""
-        from bench.models import ExperimentRun
+        measured here with one: never an imported run's), on the configuration that curve ran with."""
+        from bench.models import ExperimentRun, Run
 
         stack, controlled = _cell(variant)
         curve = curve_variant(stack, WORKLOAD)
         records = ExperimentRun.objects.filter(experiment=self.curves.name, variant=curve.label,
                                                status=ExperimentRun.COMPLETED)
         record = (records.filter(run=run).order_by("-id").first()
-                  or records.order_by("-run__started_at", "-id").first())
+                  or records.filter(run__in=Run.objects.measured_here()).order_by("-run__started_at", "-id").first())
         found = knee(record) if record else None
         if not found:
             raise LookupError(f"no db/read curve of {stack} with a step under {DEFAULT_SLO_MS:g} ms p99 to "

@@ -1,19 +1,22 @@
 """Writing measurements into the results store, and moving whole runs in and out as JSON.
 
-Export leaves out database ids, so ``import(export(run))`` exports to the same document.
+Export leaves out database ids, so ``import(export(run))`` exports to the same document;
+import checks the document first and marks the run as imported (``Run.imported_from``).
 """
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
+from bench import run_schema
 from bench.models import EndpointStat, ExperimentRun, Failure, Run, ServerSample, Step, TimePoint
 from bench.sampler import Sample
 
-EXPORT_FORMAT = "djlab-run/1"
+EXPORT_FORMAT = run_schema.FORMAT
 
 
 def reset_connection() -> None:
@@ -96,27 +99,35 @@ def export_run(run: Run) -> dict:
     return {"format": EXPORT_FORMAT, "uid": str(run.uid), **_row(run, _RUN_FIELDS), "experiments": experiments}
 
 
-def _parse_times(data: dict, fields=("started_at", "finished_at")) -> dict:
-    return {k: (dt.datetime.fromisoformat(v) if k in fields and isinstance(v, str) else v) for k, v in data.items()}
-
-
 class RunImportError(ValueError):
     pass
 
 
-def import_run(doc: dict) -> Run:
-    if doc.get("format") != EXPORT_FORMAT:
-        raise RunImportError(f"not a lab run export (format {doc.get('format')!r}, expected {EXPORT_FORMAT!r})")
-    if Run.objects.filter(uid=doc["uid"]).exists():
-        raise RunImportError(f"run {doc['uid']} is already in the store")
+def import_run(doc: dict | bytes | str, source: str = "(no file)") -> Run:
+    """Store a run export as a new run marked imported from ``source``: checked whole first
+    (``bench.run_schema``), every row created anew under the new run, ids never taken from the
+    document. Its uid is kept (it names the run wherever it goes), so it can be imported once."""
+    try:
+        checked = run_schema.parse(doc if isinstance(doc, (bytes, str)) else json.dumps(doc))
+    except ValueError as exc:
+        raise RunImportError(str(exc)) from None
+    if Run.objects.filter(uid=checked.uid).exists():
+        raise RunImportError(f"run {checked.uid} is already in the store")
+    origin = f"{source} · uid {checked.uid} · imported {timezone.now():%Y-%m-%d %H:%M:%S} UTC"
     with transaction.atomic():
-        run = Run.objects.create(uid=doc["uid"], **_parse_times({k: doc[k] for k in _RUN_FIELDS}))
-        for e in doc["experiments"]:
-            experiment = ExperimentRun.objects.create(run=run, **_parse_times({k: e[k] for k in _EXPERIMENT_FIELDS}))
-            for s in e["steps"]:
-                step = Step.objects.create(experiment=experiment, **_parse_times({k: s[k] for k in _STEP_FIELDS if k in s}))
-                EndpointStat.objects.bulk_create(EndpointStat(step=step, **x) for x in s["endpoints"])
-                Failure.objects.bulk_create(Failure(step=step, **x) for x in s["failures"])
-                TimePoint.objects.bulk_create(TimePoint(step=step, **x) for x in s["timeseries"])
-            ServerSample.objects.bulk_create(ServerSample(experiment=experiment, **x) for x in e["samples"])
+        run = Run.objects.create(uid=checked.uid, imported_from=origin[:400], **_fields(checked, _RUN_FIELDS))
+        for e in checked.experiments:
+            experiment = ExperimentRun.objects.create(run=run, **_fields(e, _EXPERIMENT_FIELDS))
+            for s in e.steps:
+                step = Step.objects.create(experiment=experiment, **_fields(s, _STEP_FIELDS))
+                EndpointStat.objects.bulk_create(EndpointStat(step=step, **_fields(x)) for x in s.endpoints)
+                Failure.objects.bulk_create(Failure(step=step, **_fields(x)) for x in s.failures)
+                TimePoint.objects.bulk_create(TimePoint(step=step, **_fields(x)) for x in s.timeseries)
+            ServerSample.objects.bulk_create(ServerSample(experiment=experiment, **_fields(x)) for x in e.samples)
     return run
+
+
+def _fields(checked, names=None) -> dict[str, Any]:
+    """A checked row's columns as the model takes them; a key the file left out keeps the
+    model's default (an export from before that column existed)."""
+    return checked.model_dump(by_alias=True, exclude_unset=True, include=set(names) if names else None)

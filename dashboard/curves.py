@@ -49,11 +49,11 @@ def parse_slo(raw: str | None) -> float:
 
 def curves_run(picked: Run | None = None) -> Run | None:
     """The run the page reads: the one picked, else the newest completed curves or full run
-    holding curve steps."""
+    holding curve steps (measured here: an imported run only when picked)."""
     if picked is not None:
         return picked
-    return (Run.objects.filter(suite__in=CURVE_SUITES, status=Run.COMPLETED, experiments__experiment=CURVES.name,
-                               experiments__steps__isnull=False)
+    return (Run.objects.measured_here().filter(suite__in=CURVE_SUITES, status=Run.COMPLETED,
+                                               experiments__experiment=CURVES.name, experiments__steps__isnull=False)
             .distinct().order_by("-started_at", "-id").first())
 
 

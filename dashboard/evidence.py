@@ -199,10 +199,11 @@ class Evidence:
 def verdict_runs(runs: QuerySet[Run] | None = None) -> QuerySet[Run]:
     """The runs a card may read: the ones given (a run the user picked), or else the completed
     runs of the quick and full suites only: a smoke run proves the chain works and decides
-    nothing, and an interrupted run would decide a card from whichever experiments it reached."""
+    nothing, and an interrupted run would decide a card from whichever experiments it reached.
+    An imported run is read only when picked: its file says what it likes about itself."""
     if runs is not None:
         return runs
-    return Run.objects.filter(suite__in=VERDICT_SUITES, status=Run.COMPLETED)
+    return Run.objects.measured_here().filter(suite__in=VERDICT_SUITES, status=Run.COMPLETED)
 
 
 def latest_evidence(experiment: Experiment | str, runs: QuerySet[Run] | None = None) -> Evidence | None:

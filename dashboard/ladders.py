@@ -47,8 +47,9 @@ NEEDS_LADDERS = "manage.py bench --suite ladders"
 
 def ladder_runs(runs: QuerySet[Run] | None = None) -> QuerySet[Run]:
     """The runs the page may read: the ones given (a run the user picked), else the completed runs
-    of the suites that hold ladder experiments."""
-    return runs if runs is not None else Run.objects.filter(suite__in=LADDER_SUITES, status=Run.COMPLETED)
+    of the suites that hold ladder experiments (measured here: an imported run only when picked)."""
+    return runs if runs is not None else Run.objects.measured_here().filter(suite__in=LADDER_SUITES,
+                                                                           status=Run.COMPLETED)
 
 
 def newest_evidence(experiment: Experiment, cells: tuple[Variant, ...], runs: QuerySet[Run] | None = None

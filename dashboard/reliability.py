@@ -1,5 +1,6 @@
 """The reliability table: each fault and bad-input case, what each deployment did, in
-numbers from the newest run of the ``faults`` suite; and each stack under overload (``overload``)."""
+numbers from the newest run of the ``faults`` suite; and each stack under overload (``overload``).
+Imported runs are read only when a user picks one (``runs``)."""
 from __future__ import annotations
 
 from bench.curves import DEFAULT_SLO_MS
@@ -73,7 +74,7 @@ def _recovery(calm, change_s: float, slo_ms: float) -> float | None:
 
 
 def _latest_with(experiment: str, key: str, runs=None) -> list[ExperimentRun]:
-    runs = (runs if runs is not None else Run.objects.all()).order_by("-started_at", "-id")
+    runs = (runs if runs is not None else Run.objects.measured_here()).order_by("-started_at", "-id")
     for run in runs:
         found = [er for er in run.experiments.filter(experiment=experiment).order_by("id") if er.observations.get(key)]
         if found:

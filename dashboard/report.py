@@ -52,8 +52,3 @@ def render_report(run: Run) -> str:
         "css": (STATIC / "dashboard.css").read_text(), "js": (STATIC / "dashboard.js").read_text(),
         "chartjs": (STATIC / "vendor" / "chart-4.6.1.umd.min.js").read_text(),
     })
-
-
-def write_report(run: Run, out: Path) -> Path:
-    out.write_text(render_report(run), encoding="utf-8")
-    return out

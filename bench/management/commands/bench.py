@@ -2,15 +2,18 @@
 
     manage.py bench [--suite smoke|quick|full] [--only C3,C4] [--repeat N] [--duration S]
                     [--target URL] [--locust-workers N] [--no-server-samples]
-    manage.py bench --list | --export RUN_ID | --import FILE | --report RUN_ID [--out FILE]
+    manage.py bench --list | --export RUN_ID | --import FILE | --report RUN_ID | --delete RUN_ID
+                    [--out FILE] [--force]
     manage.py bench --sampler-overhead N | --store-web-run FILE
 """
 import json
+import os
 import sys
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from bench import store
+from bench import run_schema, store
 from bench.suites import FULL_REPEATS, SUITES
 from bench.models import Run
 from bench.runner import BenchRunner, RunnerOptions
@@ -31,10 +34,15 @@ class Command(BaseCommand):
         parser.add_argument("--sampler-overhead", type=int, metavar="N", default=None,
                             help="measure the sampler's cost: N alternations of saturated ping, sampling on/off")
         parser.add_argument("--list", action="store_true", help="list stored runs")
-        parser.add_argument("--export", metavar="RUN_ID", help="print a run as JSON")
-        parser.add_argument("--import", dest="import_file", metavar="FILE", help="store a run exported before")
+        parser.add_argument("--export", metavar="RUN_ID", help="print a run as JSON (or write it to --out)")
+        parser.add_argument("--import", dest="import_file", metavar="FILE",
+                            help="store a run exported before, marked imported: pages read it when picked (?run=ID)")
         parser.add_argument("--report", metavar="RUN_ID", help="write the run's report: one self-contained HTML file")
-        parser.add_argument("--out", metavar="FILE", default=None, help="with --report: where (default djlab-run-ID.html)")
+        parser.add_argument("--out", metavar="FILE", default=None,
+                            help="with --report (default djlab-run-ID.html) or --export: the file to write")
+        parser.add_argument("--delete", metavar="RUN_ID", help="delete a run and everything measured in it")
+        parser.add_argument("--force", action="store_true",
+                            help="let --out replace an existing file; let --delete remove a run still marked running")
         parser.add_argument("--store-web-run", metavar="FILE",
                             help="store a run the Locust web UI recorded (Locust calls this itself)")
 
@@ -42,11 +50,13 @@ class Command(BaseCommand):
         if o["list"]:
             return self._list()
         if o["export"]:
-            return self._export(o["export"])
+            return self._export(o["export"], o["out"], o["force"])
         if o["import_file"]:
             return self._import(o["import_file"])
         if o["report"]:
-            return self._report(o["report"], o["out"])
+            return self._report(o["report"], o["out"], o["force"])
+        if o["delete"]:
+            return self._delete(o["delete"], o["force"])
         if o["store_web_run"]:
             from bench.web_runs import store_web_run_file
 
@@ -86,16 +96,16 @@ class Command(BaseCommand):
         if run.status != Run.COMPLETED:
             sys.exit(3)
 
-    def _report(self, run_id: str, out: str | None):
-        from pathlib import Path
-
-        from dashboard.report import write_report
+    def _report(self, run_id: str, out: str | None, force: bool):
+        from dashboard.report import render_report
 
         try:
             run = Run.objects.get(id=int(run_id))
         except (ValueError, Run.DoesNotExist):
             raise CommandError(f"no run {run_id!r} (see --list)") from None
-        path = write_report(run, Path(out or f"djlab-run-{run.id}.html"))
+        path = Path(out or f"djlab-run-{run.id}.html")
+        _refuse_existing(path, force)  # before rendering, which takes a while
+        _write(path, render_report(run), force)
         self.stdout.write(f"wrote {path} ({path.stat().st_size / 1024:,.0f} KiB): open it in a browser, no server needed")
 
     def _list(self):
@@ -104,9 +114,10 @@ class Command(BaseCommand):
             valid = sum(1 for s in steps if s)
             total = sum(1 for s in steps if s is not None)
             duration = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
+            imported = f"\timported from {run.imported_from}" if run.imported else ""
             self.stdout.write(f"{run.id}\t{run.suite}\t{run.status}\t{run.started_at:%Y-%m-%d %H:%M:%S}\t"
                               f"valid {valid}/{total} steps\t"
-                              f"{'%.0fs' % duration if duration is not None else '-'}\t{run.uid}")
+                              f"{'%.0fs' % duration if duration is not None else '-'}\t{run.uid}{imported}")
 
     def _get(self, run_id: str) -> Run:
         try:
@@ -114,14 +125,55 @@ class Command(BaseCommand):
         except (Run.DoesNotExist, ValueError):
             raise CommandError(f"no run {run_id!r} (see --list)") from None
 
-    def _export(self, run_id: str):
-        self.stdout.write(json.dumps(store.export_run(self._get(run_id)), indent=1))
+    def _export(self, run_id: str, out: str | None, force: bool):
+        run = self._get(run_id)
+        if out is None:
+            self.stdout.write(json.dumps(store.export_run(run), indent=1))
+            return
+        _refuse_existing(Path(out), force)
+        _write(Path(out), json.dumps(store.export_run(run), indent=1), force)
+        self.stdout.write(f"wrote run {run.id} to {out}")
 
     def _import(self, path: str):
+        """One line saying what is wrong with the file, and exit code 1, whatever is wrong with it."""
         try:
-            with open(path) as f:
-                doc = json.load(f)
-            run = store.import_run(doc)
-        except (OSError, json.JSONDecodeError, store.RunImportError, KeyError) as exc:
+            if os.stat(path).st_size > run_schema.MAX_BYTES:
+                raise store.RunImportError(f"larger than {run_schema.MAX_BYTES // 2**20} MiB")
+            with open(path, "rb") as f:
+                run = store.import_run(f.read(), source=Path(path).name)
+        except OSError as exc:
+            raise CommandError(f"cannot import {path}: {exc.strerror or exc}") from None
+        except store.RunImportError as exc:
             raise CommandError(f"cannot import {path}: {exc}") from None
-        self.stdout.write(f"Imported run {run.id} ({run.uid}).")
+        self.stdout.write(f"Imported run {run.id} ({run.uid}, suite {run.suite}, {run.status}), marked imported: "
+                          f"pages read it only when picked, e.g. /dashboard/claims/?run={run.id}")
+
+    def _delete(self, run_id: str, force: bool):
+        run = self._get(run_id)
+        if run.status == Run.RUNNING and not force:
+            raise CommandError(f"run {run.id} is still running (started {run.started_at:%Y-%m-%d %H:%M:%S} UTC): "
+                               "stop its runner first, or add --force if nothing runs it any more")
+        what = f"run {run.id} ({run.uid}, suite {run.suite}, {run.status}, started {run.started_at:%Y-%m-%d %H:%M:%S})"
+        _, counts = run.delete()
+        rows = ", ".join(f"{n} {label.split('.')[-1]}" for label, n in sorted(counts.items()) if n)
+        self.stdout.write(f"deleted {what}: {rows}")
+
+
+def _exists(path: Path) -> CommandError:
+    return CommandError(f"{path} exists: add --force to replace it, or choose another --out")
+
+
+def _refuse_existing(path: Path, force: bool) -> None:
+    if path.exists() and not force:
+        raise _exists(path)
+
+
+def _write(path: Path, text: str, force: bool) -> None:
+    """Create the file (``x``: one that appeared since the check is not replaced either)."""
+    try:
+        with path.open("w" if force else "x", encoding="utf-8") as f:
+            f.write(text)
+    except FileExistsError:
+        raise _exists(path) from None
+    except OSError as exc:
+        raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from None
