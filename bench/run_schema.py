@@ -143,6 +143,20 @@ class OpenLoopDoc(_Blob):
     lag: HdrSummaryDoc | None = None
 
 
+class QualityDoc(_Blob):
+    """``Step.quality`` (``bench/step_quality.py``): empty on steps stored before it existed."""
+
+    completions: Count = 0
+    seconds: Count = 0
+    rps_mean: Number | None = None
+    rps_ci_pct: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    halves_change_pct: Number | None = None
+    generator_core_busy_pct: Number | None = None
+    generator_core_peak_pct: Number | None = None
+    generator_process_peak_pct: Number | None = None
+    stationary: bool | None = None
+
+
 class DeploymentDoc(_Blob):
     """``ExperimentRun.deployment`` (``Deployment.as_dict``): what the pages read of it."""
 
@@ -274,6 +288,7 @@ class StepDoc(_Row):
     generator_cpu_total: Number
     generator_processes: Count = 1
     open_loop: OpenLoopDoc = Field(default_factory=OpenLoopDoc)
+    quality: QualityDoc = Field(default_factory=QualityDoc)
     endpoints: Annotated[list[EndpointDoc], Field(max_length=1_000)]
     failures: Annotated[list[FailureDoc], Field(max_length=10_000)]
     timeseries: Annotated[list[TimePointDoc], Field(max_length=1_000_000)]

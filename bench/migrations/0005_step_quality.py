@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bench', '0003_step_open_loop'),
+        ('bench', '0004_run_imported_from'),
     ]
 
     operations = [
