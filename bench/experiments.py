@@ -1,4 +1,4 @@
-"""The experiment catalogue: for each claim (../shared/CLAIMS.md), which deployments, which
+"""The experiment catalogue: for each claim (docs/claims.md), which deployments, which
 scenario with which knobs, which concurrency levels, how long each step lasts.
 
 One readable table; the suites below pick from it. A *variant* is one cell of a

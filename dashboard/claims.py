@@ -1,4 +1,4 @@
-"""The claims under test, in our own words (see ../shared/CLAIMS.md for the full table). C3-C7
+"""The claims under test, in our own words (see docs/claims.md for the full account). C3-C7
 are also judged on FastAPI, shown beside Django's verdict on each card."""
 
 from dashboard.verdicts import all_verdicts

@@ -1,4 +1,4 @@
-"""Verdicts for the claims (../shared/CLAIMS.md), computed from stored measurements.
+"""Verdicts for the claims (docs/claims.md), computed from stored measurements.
 
 One function per claim. Each reads the newest quick or full run holding its experiments
 (or the runs it is given), refers to the compared configurations by their objects in
