@@ -6,18 +6,25 @@ ASGI_PORT  ?= 8002
 DASHBOARD_PORT ?= 8000
 DEMO_SUITE ?= quick
 PYTEST_ARGS ?=
+LOCK_ARGS  ?=
 
-.PHONY: demo test test-fast setup venv db clean-db help
+.PHONY: demo test test-fast setup venv db clean-db lock help
 
 help:
 	@echo "make demo   - set up, run the quick suite, then serve WSGI (:$(WSGI_PORT)), ASGI (:$(ASGI_PORT)) and the dashboard (:$(DASHBOARD_PORT))"
 	@echo "make test   - set up, then run the whole test suite against real servers and PostgreSQL"
 	@echo "make test-fast - the same without the slow tests (bench runs, faults, browsers)"
 	@echo "  LAB_PYTHON=python3.12 make test - pick the Python (default: newest of 3.14, 3.13, 3.12)"
+	@echo "make lock   - after editing requirements.txt: write requirements.lock, which make setup installs"
 
 # The newest of Python 3.14/3.13/3.12 found (or LAB_PYTHON=python3.13, say); see scripts/find-python.
 venv:
 	@scripts/ensure-venv $(VENV)
+
+# requirements.txt (edited by hand) resolved into requirements.lock (pinned and hashed; see
+# scripts/lock). LOCK_ARGS=--upgrade also moves the dependencies requirements.txt does not pin.
+lock: venv
+	scripts/lock $(VENV)/bin/uv $(LOCK_ARGS)
 
 db: venv
 	$(PY) manage.py postgres start
