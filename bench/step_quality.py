@@ -91,14 +91,14 @@ def generator_core(result: dict) -> tuple[float | None, float | None, float | No
 
 def busiest_endpoint(result: dict) -> str:
     """The endpoint the step loads: the one with the most completions, the light probe aside."""
-    loaded = [e for e in result.get("endpoints", []) if e["name"] != "probe"] or result.get("endpoints", [])
-    return max(loaded, key=lambda e: e["requests"])["name"] if loaded else ""
+    loaded = [e for e in result.get("endpoints", []) if e.get("name") != "probe"] or result.get("endpoints", [])
+    return max(loaded, key=lambda e: e["requests"]).get("name", "") if loaded else ""
 
 
 def assess(result: dict, key_endpoint: str | None = None) -> StepQuality:
     key_endpoint = key_endpoint or busiest_endpoint(result)
     values = per_second(result, key_endpoint)
-    completions = sum(e["requests"] for e in result.get("endpoints", []) if e["name"] == key_endpoint)
+    completions = sum(e["requests"] for e in result.get("endpoints", []) if e.get("name") == key_endpoint)
     busy, peak, process_peak = generator_core(result)
     return StepQuality(completions=completions, seconds=len(values),
                        rps_mean=statistics.fmean(values) if values else None, rps_ci_pct=batch_means_ci(values),
