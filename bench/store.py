@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bench import run_schema
+from bench import step_quality
 from bench.models import EndpointStat, ExperimentRun, Failure, Run, ServerSample, Step, TimePoint
 from bench.sampler import Sample
 
