@@ -7,12 +7,13 @@ DASHBOARD_PORT ?= 8000
 DEMO_SUITE ?= quick
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-fast setup venv db clean-db help
+.PHONY: demo test test-fast unit setup venv db clean-db help
 
 help:
 	@echo "make demo   - set up, run the quick suite, then serve WSGI (:$(WSGI_PORT)), ASGI (:$(ASGI_PORT)) and the dashboard (:$(DASHBOARD_PORT))"
 	@echo "make test   - set up, then run the whole test suite against real servers and PostgreSQL"
 	@echo "make test-fast - the same without the slow tests (bench runs, faults, browsers)"
+	@echo "make unit   - the judging core's unit tests alone: no database, no servers, about a second"
 	@echo "  LAB_PYTHON=python3.12 make test - pick the Python (default: newest of 3.14, 3.13, 3.12)"
 
 # The newest of Python 3.14/3.13/3.12 found (or LAB_PYTHON=python3.13, say); see scripts/find-python.
@@ -41,6 +42,12 @@ test: venv
 test-fast: venv
 	$(PY) manage.py postgres start
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+# The judging core's unit tests (tests/unit): pure functions, no database. --confcutdir keeps
+# tests/conftest.py (PostgreSQL and Django for the rest of the suite) from being loaded; make test
+# runs them too, with it. Hypothesis' plugin is left out: unused here, it would take 1 s of 1.2.
+unit: venv
+	$(PY) -m pytest tests/unit --confcutdir=tests/unit -p no:hypothesispytest $(PYTEST_ARGS)
 
 clean-db: venv
 	$(PY) manage.py postgres stop
