@@ -58,7 +58,7 @@ test-fast: venv
 unit: venv
 	$(PY) -m pytest tests/unit --confcutdir=tests/unit -p no:hypothesispytest $(PYTEST_ARGS)
 
-# Mutation testing of dashboard/judging.py against tests/unit (settings in pyproject.toml), not part
+# Mutation testing of judging/core.py against tests/unit (settings in pyproject.toml), not part
 # of make test. A fresh mutants/ each time, so no result is carried over from older tests; lists
 # the mutants that survived and fails below MUTATION_FLOOR of them killed.
 MUTATION_FLOOR ?= 0.9

@@ -8,7 +8,7 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     from django.core.management import execute_from_command_line
 
-    from config.database import DatabaseUrlError
+    from lab.database import DatabaseUrlError
 
     try:
         execute_from_command_line(sys.argv)

@@ -96,14 +96,12 @@ class CurveExperiment(Experiment):
     sweep: Experiment | None = None
     fractions: tuple[float, ...] = RATE_FRACTIONS
 
-    def resolve(self, run, variant: Variant) -> tuple[Experiment, Variant, dict]:
+    def resolve(self, run, variant: Variant, read=None) -> tuple[Experiment, Variant, dict]:
         """(this experiment with the variant's rates, the variant on its best deployment, what was
-        decided and why); raises LookupError when the sweep left nothing to decide from."""
-        from dashboard.evidence import latest_evidence  # the store's reader: the verdicts' own mechanism
-        from bench.models import Run
-
+        decided and why); raises LookupError when the sweep left nothing to decide from. ``read``
+        is the store's reader (``bench.evidence.read_run``), the verdicts' own mechanism."""
         stack, workload = _curve_cell(variant)
-        evidence = latest_evidence(self.sweep, Run.objects.filter(id=run.id))
+        evidence = read(self.sweep, run)
         if evidence is None:
             raise LookupError(f"no valid sweep step in run {run.id} to choose {variant.label}'s configuration")
         best, table = evidence.strongest(candidates(stack, workload), lambda m: m.rps(workload))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from bench import faults
 from bench.faults import Fault
 from bench.pgbench import ENDPOINT_NAME as PGBENCH_ENDPOINT
-from config.database import PoolLimits
+from lab.database import PoolLimits
 from deploy.deployments import Deployment
 
 SERVER_CPUS = (0,)  # the runner moves the load generator to the other CPUs when there are any
@@ -71,9 +71,11 @@ class Experiment:
     def levels(self, variant: Variant) -> tuple[int, ...]:
         return variant.users if variant.users is not None else self.users
 
-    def resolve(self, run, variant: Variant) -> tuple["Experiment", Variant, dict]:
+    def resolve(self, run, variant: Variant, read=None) -> tuple["Experiment", Variant, dict]:
         """What actually runs for ``variant`` in ``run``: itself, unless its steps depend on what the
-        run measured before (see ``bench.curves.CurveExperiment``); plus what was decided, for the record."""
+        run measured before (see ``bench.curves.CurveExperiment``); plus what was decided, for the record.
+        ``read(experiment, run)``: the store's reader of what ``run`` measured (``bench.evidence``),
+        handed in by the runner so that an experiment's definition never imports its own results."""
         return self, variant, {}
 
     def loads(self, variant: Variant, generators: int = 1) -> tuple[Load, ...]:

@@ -18,7 +18,7 @@ to reach the database costs under Django's ASGI handler.
    on asyncio's loop instead of uvloop, on ``ping`` and ``db/read`` (ORM), saturated like the tax
    ladder: each one's gain against the same rung as shipped, from the same run.
 
-The pages read these through ``dashboard.ladders``; the figures they derive (CPU per request,
+The pages read these through ``judging.ladders``; the figures they derive (CPU per request,
 the stacked parts, gains) are computed there, never stored.
 """
 from __future__ import annotations

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 
 from bench.curves import CURVE_STACKS, DEFAULT_SLO_MS, CurveExperiment, candidates, curve_variant
 from bench.experiments import Experiment, Variant
+from bench.knees import curve_points, knee_of
 
 WORKLOAD = "db/read"
 OVERLOAD_FACTOR, CALM_FACTOR = 2.0, 0.5
@@ -34,8 +35,6 @@ def overload_variant(stack: str, controlled: bool, /) -> Variant:
 
 def knee(record, slo_ms: float = DEFAULT_SLO_MS) -> float | None:
     """The knee of one stored db/read curve, as the comparison page computes it (one definition)."""
-    from dashboard.curves import curve_points, knee_of  # the store's reader, as the curves' sweep uses
-
     found = knee_of(curve_points(record, WORKLOAD), slo_ms)
     return found["rps"] if found else None
 
@@ -44,7 +43,7 @@ def knee(record, slo_ms: float = DEFAULT_SLO_MS) -> float | None:
 class OverloadExperiment(Experiment):
     curves: CurveExperiment | None = None
 
-    def resolve(self, run, variant: Variant) -> tuple[Experiment, Variant, dict]:
+    def resolve(self, run, variant: Variant, read=None) -> tuple[Experiment, Variant, dict]:
         """Rates from the knee of this stack's db/read curve (this run's, or else the newest run
         measured here with one: never an imported run's), on the configuration that curve ran with."""
         from bench.models import ExperimentRun, Run

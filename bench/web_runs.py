@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from bench import environment, store
 from bench.models import ExperimentRun, Run
-from bench.runner import judge
+from bench.validity import judge
 
 SUITE = "webui"
 EXPERIMENT = "webui"

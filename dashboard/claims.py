@@ -1,7 +1,7 @@
 """The claims under test, in our own words (see docs/claims.md for the full account). C3-C7
 are also judged on FastAPI, shown beside Django's verdict on each card."""
 
-from dashboard.verdicts import all_verdicts
+from judging.verdicts import all_verdicts
 
 CLAIMS = {
     "C1": ("Extra workers on one core hurt",

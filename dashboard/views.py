@@ -21,7 +21,7 @@ from bench.models import Run
 from bench.summary import run_summary_rows
 from dashboard import compare as cmp
 from dashboard.claims import claim_cards
-from dashboard.verdicts import all_verdicts
+from judging.verdicts import all_verdicts
 from workloads.endpoint import check_host
 from workloads.errors import ApiError, error_response, json_response
 
@@ -198,7 +198,7 @@ def _picked_run(request) -> Run | None:
 @read_only
 def ladders(request):
     """Issue 11's ladders: what each layer costs a request, each database path, each tweak."""
-    from dashboard.ladders import ladders_page
+    from judging.ladders import ladders_page
 
     picked = _picked_run(request)
     page = ladders_page(Run.objects.filter(id=picked.id) if picked else None)
@@ -209,7 +209,7 @@ def ladders(request):
 @read_only
 def ladders_data(request):
     """The ladders page's tables as rows (JSON or CSV): ``table`` = tax, db or tweaks."""
-    from dashboard.ladders import LADDER_TABLES, ladders_rows
+    from judging.ladders import LADDER_TABLES, ladders_rows
 
     picked = _picked_run(request)
     table = request.GET.get("table", "tax")

@@ -16,8 +16,8 @@ import pytest
 from bench import store
 from bench.experiments import SMOKE
 from bench.models import Run, Step
-from bench.runner import judge
-from config.database import BASE_DIR
+from bench.validity import judge
+from lab.database import BASE_DIR
 from config.loop_lag import read_lag_ms
 from tests.conftest import bench
 

@@ -15,8 +15,8 @@ import requests
 from django.db import connection
 from playwright.sync_api import sync_playwright
 
-from config.database import BASE_DIR, TEST_DATABASE_ENV
-from dashboard.verdicts import VERDICTS
+from lab.database import BASE_DIR, TEST_DATABASE_ENV
+from judging.verdicts import VERDICTS
 from deploy.databases import drop_database, ensure_database
 from tests.conftest import ARTIFACTS, launch
 
@@ -153,7 +153,7 @@ def in_orm_thread(fn):
 
 
 def computed_verdict(claim: str, run_id: int | None = None) -> str:
-    """The verdict as dashboard/verdicts.py computes it from the same stored runs the page reads."""
+    """The verdict as judging/verdicts.py computes it from the same stored runs the page reads."""
     from bench.models import Run
 
     return in_orm_thread(lambda: VERDICTS[claim](Run.objects.filter(id=run_id) if run_id else None).verdict)

@@ -16,7 +16,7 @@ from django.test import Client
 
 from bench import run_schema, store
 from bench.models import EndpointStat, ExperimentRun, Failure, Run, ServerSample, Step, TimePoint
-from config.database import BASE_DIR
+from lab.database import BASE_DIR
 from deploy.deployments import Deployment
 from tests.synthetic import V, endpoint, make_run, open_loop, sample
 
@@ -265,7 +265,7 @@ def _evidence_run():
 
 
 def _evidence_default():
-    from dashboard.evidence import latest_evidence
+    from bench.evidence import latest_evidence
 
     ev = latest_evidence(EXPERIMENT)
     return ev and ev.run.id
@@ -293,7 +293,7 @@ def _ladder_run():
 
 def _ladder_default():
     from bench import ladders as L
-    from dashboard.ladders import newest_evidence
+    from judging.ladders import newest_evidence
 
     ev = newest_evidence(L.TAX_SATURATION, L.TAX_SATURATION.variants)
     return ev and ev.run.id

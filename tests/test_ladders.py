@@ -13,9 +13,9 @@ from django.test import Client
 from bench import ladders as L
 from bench.models import Run
 from bench.suites import LADDER_SUITES, SUITES, experiments_named
-from config.database import BASE_DIR
-from dashboard import ladders as D
-from dashboard.evidence import latest_evidence
+from lab.database import BASE_DIR
+from judging import ladders as D
+from bench.evidence import latest_evidence
 from tests.conftest import launch
 from tests.synthetic import V, endpoint, make_run, only, sample
 from workloads.catalogue import DB_READ, without_orm
@@ -244,7 +244,7 @@ def test_the_page_renders_a_stored_run_with_its_chart():
 
 def test_c8_card_shows_the_async_orm_costs_without_changing_its_rule():
     from bench import experiments as X
-    from dashboard.verdicts import verdict_c8
+    from judging.verdicts import verdict_c8
 
     sleep = make_run(X.C8_SLEEP_FULL.name, {X.C8_UVICORN_1W: V({"io/sleep": endpoint(1500, 120.0)})})
     before = verdict_c8(only(sleep))

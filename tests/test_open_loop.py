@@ -18,8 +18,8 @@ import time
 import pytest
 import requests
 
-from bench.runner import SCHEDULE_LAG_P99_LIMIT_MS, judge, judge_schedule
-from config.database import BASE_DIR
+from bench.validity import SCHEDULE_LAG_P99_LIMIT_MS, judge, judge_schedule
+from lab.database import BASE_DIR
 
 sys.path.insert(0, str(BASE_DIR / "loadtests"))
 from _hdr import HDR_RANGE_US, OpenLoopTally, hdr_summary  # noqa: E402

@@ -108,7 +108,7 @@ def test_the_reliability_table_reads_an_overload_run():
 
 
 def test_the_overloads_own_failures_do_not_invalidate_its_step():
-    from bench.runner import judge
+    from bench.validity import judge
 
     step = {"endpoints": [{"requests": 1000, "failures": 400}], "errors": [],
             "generator": {"cpu_percent_max_process": 10.0}}

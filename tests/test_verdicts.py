@@ -14,9 +14,9 @@ import pytest
 from bench import experiments as X
 from bench.models import Run, Step
 from bench.suites import SUITES
-from dashboard import verdicts
-from dashboard.judging import INCONCLUSIVE, OUTCOMES, PARTLY, REFUTED, SUPPORTED, Scope, combine
-from dashboard.verdicts import VERDICTS
+from judging import verdicts
+from judging.core import INCONCLUSIVE, OUTCOMES, PARTLY, REFUTED, SUPPORTED, Scope, combine
+from judging.verdicts import VERDICTS
 from tests.synthetic import V, endpoint, make_run, only, sample
 
 MiB, KiB = 2**20, 2**10
@@ -53,7 +53,7 @@ def test_every_variant_a_verdict_names_is_defined_by_the_catalogue():
 
 
 def test_asking_evidence_for_an_undefined_variant_fails_loudly():
-    from dashboard.evidence import latest_evidence
+    from bench.evidence import latest_evidence
 
     run = make_run(X.C3.name, {X.C3_BLOCKING: V({"probe": endpoint(5, 400)})})
     ev = latest_evidence(X.C3, only(run))
@@ -725,7 +725,7 @@ def test_c8_missing_the_uvicorn_side_is_inconclusive_not_an_exception():
 
 
 def test_repeats_on_both_sides_of_a_limit_decide_nothing():
-    from dashboard.judging import versus_limit
+    from judging.core import versus_limit
 
     assert versus_limit([12.0, 14.0, 13.0], 10, at_least=False) == REFUTED
     assert versus_limit([4.0, 17.0, 6.0], 10, at_least=False) == INCONCLUSIVE  # two runs, two answers
@@ -768,7 +768,7 @@ def test_an_interrupted_run_decides_no_card_unless_it_is_picked():
 
 
 def test_db_read_is_shown_as_a_share_of_postgresql_alone_with_the_matching_protocol():
-    from dashboard.verdicts import database_ceiling, verdict_c8
+    from judging.verdicts import database_ceiling, verdict_c8
 
     c8 = c8_run(3000, 32 * KiB, speed=2.5)  # db/read at 800 x 2.5 = 2,000 RPS
     db = make_run(X.C8_DB.name, {v: V({"db/read": endpoint(2000, 30)}) for v in X.C8_DB.variants})

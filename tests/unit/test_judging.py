@@ -1,6 +1,6 @@
 """The judging core alone: evidence in, verdict out, no database and no Django.
 
-``dashboard.judging`` imports only the standard library, so these tests need none of the
+``judging.core`` imports only the standard library, so these tests need none of the
 session set-up in ``tests/conftest.py`` (PostgreSQL, ``django.setup()``). Run them on their own
 with ``pytest tests/unit --confcutdir=tests/unit`` (``make unit``): conftest files above
 ``tests/unit`` are then not loaded. ``make mutation`` runs them the same way under mutmut.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard.judging import (INCONCLUSIVE, OUTCOMES, PARTLY, REFUTED, SUPPORTED, Beside, Figure, Judged, Rule,
+from judging.core import (INCONCLUSIVE, OUTCOMES, PARTLY, REFUTED, SUPPORTED, Beside, Figure, Judged, Rule,
                                Scope, Verdict, banded, bar, classify_repeats, combine, median, outcome_by_threshold,
                                paired, ratio, spread, text_figure, versus_limit)
 

@@ -11,9 +11,11 @@ import os
 import sys
 from pathlib import Path
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from bench import run_schema, store
+from bench.files import refuse_existing, write_new
 from bench.suites import FULL_REPEATS, SUITES
 from bench.models import Run
 from bench.runner import BenchRunner, RunnerOptions
@@ -97,16 +99,9 @@ class Command(BaseCommand):
             sys.exit(3)
 
     def _report(self, run_id: str, out: str | None, force: bool):
-        from dashboard.report import render_report
-
-        try:
-            run = Run.objects.get(id=int(run_id))
-        except (ValueError, Run.DoesNotExist):
-            raise CommandError(f"no run {run_id!r} (see --list)") from None
-        path = Path(out or f"djlab-run-{run.id}.html")
-        _refuse_existing(path, force)  # before rendering, which takes a while
-        _write(path, render_report(run), force)
-        self.stdout.write(f"wrote {path} ({path.stat().st_size / 1024:,.0f} KiB): open it in a browser, no server needed")
+        """The report is a page: ``manage.py report`` (the dashboard's) writes it; this option
+        stays for the commands people already type."""
+        call_command("report", run_id, out=out, force=force, stdout=self.stdout)
 
     def _list(self):
         for run in Run.objects.all():
@@ -130,8 +125,8 @@ class Command(BaseCommand):
         if out is None:
             self.stdout.write(json.dumps(store.export_run(run), indent=1))
             return
-        _refuse_existing(Path(out), force)
-        _write(Path(out), json.dumps(store.export_run(run), indent=1), force)
+        refuse_existing(Path(out), force)
+        write_new(Path(out), json.dumps(store.export_run(run), indent=1), force)
         self.stdout.write(f"wrote run {run.id} to {out}")
 
     def _import(self, path: str):
@@ -159,21 +154,3 @@ class Command(BaseCommand):
         self.stdout.write(f"deleted {what}: {rows}")
 
 
-def _exists(path: Path) -> CommandError:
-    return CommandError(f"{path} exists: add --force to replace it, or choose another --out")
-
-
-def _refuse_existing(path: Path, force: bool) -> None:
-    if path.exists() and not force:
-        raise _exists(path)
-
-
-def _write(path: Path, text: str, force: bool) -> None:
-    """Create the file (``x``: one that appeared since the check is not replaced either)."""
-    try:
-        with path.open("w" if force else "x", encoding="utf-8") as f:
-            f.write(text)
-    except FileExistsError:
-        raise _exists(path) from None
-    except OSError as exc:
-        raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -15,10 +15,10 @@ from django.db.models import QuerySet
 
 from bench import experiments as X
 from bench.models import Run
-from dashboard.evidence import Evidence, Measured, latest_evidence
+from bench.evidence import Evidence, Measured, latest_evidence
 from bench.suites import SUITES
-from dashboard.ladders import async_orm_cost_figures
-from dashboard.judging import (INCONCLUSIVE, PARTLY, REFUTED, SUPPORTED, Beside, Figure, Judged, Rule, Scope, Verdict,
+from judging.ladders import async_orm_cost_figures
+from judging.core import (INCONCLUSIVE, PARTLY, REFUTED, SUPPORTED, Beside, Figure, Judged, Rule, Scope, Verdict,
                                banded, bar, classify_repeats, combine, median, paired, ratio,
                                text_figure, versus_limit)
 

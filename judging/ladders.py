@@ -31,8 +31,8 @@ from bench import ladders as L
 from bench.experiments import Experiment, Variant
 from bench.models import Run
 from bench.suites import LADDER_SUITES
-from dashboard.evidence import Evidence, Measured, latest_evidence
-from dashboard.judging import Figure, bar, median, ratio, text_figure
+from bench.evidence import Evidence, Measured, latest_evidence
+from judging.core import Figure, bar, median, ratio, text_figure
 
 # Hop crossings inside the signals' own time, per interface, as shipped: under ASGI the sync
 # receivers of ``request_started`` run in one hop inside its ``asend``, while ``request_finished``

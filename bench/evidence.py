@@ -230,6 +230,11 @@ def latest_evidence(experiment: Experiment | str, runs: QuerySet[Run] | None = N
     return None
 
 
+def read_run(experiment: Experiment | str, run: Run) -> Evidence | None:
+    """What ``run`` itself measured of ``experiment`` (the runner's planners read the sweep so)."""
+    return latest_evidence(experiment, Run.objects.filter(id=run.id))
+
+
 def median(values: list[float | None]) -> float | None:
     present = [v for v in values if v is not None]
     return statistics.median(present) if present else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench import step_quality as Q
-from bench.runner import judge
+from bench.validity import judge
 
 
 def result(per_second: list[float], busy: list[float] | None = None, cores=(1,), name: str = "ping") -> dict:
