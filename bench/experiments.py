@@ -154,7 +154,7 @@ def c1_experiment(stacks, worker_counts, step_s: float, warmup_s: float) -> Expe
 
 
 # The stacks C1 compares (its verdict reads these cells): the three it was designed with; the
-# Granian stacks join a comparison once issue 9 decides which.
+# Granian stacks join the comparisons that name them.
 C1_STACKS = ("gthread", "uvicorn", "gunicorn+uvicorn")
 C1_FULL = c1_experiment(C1_STACKS, (1, 2, 4), step_s=6.0, warmup_s=2.0)
 C1_QUICK = c1_experiment(("gthread", "uvicorn"), (1, 4), step_s=2.5, warmup_s=0.5)

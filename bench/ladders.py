@@ -1,4 +1,4 @@
-"""Issue 11's ladders: what each layer of a Python web stack costs one request, and what each way
+"""The ladders: what each layer of a Python web stack costs one request, and what each way
 to reach the database costs under Django's ASGI handler.
 
 1. **The tax ladder.** The same request on one pinned core, from a raw ASGI callable up to Django

@@ -14,7 +14,7 @@ from bench.experiments import (C1_FULL, C1_QUICK, C2_FULL, C2_QUICK, C3, C3_QUIC
 VERDICT_SUITES = ("quick", "full")
 # Suites whose runs the curves page reads.
 CURVE_SUITES = ("curves", "full")
-# Suites whose runs the ladders page reads (``ladders``: issue 11's experiments alone).
+# Suites whose runs the ladders page reads (``ladders``: the ladder experiments alone).
 LADDER_SUITES = ("quick", "full", "ladders")
 OVERLOAD = overload_experiment(CURVES)
 SUITES: dict[str, tuple[Experiment, ...]] = {

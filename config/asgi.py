@@ -19,13 +19,13 @@ class LabASGIHandler(ASGIHandler):
     request_class = LabASGIRequest
 
 
-# LAB_ASGI_TWEAK (issue 11): changes to Django's ASGI path, off unless selected.
+# LAB_ASGI_TWEAK: changes to Django's ASGI path, off unless selected.
 _tweaks = asgi_tweaks.selected()
 asgi_tweaks.apply_signal_tweaks(_tweaks)
 django_application = asgi_tweaks.handler_class(LabASGIHandler, _tweaks)()
 application = watched(BodyLimitGuard(django_application))  # lag measured only for the bench runner
 
-if os.environ.get("LAB_COUNT_HOPS") == "1":  # issue 11: per-request hop counts (config.hops)
+if os.environ.get("LAB_COUNT_HOPS") == "1":  # per-request hop counts (config.hops)
     from config.hops import CountHopsASGI
 
     application = CountHopsASGI(application)

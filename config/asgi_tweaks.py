@@ -1,4 +1,4 @@
-"""Production-legitimate changes to Django's ASGI path (issue 11), off unless selected.
+"""Production-legitimate changes to Django's ASGI path, off unless selected.
 
 ``LAB_ASGI_TWEAK`` is a comma-separated list (empty = Django as shipped):
 

@@ -1,4 +1,4 @@
-"""Where a request's time goes between sync and async code (issue 11): per request, how many
+"""Where a request's time goes between sync and async code: per request, how many
 times it crossed between the event loop and a thread, and what each crossing cost.
 
 Active only in a server started with ``LAB_COUNT_HOPS=1`` (``config.asgi`` / ``config.wsgi``
@@ -24,7 +24,7 @@ per endpoint (``loadtests/_recorder.py``): times as ``dur`` in ms, and the count
 To count the hops that follow the response (``response.close`` fires ``request_finished``),
 the wrapper holds the response's messages until the application returns: with
 ``LAB_COUNT_HOPS=1`` a response leaves after its clean-up instead of before. Its cost is
-measured, not assumed (see the issue 11 notes).
+measured, not assumed (see scripts/profile_server.py).
 """
 from __future__ import annotations
 

@@ -40,7 +40,7 @@ ALLOWED_HOSTS = [h.strip() for h in os.environ.get(
 # manage.py, the tests and the dashboard's own deployment load everything.
 LAB_APP = os.environ.get("LAB_APP", "all")
 INSTALLED_APPS = ["workloads"] if LAB_APP == "lab" else ["workloads", "deploy", "bench", "dashboard"]
-# django-async-backend (driver "asyncbackend", issue 11): its app gives every model the async ORM.
+# django-async-backend (driver "asyncbackend"): its app gives every model the async ORM.
 # Its request_started/request_finished receivers are turned off: async receivers of those signals
 # cost every request of every endpoint a hop (request_finished is sent from a thread, so an
 # AsyncToSync back to the loop; under WSGI both are). The driver returns its connection to the

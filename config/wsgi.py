@@ -16,7 +16,7 @@ class LabWSGIHandler(WSGIHandler):
 
 application = LabWSGIHandler()
 
-if os.environ.get("LAB_COUNT_HOPS") == "1":  # issue 11: per-request hop counts (config.hops)
+if os.environ.get("LAB_COUNT_HOPS") == "1":  # per-request hop counts (config.hops)
     from config.hops import CountHopsWSGI
 
     application = CountHopsWSGI(application)

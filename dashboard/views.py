@@ -197,7 +197,7 @@ def _picked_run(request) -> Run | None:
 
 @read_only
 def ladders(request):
-    """Issue 11's ladders: what each layer costs a request, each database path, each tweak."""
+    """The ladders: what each layer costs a request, each database path, each tweak."""
     from judging.ladders import ladders_page
 
     picked = _picked_run(request)

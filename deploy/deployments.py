@@ -41,7 +41,7 @@ OVERLOAD_CONTROLS = {
     "gunicorn-uvicorn": "Uvicorn's limit_concurrency in the worker (HTTP 503 beyond)",
     "granian": "--backpressure (stops accepting; the kernel backlog holds the rest)",
 }
-# Uvicorn's event loop: uvloop as shipped; "asyncio" measures what uvloop buys (issue 11).
+# Uvicorn's event loop: uvloop as shipped; "asyncio" measures what uvloop buys.
 LOOPS = ("uvloop", "asyncio")
 # Each Django process may open two pools of `pool_size`: Django's and the lab's native one. (An
 # ASGI process serving every driver at once could open four: the native sync and async pools and

@@ -1,4 +1,4 @@
-"""The ladders page's figures (issue 11), computed from stored runs; no HTML here.
+"""The ladders page's figures, computed from stored runs; no HTML here.
 
 Each table reads the newest completed run of a ladder suite (``bench.suites.LADDER_SUITES``), or
 the run the user picked, that holds valid steps of its cells: the quick suite measures only
@@ -7,7 +7,7 @@ the run the user picked, that holds valid steps of its cells: the quick suite me
 
 **CPU per request** is the server's CPU over the step (the mean of its samples' ``cpu_percent``,
 100 = one core) divided by the requests it served per second, in microseconds: what a request
-costs whatever else the machine did, the figure issue 11 reads (RPS moves with a shared machine).
+costs whatever else the machine did, the figure the ladders read (RPS moves with a shared machine).
 
 **The stacked bar** splits a rung's CPU per request (saturated, uninstrumented) into parts
 measured by the rung's hop-instrumented twin (``LAB_COUNT_HOPS=1``, at the fixed rate, where

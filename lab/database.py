@@ -198,7 +198,7 @@ def django_databases(check_connections: bool = False) -> dict:
     return {"default": default, ASYNC_BACKEND_ALIAS: async_backend_database(default)}
 
 
-# The driver "asyncbackend" (issue 11): the same database through django-async-backend, whose
+# The driver "asyncbackend": the same database through django-async-backend, whose
 # AsyncConnectionPool lives on the ASGI worker's loop and opens at its first query only.
 ASYNC_BACKEND_ALIAS = "asyncbackend"
 

@@ -1,4 +1,4 @@
-"""The async database ladder (issue 11) — one database endpoint through one path, beside a probe.
+"""The async database ladder — one database endpoint through one path, beside a probe.
 
 ``--endpoint`` db/read (default), db/queries (``--count``) or db/write (a POST), each through
 ``--driver`` orm | native | asyncbackend under the deployment's own view flavour: gthread's sync

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 11: RPS of one pinned server (CPU 0) under wrk pinned to CPU 1, one line per URL.
+# What the ASGI path costs: RPS of one pinned server (CPU 0) under wrk pinned to CPU 1, one line per URL.
 #   scripts/asgi_tax.sh uvicorn|gunicorn "ENV=VALUE ..." PATH...
 # e.g. scripts/asgi_tax.sh uvicorn "LAB_ASGI_TWEAK=reuse-thread" /async/ping "/api/db/read?driver=orm"
 # SERVE_ARGS="--loop asyncio" goes to manage.py serve. WRK_SCRIPT=scripts/server_timing.lua adds the mean Server-Timing breakdown (needs LAB_COUNT_HOPS=1).

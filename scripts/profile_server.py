@@ -1,4 +1,4 @@
-"""Where a request's CPU time goes in a server at saturation (issue 11), from a py-spy profile.
+"""Where a request's CPU time goes in a server at saturation, from a py-spy profile.
 
     .venv/bin/python scripts/profile_server.py uvicorn /async/ping [--env LAB_ASGI_TWEAK=reuse-thread]
 

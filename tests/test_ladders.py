@@ -1,4 +1,4 @@
-"""Issue 11's ladders: the bottom rungs (a bare ASGI callable and a Starlette app) answer like
+"""The ladders: the bottom rungs (a bare ASGI callable and a Starlette app) answer like
 Django's ASGI views, every ladder cell is defined by the catalogue and run by a suite, and the
 ladders page's figures follow from stored runs (synthetic ones here, made by hand)."""
 from __future__ import annotations
