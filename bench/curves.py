@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 
 from bench.experiments import (Experiment, Variant, granian_asgi, granian_wsgi, gthread, gunicorn_uvicorn,
                                uvicorn)
-from bench.step_quality import GENERATOR_SATURATED  # how a generator-limited step's reason begins
+from bench.validity import InvalidKind
 
 # Workload -> (scenario knobs, closed-loop users that saturate one core on any stack in the sweep).
 CURVE_WORKLOADS: dict[str, tuple[dict, int]] = {
@@ -126,7 +126,7 @@ def served_by_sweep(run, workload: str, generator_limited_only: bool = False) ->
     stats = EndpointStat.objects.filter(step__experiment__run=run, step__experiment__experiment=CURVES_SWEEP_NAME,
                                         name=workload)
     if generator_limited_only:
-        stats = stats.filter(step__invalid_reason__startswith=GENERATOR_SATURATED)
+        stats = stats.filter(step__invalid_kind=InvalidKind.GENERATOR)
     served: dict[str, float] = {}
     for label, rps in stats.values_list("step__experiment__variant", "rps"):
         served[label] = max(served.get(label, 0.0), rps)

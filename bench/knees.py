@@ -12,10 +12,8 @@ import statistics
 from collections import defaultdict
 
 from bench.models import ExperimentRun, ServerSample
+from bench.validity import InvalidKind
 
-# An invalid step whose reason starts so was the load generator's limit, not the server's (the
-# runner's reasons: "load generator saturated: ...", "load generator fell behind: ...").
-GENERATOR_LIMIT = "load generator"
 
 
 def curve_points(er: ExperimentRun, workload: str) -> list[dict]:
@@ -37,7 +35,7 @@ def curve_points(er: ExperimentRun, workload: str) -> list[dict]:
             "failures": stat.failures if stat else None, "dropped": ol.get("dropped"),
             "cpu_percent": statistics.fmean(cpu) if cpu else None,
             "uss_mib": max(uss) / 2**20 if uss else None,
-            "valid": step.valid, "invalid_reason": step.invalid_reason})
+            "valid": step.valid, "invalid_reason": step.invalid_reason, "invalid_kind": step.invalid_kind})
     return points
 
 
@@ -52,7 +50,7 @@ def knee_of(points: list[dict], slo_ms: float, generator_limited: bool = False) 
         return None
     knee = max(within, key=lambda p: p["achieved"])
     above = [p for p in ordered if p["index"] > knee["index"]]
-    generator_above = bool(above) and not above[0]["valid"] and above[0]["invalid_reason"].startswith(GENERATOR_LIMIT)
+    generator_above = bool(above) and not above[0]["valid"] and above[0]["invalid_kind"] == InvalidKind.GENERATOR
     return {"rps": knee["achieved"], "index": knee["index"], "p99": knee["p99"],
             "lower_bound": generator_limited or generator_above}
 

@@ -76,6 +76,8 @@ class Step(models.Model):
     measured_s = models.FloatField()
     valid = models.BooleanField(default=True)
     invalid_reason = models.TextField(blank=True)
+    # bench.validity.InvalidKind: why, as data ("generator", "failures", "nothing", "error"; "" when valid)
+    invalid_kind = models.CharField(max_length=20, blank=True, default="")
     generator_cpu_max_process = models.FloatField()  # % of one core, busiest Locust process
     generator_cpu_total = models.FloatField()
     generator_processes = models.PositiveIntegerField(default=1)

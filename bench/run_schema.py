@@ -154,6 +154,7 @@ class QualityDoc(_Blob):
     generator_core_busy_pct: Number | None = None
     generator_core_peak_pct: Number | None = None
     generator_process_peak_pct: Number | None = None
+    generator_runqueue_pct: Number | None = None
     stationary: bool | None = None
 
 
@@ -284,6 +285,7 @@ class StepDoc(_Row):
     measured_s: Annotated[float, Field(ge=0, allow_inf_nan=False)]
     valid: bool
     invalid_reason: Str()
+    invalid_kind: Literal["", "generator", "failures", "nothing", "error"] = ""
     generator_cpu_max_process: Number
     generator_cpu_total: Number
     generator_processes: Count = 1

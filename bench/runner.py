@@ -241,12 +241,12 @@ class BenchRunner:
                 if running and running.process.poll() is not None:
                     raise DeploymentCrashed(f"{running.deployment.label} exited with code "
                                             f"{running.process.returncode}\n{running.log_tail()}")
-                valid, reason = judge(result, failures_intended=experiment.fault is not None or experiment.failures_intended)
-                store.save_step(record, index, load.users, load.rate, result, valid, reason)
-                if not valid:
+                judged = judge(result, failures_intended=experiment.fault is not None or experiment.failures_intended)
+                store.save_step(record, index, load.users, load.rate, result, judged)
+                if not judged.valid:
                     level = f"{load.rate:g} requests/s offered" if load.open_loop else f"{load.users} users"
                     self.out(f"\n  step {index} ({level}) of {experiment.name} / {variant.label} is INVALID: "
-                             f"{reason}")
+                             f"{judged.reason}")
             if experiment.observe_whoami:
                 record.observations = {prefix: observe_whoami(url, prefix, self.options.whoami_samples)
                                        for prefix in experiment.observe_whoami}
@@ -312,8 +312,8 @@ class BenchRunner:
                                        if pinned else None}
                 if sampler and "started_at" in result:
                     sampler.label_window(index, result["started_at"], result["started_at"] + result["measured_s"])
-                valid, reason = judge(result)
-                store.save_step(record, index, connections, 0.0, result, valid, reason)
+                judged = judge(result)
+                store.save_step(record, index, connections, 0.0, result, judged)
 
     def _knobs(self, variant: Variant) -> dict:
         return {"prefix": "/api", **variant.knobs}

@@ -10,7 +10,9 @@ and whether the load generator's core had room. Pure functions of the recorder's
 - **Stationarity.** A warm-up that was too short shows as a trend: the window's second half
   serves more (or less) than its first. The change between halves is recorded per step.
 - **The generator's core.** Locust's own CPU misses a generator starved by another process on
-  its core (PostgreSQL is not pinned); the busy share of the whole core does not.
+  its core (PostgreSQL is not pinned). The kernel's scheduler statistics do not: the time a
+  Locust process spent runnable but waiting for a CPU. A busy core alone proves nothing (Locust
+  may not have wanted more); waiting for it does. The core's busy share is recorded beside it.
 """
 from __future__ import annotations
 
@@ -22,7 +24,9 @@ GENERATOR_SATURATED = "load generator saturated"  # how every generator-limited 
 # Two-sided 95 % Student-t quantiles by degrees of freedom (batches - 1).
 T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
 BATCHES = 5  # few enough that each batch spans seconds, enough for a usable t quantile
-GENERATOR_CORE_FULL = 97.0  # % busy of the generator's cores over the window: Locust could not get more
+# A generator process that spent this share of the window runnable but waiting for a CPU was held
+# back by whatever else ran on its core (PostgreSQL is not pinned): its requests left late.
+GENERATOR_RUNQUEUE_LIMIT = 10.0
 STATIONARY_CHANGE = 10.0  # % between the window's halves beyond which the window was still moving
 
 
@@ -36,6 +40,7 @@ class StepQuality:
     generator_core_busy_pct: float | None  # mean busy share of the generator's cores
     generator_core_peak_pct: float | None  # busiest second of those cores
     generator_process_peak_pct: float | None  # busiest second of the busiest Locust process
+    generator_runqueue_pct: float | None = None  # mean share of the window the busiest Locust process waited for a CPU
 
     @property
     def stationary(self) -> bool | None:
@@ -77,6 +82,13 @@ def halves_change(values: list[float]) -> float | None:
     return None if first <= 0 else 100 * (second - first) / first
 
 
+def generator_waited(result: dict) -> float | None:
+    """The mean share of the window the most-delayed Locust process spent waiting for a CPU (%)."""
+    series = [p.get("generator_runqueue_pct") for p in (result.get("machine") or {}).get("series") or []]
+    present = [v for v in series if v is not None]
+    return round(statistics.fmean(present), 1) if present else None
+
+
 def generator_core(result: dict) -> tuple[float | None, float | None, float | None]:
     """(mean busy %, busiest second %) of the generator's cores, and the busiest Locust process's
     busiest second; None where the recorder did not sample the machine."""
@@ -103,13 +115,16 @@ def assess(result: dict, key_endpoint: str | None = None) -> StepQuality:
     return StepQuality(completions=completions, seconds=len(values),
                        rps_mean=statistics.fmean(values) if values else None, rps_ci_pct=batch_means_ci(values),
                        halves_change_pct=halves_change(values), generator_core_busy_pct=busy,
-                       generator_core_peak_pct=peak, generator_process_peak_pct=process_peak)
+                       generator_core_peak_pct=peak, generator_process_peak_pct=process_peak,
+                       generator_runqueue_pct=generator_waited(result))
 
 
 def starved_generator(quality: StepQuality) -> str:
-    """The reason a step is invalid because its generator's core was full, or ""."""
-    busy = quality.generator_core_busy_pct
-    if busy is not None and busy >= GENERATOR_CORE_FULL:
-        return (f"{GENERATOR_SATURATED}: its core(s) were {busy:.0f} % busy over the window (limit "
-                f"{GENERATOR_CORE_FULL:.0f} %; Locust, PostgreSQL and anything else on them counted)")
+    """The reason a step is invalid because its generator waited for a CPU, or ""."""
+    waited = quality.generator_runqueue_pct
+    if waited is not None and waited >= GENERATOR_RUNQUEUE_LIMIT:
+        busy = quality.generator_core_busy_pct
+        return (f"{GENERATOR_SATURATED}: a Locust process waited for a CPU {waited:.0f} % of the window (limit "
+                f"{GENERATOR_RUNQUEUE_LIMIT:.0f} %; its core(s) were "
+                f"{'?' if busy is None else f'{busy:.0f}'} % busy, PostgreSQL and anything else counted)")
     return ""

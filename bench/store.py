@@ -16,6 +16,7 @@ from bench import run_schema
 from bench import step_quality
 from bench.models import EndpointStat, ExperimentRun, Failure, Run, ServerSample, Step, TimePoint
 from bench.sampler import Sample
+from bench.validity import Judgement
 
 EXPORT_FORMAT = run_schema.FORMAT
 
@@ -30,13 +31,14 @@ def reset_connection() -> None:
 
 
 def save_step(experiment: ExperimentRun, index: int, users: int, arrival_rate: float, result: dict,
-              valid: bool, invalid_reason: str) -> Step:
+              judged: Judgement) -> Step:
     gen = result["generator"]
     with transaction.atomic():
         step = Step.objects.create(
             experiment=experiment, index=index, users=users, arrival_rate=arrival_rate,
             started_at=dt.datetime.fromtimestamp(result["started_at"], tz=dt.timezone.utc),
-            measured_s=result["measured_s"], valid=valid, invalid_reason=invalid_reason,
+            measured_s=result["measured_s"], valid=judged.valid, invalid_reason=judged.reason,
+            invalid_kind=str(judged.kind),
             generator_cpu_max_process=gen["cpu_percent_max_process"], generator_cpu_total=gen["cpu_percent_total"],
             generator_processes=gen["processes"], open_loop=result.get("open_loop") or {},
             quality=step_quality.assess(result).as_dict() if result.get("endpoints") else {})
@@ -82,7 +84,7 @@ def _row(obj, fields) -> dict[str, Any]:
 _RUN_FIELDS = ("suite", "status", "started_at", "finished_at", "options", "environment", "note")
 _EXPERIMENT_FIELDS = ("claim", "experiment", "variant", "repeat", "deployment", "command_line", "target", "scenario",
                       "params", "status", "error", "observations", "started_at", "finished_at")
-_STEP_FIELDS = ("index", "users", "arrival_rate", "started_at", "measured_s", "valid", "invalid_reason",
+_STEP_FIELDS = ("index", "users", "arrival_rate", "started_at", "measured_s", "valid", "invalid_reason", "invalid_kind",
                 "generator_cpu_max_process", "generator_cpu_total", "generator_processes", "open_loop", "quality")
 _FAILURE_FIELDS = ("name", "method", "error", "count")
 

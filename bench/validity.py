@@ -8,6 +8,9 @@ result document: tested without a database or a server.
 """
 from __future__ import annotations
 
+import enum
+from typing import NamedTuple
+
 from bench import step_quality
 from bench.step_quality import GENERATOR_SATURATED
 
@@ -18,28 +21,53 @@ SCHEDULE_LAG_P99_LIMIT_MS = 10.0
 FAILURE_LIMIT = 0.01  # a step with more failed requests than this, not caused on purpose, measured a fault
 
 
-def judge(result: dict, failures_intended: bool = False) -> tuple[bool, str]:
+class InvalidKind(enum.StrEnum):
+    """Why a step is invalid, as data (``Step.invalid_kind``): pages and planners ask for a kind,
+    never match the reason's words."""
+
+    NONE = ""  # valid
+    GENERATOR = "generator"  # the load generator was the limit: the server's figure is a lower bound
+    FAILURES = "failures"  # more failed requests than the experiment set out to cause
+    NOTHING = "nothing"  # no request completed in the window
+    ERROR = "error"  # the step did not run to its end (the recorder or the runner said why)
+
+
+class Judgement(NamedTuple):
+    valid: bool
+    reason: str = ""
+    kind: InvalidKind = InvalidKind.NONE
+
+
+VALID = Judgement(True)
+
+
+def judge(result: dict, failures_intended: bool = False) -> Judgement:
     """A step is invalid when it measured nothing, the load generator was the bottleneck (busy
-    CPU, or an open loop that fell behind its schedule), or more than 1 % of its requests
-    failed when the experiment did not set out to cause that."""
+    CPU, its cores kept full, or an open loop that fell behind its schedule), or more than 1 % of
+    its requests failed when the experiment did not set out to cause that."""
     if "error" in result:
-        return False, result["error"]
+        return Judgement(False, result["error"], InvalidKind.ERROR)
     if not any(e["requests"] for e in result["endpoints"]):
-        return False, "no request completed in the measured window"
+        return Judgement(False, "no request completed in the measured window", InvalidKind.NOTHING)
     total = sum(e["requests"] for e in result["endpoints"])
     failed = sum(e["failures"] for e in result["endpoints"])
     if not failures_intended and failed > FAILURE_LIMIT * total:
         kinds = "; ".join(f"{f['count']} x {f['name']}: {f['error'][:80]}" for f in result.get("errors", [])[:3])
-        return False, (f"{failed} of {total} requests failed ({100 * failed / total:.1f} %, limit "
-                       f"{100 * FAILURE_LIMIT:.0f} %): {kinds}")
+        return Judgement(False, f"{failed} of {total} requests failed ({100 * failed / total:.1f} %, limit "
+                                f"{100 * FAILURE_LIMIT:.0f} %): {kinds}", InvalidKind.FAILURES)
     busiest = result["generator"]["cpu_percent_max_process"]
     if busiest > GENERATOR_CPU_LIMIT:
-        return False, (f"{GENERATOR_SATURATED}: its busiest process used {busiest:.0f}% of a core "
-                       f"(limit {GENERATOR_CPU_LIMIT:.0f}%); add --locust-workers or a faster machine")
+        return Judgement(False, f"{GENERATOR_SATURATED}: its busiest process used {busiest:.0f}% of a core "
+                                f"(limit {GENERATOR_CPU_LIMIT:.0f}%); add --locust-workers or a faster machine",
+                         InvalidKind.GENERATOR)
     starved = step_quality.starved_generator(step_quality.assess(result))
     if starved:
-        return False, starved
-    return judge_schedule(result.get("open_loop"))
+        return Judgement(False, starved, InvalidKind.GENERATOR)
+    valid, reason = judge_schedule(result.get("open_loop"))
+    if valid:
+        return VALID
+    scheduled = (result.get("open_loop") or {}).get("started", 0) + (result.get("open_loop") or {}).get("dropped", 0)
+    return Judgement(False, reason, InvalidKind.GENERATOR if scheduled else InvalidKind.NOTHING)
 
 
 def judge_schedule(open_loop: dict | None) -> tuple[bool, str]:

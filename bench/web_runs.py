@@ -57,10 +57,10 @@ def store_web_run(document: dict) -> Run:
             run=run, claim=claims_of(meta["user_classes"], meta["knobs"]), experiment=EXPERIMENT,
             variant=deployment["label"], deployment=deployment, target=meta["host"], scenario=meta["locustfile"],
             params=meta["knobs"], started_at=started, finished_at=timezone.now())
-        valid, reason = judge(result)
+        judged = judge(result)
         if "started_at" in result:
             rate = meta["knobs"].get("lab_rate") or meta["knobs"].get("arrival_rate") or 0.0
-            store.save_step(record, 0, meta["users"], rate, result, valid, reason)
+            store.save_step(record, 0, meta["users"], rate, result, judged)
         else:
             record.status, record.error = ExperimentRun.FAILED, result.get("error", "nothing was measured")
             record.save(update_fields=["status", "error"])

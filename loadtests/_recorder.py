@@ -304,7 +304,7 @@ class _Recorder:
         self.final_reports: set[str] = set()
         self.series: list[dict] = []
         self.machine: list[dict] = []  # per second: each CPU's busy share, the busiest generator process
-        self._machine_prev: tuple[list, dict[int, float], float] | None = None
+        self._machine_prev: tuple[list, dict[int, float], float, dict[int, float]] | None = None
         self._previous: dict = {}
         self._cpu_start: dict[int, float] = {}
         self._procs: dict[int, psutil.Process] = {}
@@ -341,10 +341,27 @@ class _Recorder:
         self._users = self.env.runner.user_count if self.env.runner else None
         self._cpu_start = self._cpu_seconds()
         self._wall_start = time.monotonic()
-        self._machine_prev = (psutil.cpu_times(percpu=True), dict(self._cpu_start), self._wall_start)
+        self._machine_prev = (psutil.cpu_times(percpu=True), dict(self._cpu_start), self._wall_start,
+                              self._runqueue_seconds())
         while True:
             gevent.sleep(1.0)
             self._tick()
+
+    def _runqueue_seconds(self) -> dict[int, float]:
+        """Per generator process, the seconds its threads spent runnable but waiting for a CPU
+        (``/proc/PID/task/*/schedstat``, second field): the direct sign of a starved generator,
+        whoever took the CPU. Empty where the kernel does not keep scheduler statistics."""
+        waited = {}
+        for p in self._generator_processes():
+            total = 0
+            try:
+                for task in os.scandir(f"/proc/{p.pid}/task"):
+                    with open(f"{task.path}/schedstat") as f:
+                        total += int(f.read().split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            waited[p.pid] = total / 1e9
+        return waited
 
     def _tick_machine(self, t: float) -> None:
         """What the machine did in the last second, for validity: a generator can be starved by
@@ -352,8 +369,9 @@ class _Recorder:
         its mean over the window hides the seconds it spent at a full core."""
         if self._machine_prev is None:
             return
-        cpus, procs, wall = psutil.cpu_times(percpu=True), self._cpu_seconds(), time.monotonic()
-        prev_cpus, prev_procs, prev_wall = self._machine_prev
+        cpus, procs, wall, waits = (psutil.cpu_times(percpu=True), self._cpu_seconds(), time.monotonic(),
+                                    self._runqueue_seconds())
+        prev_cpus, prev_procs, prev_wall, prev_waits = self._machine_prev
         busy = []
         for now, before in zip(cpus, prev_cpus):
             total = sum(now) - sum(before)
@@ -361,8 +379,10 @@ class _Recorder:
             busy.append(round(100 * (total - idle) / total, 1) if total > 0 else 0.0)
         elapsed = max(1e-6, wall - prev_wall)
         busiest = max((100 * (procs[pid] - prev_procs.get(pid, procs[pid])) / elapsed for pid in procs), default=0.0)
-        self.machine.append({"t": t, "cpu_busy": busy, "generator_max_process": round(busiest, 1)})
-        self._machine_prev = (cpus, procs, wall)
+        waited = max((100 * (waits[pid] - prev_waits.get(pid, waits[pid])) / elapsed for pid in waits), default=None)
+        self.machine.append({"t": t, "cpu_busy": busy, "generator_max_process": round(busiest, 1),
+                             "generator_runqueue_pct": None if waited is None else round(waited, 1)})
+        self._machine_prev = (cpus, procs, wall, waits)
 
     def _tick(self) -> None:
         t = round(time.time() - self.started, 3)

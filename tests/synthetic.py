@@ -27,6 +27,7 @@ class V:
     repeat: int | None = None  # which repeat this step belongs to (None: the list's order)
     open_loop: dict = field(default_factory=dict)  # Step.open_loop, see ``open_loop`` below
     invalid_reason: str = "synthetic invalid"
+    invalid_kind: str = "error"  # bench.validity.InvalidKind, for an invalid step
     quality: dict = field(default_factory=dict)  # Step.quality (bench/step_quality.py): precision etc.
 
 
@@ -73,6 +74,7 @@ def make_run(experiment: str, variants: dict, claim: str = "C?", suite: str = "s
 def _step(er: ExperimentRun, index: int, v: V) -> None:
     step = Step.objects.create(experiment=er, index=index, users=v.users, started_at=timezone.now(), measured_s=10,
                                valid=v.valid, invalid_reason="" if v.valid else v.invalid_reason, open_loop=v.open_loop,
+                               invalid_kind="" if v.valid else v.invalid_kind,
                                quality=v.quality,
                                generator_cpu_max_process=20, generator_cpu_total=20)
     for name, e in v.endpoints.items():
@@ -110,10 +112,10 @@ def open_loop(rate: float, p50: float, p99: float, dropped: int = 0, count: int 
 
 def curve_step(workload: str, rate: float, achieved: float, p50: float, p99: float, valid: bool = True,
                reason: str = "", repeat: int | None = 0, observations: dict | None = None,
-               cpu: float = 80.0) -> V:
+               cpu: float = 80.0, kind: str = "error") -> V:
     """One rate step of a curve: the workload's endpoint at ``achieved`` req/s, its open-loop record."""
     return V({workload: endpoint(achieved, p99, p50)}, observations=observations or {}, valid=valid,
-             invalid_reason=reason, repeat=repeat, open_loop=open_loop(rate, p50, p99),
+             invalid_reason=reason, invalid_kind=kind, repeat=repeat, open_loop=open_loop(rate, p50, p99),
              deployment={"server": "gunicorn", "workers": 1, "threads": 8, "label": "synthetic"},
              samples=[sample(cpu_percent=cpu, uss_bytes=30 * 2**20)])
 

@@ -16,7 +16,7 @@ import pytest
 from bench import store
 from bench.experiments import SMOKE
 from bench.models import Run, Step
-from bench.validity import judge
+from bench.validity import VALID, judge
 from lab.database import BASE_DIR
 from config.loop_lag import read_lag_ms
 from tests.conftest import bench
@@ -141,10 +141,10 @@ def test_sigint_aborts_the_run_and_keeps_finished_steps(database):
 
 def test_a_saturated_generator_invalidates_the_step():
     result = {"endpoints": [{"requests": 10, "failures": 0}], "generator": {"cpu_percent_max_process": 97.0}}
-    valid, reason = judge(result)
+    valid, reason, _ = judge(result)
     assert not valid and "saturated" in reason
     result["generator"]["cpu_percent_max_process"] = 40.0
-    assert judge(result) == (True, "")
+    assert judge(result) == VALID
     assert judge({"error": "the test stopped during warm-up"})[0] is False
 
 
@@ -152,11 +152,11 @@ def test_more_than_one_percent_failures_invalidates_a_step_unless_the_experiment
     result = {"endpoints": [{"requests": 1000, "failures": 12}, {"requests": 100, "failures": 0}],
               "errors": [{"name": "db/read", "count": 12, "error": "HTTPError 503"}],
               "generator": {"cpu_percent_max_process": 40.0}}
-    valid, reason = judge(result)
+    valid, reason, _ = judge(result)
     assert not valid and "12 of 1100" in reason and "503" in reason
-    assert judge(result, failures_intended=True) == (True, "")
+    assert judge(result, failures_intended=True) == VALID
     result["endpoints"][0]["failures"] = 11  # 11 of 1,100: exactly 1 %, not more
-    assert judge(result) == (True, "")
+    assert judge(result) == VALID
 
 
 def test_loop_lag_reader_counts_a_stalled_loop(tmp_path):

@@ -15,6 +15,7 @@ from tests.synthetic import V, curve_step, decided, endpoint, make_curves_run, m
 
 GENERATOR = "load generator saturated: its busiest process used 97% of a core (limit 90%)"
 SERVER_FAILED = "12% of requests failed"
+KIND = {GENERATOR: "generator", SERVER_FAILED: "failures"}  # bench.validity.InvalidKind of each reason
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +31,7 @@ def hockey_stick(workload="ping", repeat=0, scale=1.0, last_reason=GENERATOR, ob
     rows = [(100, 100, 1, 5), (200, 200, 2, 20), (300, 290, 4, 80), (400, 350, 30, 300)]
     steps = [curve_step(workload, r * scale, a * scale, p50, p99, repeat=repeat, observations=obs)
              for r, a, p50, p99 in rows]
-    return steps + [curve_step(workload, 500 * scale, 360 * scale, 1, 2, valid=False, reason=last_reason,
+    return steps + [curve_step(workload, 500 * scale, 360 * scale, 1, 2, valid=False, reason=last_reason, kind=KIND[last_reason],
                                repeat=repeat, observations=obs)]
 
 

@@ -5,14 +5,19 @@ from __future__ import annotations
 import pytest
 
 from bench import step_quality as Q
-from bench.validity import judge
+from bench.validity import VALID, InvalidKind, judge
 
 
-def result(per_second: list[float], busy: list[float] | None = None, cores=(1,), name: str = "ping") -> dict:
+def result(per_second: list[float], busy: list[float] | None = None, cores=(1,), name: str = "ping",
+           waited: list[float] | None = None) -> dict:
+    """``busy``: the generator core's busy % per second; ``waited``: the % of each second Locust
+    spent runnable but waiting for a CPU."""
     series = [{"t": float(k), "name": name, "requests": n} for k, n in enumerate(per_second)]
     series.append({"t": len(per_second) + 0.2, "name": name, "requests": 3})  # the last partial second
-    machine = {"series": [{"t": float(k), "cpu_busy": [50.0, b], "generator_max_process": b - 5}
-                          for k, b in enumerate(busy or [])], "generator_cpus": list(cores)}
+    waits = waited or [0.0] * len(busy or [])
+    machine = {"series": [{"t": float(k), "cpu_busy": [50.0, b], "generator_max_process": 50.0,
+                           "generator_runqueue_pct": w} for k, (b, w) in enumerate(zip(busy or [], waits))],
+               "generator_cpus": list(cores)}
     return {"endpoints": [{"name": name, "requests": int(sum(per_second)), "failures": 0},
                           {"name": "probe", "requests": 10 ** 6, "failures": 0}],
             "timeseries": series, "machine": machine,
@@ -59,18 +64,29 @@ def test_batch_means_widens_with_autocorrelation_that_single_seconds_hide():
     assert Q.batch_means_ci([1000] * 20) == 0
 
 
-@pytest.mark.parametrize("busy,valid", [([60, 70, 65], True), ([99, 98, 99], False)])
-def test_a_generator_core_kept_full_invalidates_the_step_though_locust_itself_looked_idle(busy, valid):
-    """Locust's own process is at 50 % (under the 90 % limit); what fills its core is someone
-    else, e.g. PostgreSQL scheduled there. The step must say the generator was the limit."""
-    ok, why = judge(result([1000] * 6, busy=busy))
-    assert ok is valid
-    assert why.startswith(Q.GENERATOR_SATURATED) if not valid else why == ""
+@pytest.mark.parametrize("busy,waited,valid", [
+    ([60, 70, 65], [1, 2, 1], True),
+    ([100, 100, 100], [2, 3, 2], True),  # a full core that Locust did not wait for: not the limit
+    ([100, 99, 100], [25, 30, 20], False),  # Locust waited for its CPU a quarter of the time
+])
+def test_a_generator_held_back_by_others_on_its_core_invalidates_the_step(busy, waited, valid):
+    """Locust's own process is at 50 % (under the 90 % limit); what holds it back is someone else
+    on its core, e.g. PostgreSQL scheduled there. The kernel's run-queue wait shows it."""
+    judged = judge(result([1000] * 6, busy=busy, waited=waited))
+    assert judged.valid is valid
+    assert judged.kind == (InvalidKind.NONE if valid else InvalidKind.GENERATOR)
+    assert judged.reason.startswith(Q.GENERATOR_SATURATED) if not valid else judged.reason == ""
+
+
+def test_the_wait_is_recorded_beside_the_cores_busy_share():
+    quality = Q.assess(result([1000] * 6, busy=[100, 100], waited=[4.0, 6.0]))
+    assert (quality.generator_runqueue_pct, quality.generator_core_busy_pct) == (5.0, 100.0)
+    assert Q.assess(result([1000] * 6)).generator_runqueue_pct is None  # not sampled: unknown, not zero
 
 
 def test_only_the_generators_own_cores_count():
     busy_server_core = result([1000] * 6, busy=[60, 60, 60])
     for point in busy_server_core["machine"]["series"]:
         point["cpu_busy"] = [100.0, 60.0]  # the server's core is full: as it should be
-    assert judge(busy_server_core) == (True, "")
+    assert judge(busy_server_core) == VALID
     assert Q.assess(busy_server_core).generator_core_peak_pct == 60.0
