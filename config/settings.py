@@ -4,7 +4,7 @@ misconfiguration): DEBUG off, no middleware the endpoints do not use, pooled con
 import os
 import secrets
 
-from lab.database import BASE_DIR, django_databases, env_int
+from groundwork.database import BASE_DIR, django_databases, env_int
 
 
 def _secret_key() -> str:

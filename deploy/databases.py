@@ -10,7 +10,7 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
-from lab.database import database_target
+from groundwork.database import database_target
 
 
 class DatabaseUnreachable(RuntimeError):

@@ -11,7 +11,7 @@ import shutil
 import sys
 from dataclasses import dataclass, field
 
-from lab.database import BASE_DIR, PoolLimits, application_name
+from groundwork.database import BASE_DIR, PoolLimits, application_name
 
 # Apps other than Django, each on the same Uvicorn (uvloop, httptools) as "uvicorn", with its
 # lifespan on (it opens the native pool per worker): "fastapi", the catalogue's FastAPI adapter

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import psycopg
 
-from lab.database import BASE_DIR, EMBEDDED_PGDATA, database_target
+from groundwork.database import BASE_DIR, EMBEDDED_PGDATA, database_target
 from deploy.databases import ensure_database
 
 # The package's locks live in the user runtime dir; without XDG_RUNTIME_DIR platformdirs warns
@@ -119,7 +119,7 @@ def _postmaster_pid(pgdata: Path = EMBEDDED_PGDATA) -> int | None:
 
 
 def status() -> ServerStatus:
-    from lab.database import embedded_socket_dir
+    from groundwork.database import embedded_socket_dir
 
     pid = _postmaster_pid()
     if pid is None:

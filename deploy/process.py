@@ -20,7 +20,7 @@ from typing import IO
 import psutil
 import psycopg
 
-from lab.database import BASE_DIR, database_target
+from groundwork.database import BASE_DIR, database_target
 from deploy.deployments import Deployment, DeploymentError
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import subprocess
 import sys
 import tempfile
@@ -20,6 +19,8 @@ from pathlib import Path
 
 from locust import events
 from locust.argument_parser import default_args_dict
+
+from groundwork.names import STORED_RUN_SUFFIX
 
 import _form_guard
 
@@ -64,7 +65,8 @@ def submit(environment, result_file: str) -> None:
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     if done.returncode == 0:
         log.info("lab: %s", done.stdout.strip())
-        found = re.search(r"run #(\d+)", done.stdout)
-        last_run_id = int(found.group(1)) if found else last_run_id
+        stored = document.with_suffix(STORED_RUN_SUFFIX)  # {"run_id": N}
+        last_run_id = json.loads(stored.read_text())["run_id"]
+        stored.unlink(missing_ok=True)
     else:
         log.warning("lab: this run was not recorded in the results store: %s", done.stderr.strip()[-400:])

@@ -17,7 +17,7 @@ import pytest
 
 import psutil
 
-from lab.database import BASE_DIR, TEST_DATABASE_ENV, database_target  # needs no Django set-up
+from groundwork.database import BASE_DIR, TEST_DATABASE_ENV, database_target  # needs no Django set-up
 
 # One database per session, named after this process so that a session killed before its end
 # leaves a database the next session on this machine can recognise as stale and drop. Test modules

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from bench.models import EndpointStat, ExperimentRun, Run, ServerSample, Step
-from lab.database import BASE_DIR
+from groundwork.database import BASE_DIR
 
 sys.path.insert(0, str(BASE_DIR / "loadtests"))  # the recorder's own HdrHistogram summary (_hdr.py)
 

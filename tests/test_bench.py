@@ -17,7 +17,7 @@ from bench import store
 from bench.experiments import SMOKE
 from bench.models import Run, Step
 from bench.validity import VALID, judge
-from lab.database import BASE_DIR
+from groundwork.database import BASE_DIR
 from config.loop_lag import read_lag_ms
 from tests.conftest import bench
 

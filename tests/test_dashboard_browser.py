@@ -15,7 +15,7 @@ import requests
 from django.db import connection
 from playwright.sync_api import sync_playwright
 
-from lab.database import BASE_DIR, TEST_DATABASE_ENV
+from groundwork.database import BASE_DIR, TEST_DATABASE_ENV
 from judging.verdicts import VERDICTS
 from deploy.databases import drop_database, ensure_database
 from tests.conftest import ARTIFACTS, launch

@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from lab.database import BASE_DIR, database_target
+from groundwork.database import BASE_DIR, database_target
 from deploy import embedded_postgres
 
 

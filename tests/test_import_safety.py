@@ -16,7 +16,7 @@ from django.test import Client
 
 from bench import run_schema, store
 from bench.models import EndpointStat, ExperimentRun, Failure, Run, ServerSample, Step, TimePoint
-from lab.database import BASE_DIR
+from groundwork.database import BASE_DIR
 from deploy.deployments import Deployment
 from tests.synthetic import V, endpoint, make_run, open_loop, sample
 

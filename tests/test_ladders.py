@@ -13,7 +13,7 @@ from django.test import Client
 from bench import ladders as L
 from bench.models import Run
 from bench.suites import LADDER_SUITES, SUITES, experiments_named
-from lab.database import BASE_DIR
+from groundwork.database import BASE_DIR
 from judging import ladders as D
 from bench.evidence import latest_evidence
 from tests.conftest import launch

@@ -12,7 +12,7 @@ import psutil
 import pytest
 
 from bench.runner import locust_processes
-from lab.database import BASE_DIR
+from groundwork.database import BASE_DIR
 from deploy.process import kill_tree
 
 pytestmark = pytest.mark.slow

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import requests
 
-from lab.database import BASE_DIR
+from groundwork.database import BASE_DIR
 from tests.conftest import ARTIFACTS
 from deploy.process import free_port, kill_tree, wait_until_serving
 from workloads import catalogue as c

@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from bench.validity import SCHEDULE_LAG_P99_LIMIT_MS, judge, judge_schedule
-from lab.database import BASE_DIR
+from groundwork.database import BASE_DIR
 
 sys.path.insert(0, str(BASE_DIR / "loadtests"))
 from _hdr import HDR_RANGE_US, OpenLoopTally, hdr_summary  # noqa: E402

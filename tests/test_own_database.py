@@ -15,7 +15,7 @@ import uuid
 import psycopg
 import pytest
 
-from lab.database import BASE_DIR, CONNECT_TIMEOUT_S, TEST_DATABASE_ENV, database_target, django_databases
+from groundwork.database import BASE_DIR, CONNECT_TIMEOUT_S, TEST_DATABASE_ENV, database_target, django_databases
 from deploy.databases import admin_connection, drop_database, ensure_database
 from tests.conftest import TEST_DATABASE_PREFIX
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from lab.database import BASE_DIR
+from groundwork.database import BASE_DIR
 
 RATE = 40.0
 

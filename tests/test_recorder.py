@@ -12,7 +12,7 @@ import time
 import pytest
 import requests
 
-from lab.database import BASE_DIR
+from groundwork.database import BASE_DIR
 
 SERVER_TIMING = re.compile(r"parse;dur=(\d+\.\d{3})")  # exactly one metric, ms with 3 decimals
 BODY = json.dumps([{"id": i, "name": "x" * 20, "tags": ["a", "b"]} for i in range(200)]).encode()

@@ -10,7 +10,7 @@ import requests
 from django.conf import settings
 from django.db import connection
 
-from lab.database import BASE_DIR
+from groundwork.database import BASE_DIR
 
 
 def test_debug_is_off_in_served_deployments(servers):

@@ -11,7 +11,7 @@ import psutil
 import pytest
 import requests
 
-from lab.database import BASE_DIR
+from groundwork.database import BASE_DIR
 from deploy.deployments import Deployment, DeploymentError
 from deploy.management.commands.serve import cpu_list
 from deploy.process import free_port, kill_tree, wait_until_serving

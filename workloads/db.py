@@ -1,7 +1,7 @@
 """Database work, blocking flavour: Django's ORM, and "native" raw SQL on a psycopg pool.
 
 The SQL and the row shapes live here once; ``db_async`` reuses them. Each process owns
-one native pool, sized like Django's own pool (``lab.database.PoolLimits``), so the
+one native pool, sized like Django's own pool (``groundwork.database.PoolLimits``), so the
 two drivers get equal database resources.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Callable
 from django.db import connection, transaction
 from psycopg_pool import ConnectionPool
 
-from lab.database import PoolLimits, database_target
+from groundwork.database import PoolLimits, database_target
 from workloads.errors import ApiError
 from workloads.models import WORLD_ROWS, World, WriteLog
 

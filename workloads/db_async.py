@@ -30,7 +30,7 @@ from django_async_backend.db import async_connections
 from django_async_backend.db.transaction import async_atomic
 from psycopg_pool import AsyncConnectionPool
 
-from lab.database import ASYNC_BACKEND_ALIAS, database_target
+from groundwork.database import ASYNC_BACKEND_ALIAS, database_target
 from workloads import db
 from workloads.errors import ApiError
 from workloads.models import World, WriteLog

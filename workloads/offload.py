@@ -19,7 +19,7 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable, Coroutine, TypeVar
 
-from lab.database import env_int
+from groundwork.database import env_int
 from workloads.errors import ApiError
 
 T = TypeVar("T")

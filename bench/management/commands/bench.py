@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from bench import run_schema, store
 from bench.files import refuse_existing, write_new
+from groundwork.names import STORED_RUN_SUFFIX
 from bench.suites import FULL_REPEATS, SUITES
 from bench.models import Run
 from bench.runner import BenchRunner, RunnerOptions
@@ -63,6 +64,8 @@ class Command(BaseCommand):
             from bench.web_runs import store_web_run_file
 
             run = store_web_run_file(o["store_web_run"])
+            # the run id goes back as data, beside the document (the web UI's caller reads it)
+            Path(o["store_web_run"]).with_suffix(STORED_RUN_SUFFIX).write_text(json.dumps({"run_id": run.id}))
             self.stdout.write(f"stored as run #{run.id} (suite webui): /dashboard/runs/{run.id}/")
             return
         if o["sampler_overhead"]:

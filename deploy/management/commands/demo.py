@@ -6,7 +6,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from lab.database import database_target
+from groundwork.database import database_target
 from deploy.deployments import SERVER_INTERFACES, Deployment, DeploymentError
 from deploy.management.commands.dashboard import DASHBOARD_PORT, dashboard_deployment
 from deploy.process import RunningDeployment, check_deployment, ignore_interrupts, prepare_database, sigterm_as_interrupt

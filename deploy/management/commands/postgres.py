@@ -6,7 +6,7 @@ same way with either), and ``stop``/``restart`` refuse, since the server is not 
 """
 from django.core.management.base import BaseCommand, CommandError
 
-from lab.database import DatabaseUrlError, database_target
+from groundwork.database import DatabaseUrlError, database_target
 from deploy import embedded_postgres
 from deploy.databases import DatabaseUnreachable, server_version
 

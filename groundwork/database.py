@@ -16,6 +16,8 @@ from pathlib import Path
 
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from groundwork.names import DEPLOYMENT_ENV, TEST_DATABASE_ENV  # TEST_DATABASE_ENV: re-exported for the tests
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 EMBEDDED_PGDATA = Path(os.environ.get("LAB_PGDATA", BASE_DIR / ".pgdata"))
 DEFAULT_DB_NAME = "djlab"
@@ -54,7 +56,7 @@ class PoolLimits:
 # The test run's own database. ``tests/conftest.py`` creates it on whichever server is configured
 # (embedded or ``DATABASE_URL``), names it here for every process the tests start, and drops it at
 # the end: the tests never read or write a store they did not create.
-TEST_DATABASE_ENV = "LAB_TEST_DATABASE"
+
 CONNECT_TIMEOUT_S = 10  # libpq waits forever by default; a wrong host must fail, not hang a runner
 
 
@@ -115,7 +117,7 @@ class DatabaseTarget:
 def application_name(deployment: str | None = None) -> str:
     """Tags every connection with the deployment that opened it (``serve`` sets
     LAB_DEPLOYMENT), so ``pg_stat_activity`` can count each deployment's connections."""
-    return f"djlab {deployment or os.environ.get('LAB_DEPLOYMENT', 'tool')}"[:63]
+    return f"djlab {deployment or os.environ.get(DEPLOYMENT_ENV, 'tool')}"[:63]
 
 
 def embedded_socket_dir() -> Path:
