@@ -3,7 +3,7 @@
 psutil ``Process`` objects are kept between samples: ``cpu_percent`` is measured against
 the previous call on the *same* object, and re-creating them would also re-read
 ``/proc/<pid>/stat`` for nothing. USS needs ``/proc/<pid>/smaps_rollup``; that is the
-sampler's most expensive read, and the overhead figure in the README includes it.
+sampler's most expensive read, and the sampler-overhead figure (`manage.py bench --sampler-overhead`) includes it.
 Context switches are read per thread (``thread_ctx_switches``): one small read per thread.
 """
 from __future__ import annotations
