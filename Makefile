@@ -14,7 +14,7 @@ help:
 	@echo "make demo   - set up, run the quick suite, then serve WSGI (:$(WSGI_PORT)), ASGI (:$(ASGI_PORT)) and the dashboard (:$(DASHBOARD_PORT))"
 	@echo "make test   - set up, then run the whole test suite against real servers and PostgreSQL"
 	@echo "make test-fast - the same without the slow tests (bench runs, faults, browsers)"
-	@echo "make unit   - the judging core's unit tests alone: no database, no servers, about a second"
+	@echo "make unit   - the unit layer (tests/unit) alone: no database, no servers, a few seconds"
 	@echo "make mutation - mutation testing of the judging core against the unit tests (mutmut)"
 	@echo "  LAB_PYTHON=python3.12 make test - pick the Python (default: newest of 3.14, 3.13, 3.12)"
 	@echo "make lock   - after editing requirements.txt: write requirements.lock, which make setup installs"

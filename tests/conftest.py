@@ -65,7 +65,7 @@ def drop_stale_test_databases() -> list[str]:
     return stale
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def database():
     """The session's own database: created, migrated and seeded here, dropped at the end."""
     name = os.environ[TEST_DATABASE_ENV]
@@ -214,13 +214,30 @@ def pytest_sessionfinish(session, exitstatus):
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-# Modules whose tests run whole bench suites, inject faults or drive Locust and a browser: what
-# `make test-fast` leaves out (CI runs them on one Python and the rest on the other).
-SLOW_MODULES = {"test_faults", "test_dashboard_browser", "test_locust_ui", "test_claims_smoke", "test_bench",
-                "test_open_loop"}
+# The test layers, by directory: unit (no database, no servers; `make unit`), integration (the
+# database), system (servers, Locust, a browser). A test module says itself when it is slow (whole
+# bench runs, faults, Locust and browser sessions): `pytestmark = pytest.mark.slow`, which
+# `make test-fast` leaves out.
+LAYERS = ("unit", "integration", "system")
+TESTS = Path(__file__).resolve().parent
+
+
+def layer_of(path: Path) -> str:
+    relative = Path(path).resolve().relative_to(TESTS).parts
+    return relative[0] if len(relative) > 1 and relative[0] in LAYERS else ""
 
 
 def pytest_collection_modifyitems(config, items):
+    misplaced = sorted({str(item.path.relative_to(TESTS)) for item in items if not layer_of(item.path)})
+    if misplaced:
+        raise pytest.UsageError(f"test modules outside tests/unit, tests/integration and tests/system: {misplaced}")
     for item in items:
-        if item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES:
-            item.add_marker(pytest.mark.slow)
+        item.add_marker(getattr(pytest.mark, layer_of(item.path)))
+
+
+@pytest.fixture(autouse=True)
+def _database_unless_unit(request):
+    """The session's database for every test that is not a unit test: a unit test never waits for
+    PostgreSQL, and fails if it reaches for it (it has no database fixture)."""
+    if layer_of(request.node.path) != "unit":
+        request.getfixturevalue("database")

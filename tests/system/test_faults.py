@@ -14,6 +14,8 @@ from bench.bad_input import send_all
 from bench.pg_activity import PG_SLEEP, connections_after_stop, count_connections
 from tests.conftest import launch
 
+pytestmark = pytest.mark.slow  # Locust, whole bench runs, faults or a browser: left out by make test-fast
+
 # Two-worker deployments, by the name the tests give them.
 TWO_WORKERS = {
     "gunicorn": {"server": "gunicorn", "threads": 4},

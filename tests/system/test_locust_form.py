@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from bench.models import Run
-from tests.test_locust_ui import web_ui
+from tests.system.test_locust_ui import web_ui
 from workloads import catalogue as c
 
 pytestmark = pytest.mark.slow

@@ -315,7 +315,7 @@ def _fault_default():
 
 
 def _knee_run():
-    from tests.test_overload import curve_run
+    from tests.integration.test_overload import curve_run
 
     return curve_run([(500, 5, True), (900, 40, True)])
 

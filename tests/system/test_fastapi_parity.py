@@ -14,8 +14,8 @@ import requests
 from fastapi_app.adapter import PREFIXES
 from fastapi_app.endpoints import SERVED
 from tests.examples import EXAMPLES, example_id
-from tests.test_bad_input import BAD_REQUESTS, raw_request
-from tests.test_claims_smoke import concurrent_wall_time
+from tests.system.test_bad_input import BAD_REQUESTS, raw_request
+from tests.system.test_claims_smoke import concurrent_wall_time
 from workloads.catalogue import CATALOGUE, DB_READ, without_orm
 from workloads.errors import ApiError
 from workloads.identity import DJANGO, FASTAPI

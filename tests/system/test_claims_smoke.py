@@ -9,6 +9,8 @@ import requests
 
 from tests.conftest import launch
 
+pytestmark = pytest.mark.slow  # Locust, whole bench runs, faults or a browser: left out by make test-fast
+
 
 def concurrent_wall_time(url: str, n: int) -> float:
     start = time.perf_counter()

@@ -20,6 +20,8 @@ from judging.verdicts import VERDICTS
 from deploy.databases import drop_database, ensure_database
 from tests.conftest import ARTIFACTS, launch
 
+pytestmark = pytest.mark.slow  # Locust, whole bench runs, faults or a browser: left out by make test-fast
+
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SHOTS = ARTIFACTS / "screenshots"
@@ -163,7 +165,7 @@ def decisive_run() -> int:
     """A stored run on which C4 and C5 reach a verdict (synthetic rows, real store)."""
     from bench import experiments as X
     from tests.synthetic import V, endpoint, make_run, sample
-    from tests.test_verdicts import c5_variants, whoami_obs
+    from tests.integration.test_verdicts import c5_variants, whoami_obs
 
     c4 = {v: V({"whoami": endpoint(1000, 5)}, deployment={"server": "uvicorn", "workers": 3},
                observations=whoami_obs([(1, 11, True), (2, 22, True), (3, 33, True)])) for v in X.C4.variants}
@@ -202,7 +204,7 @@ def ladder_run() -> int:
     """A stored tax ladder with Django's async ping split by its hop-instrumented twin."""
     from bench import ladders as L
     from tests.synthetic import V, endpoint, make_run, sample
-    from tests.test_ladders import HOPS_TIMING, saturated
+    from tests.system.test_ladders import HOPS_TIMING, saturated
 
     run = make_run(L.TAX_RATE_PING.name, {L.tax_variant(L.DJANGO_ASYNC, L.PING, hops=True): V(
         {"ping": endpoint(300, 4.0, timing=HOPS_TIMING)}, samples=[sample(cpu_percent=30.0)], users=1)})
@@ -308,7 +310,7 @@ def test_a_scenario_started_in_the_locust_web_ui_reaches_the_server_and_the_dash
     offers the knobs; a changed knob (io/sleep instead of C3's default io/blocking) reaches the
     server; stopping stores the run, which the dashboard lists as a web UI run."""
     from bench.models import Run
-    from tests.test_locust_ui import web_ui
+    from tests.system.test_locust_ui import web_ui
 
     before = in_orm_thread(lambda: set(Run.objects.filter(suite="webui").values_list("id", flat=True)))
     with web_ui("loadtests/lab.py", uvicorn.url, dashboard_url=dashboard.url) as url:

@@ -14,6 +14,8 @@ import requests
 
 from groundwork.database import BASE_DIR
 
+pytestmark = pytest.mark.slow  # Locust, whole bench runs, faults or a browser: left out by make test-fast
+
 SERVER_TIMING = re.compile(r"parse;dur=(\d+\.\d{3})")  # exactly one metric, ms with 3 decimals
 BODY = json.dumps([{"id": i, "name": "x" * 20, "tags": ["a", "b"]} for i in range(200)]).encode()
 

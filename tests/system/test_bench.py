@@ -21,6 +21,8 @@ from groundwork.database import BASE_DIR
 from config.loop_lag import read_lag_ms
 from tests.conftest import bench
 
+pytestmark = pytest.mark.slow  # Locust, whole bench runs, faults or a browser: left out by make test-fast
+
 
 def test_smoke_run_is_stored_with_all_its_parts(smoke_run):
     run = smoke_run

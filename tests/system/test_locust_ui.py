@@ -2,6 +2,7 @@
 parameters" panel with the catalogue's default, choices and help text."""
 from __future__ import annotations
 
+import pytest
 import contextlib
 import json
 import re
@@ -16,6 +17,8 @@ from groundwork.database import BASE_DIR
 from tests.conftest import ARTIFACTS
 from deploy.process import free_port, kill_tree, wait_until_serving
 from workloads import catalogue as c
+
+pytestmark = pytest.mark.slow  # Locust, whole bench runs, faults or a browser: left out by make test-fast
 
 KNOBS = ("prefix", "endpoint", "ms", "n", "count", "driver", "mode", "body_kb", "parser", "offload", "call",
          "arrival_rate", "probe_rate", "lab_rate", "lab_arrivals", "lab_max_in_flight", "lab_max_lag_ms")
@@ -52,7 +55,7 @@ def test_every_knob_shows_in_the_web_ui_with_the_catalogues_defaults_and_choices
     assert extra["call"]["choices"] == list(c.BACKGROUND_CALL.choices)
     assert all(extra[k]["help_text"] for k in KNOBS)
     # That the runner's own options (lab_out...) are not shown proves nothing: Locust's form sets
-    # hidden options too. tests/test_locust_form.py posts them and shows them refused.
+    # hidden options too. tests/system/test_locust_form.py posts them and shows them refused.
 
 
 def test_a_web_ui_run_is_stored_with_the_deployment_it_ran_against_and_its_knobs(uvicorn):

@@ -25,6 +25,8 @@ sys.path.insert(0, str(BASE_DIR / "loadtests"))
 from _hdr import HDR_RANGE_US, OpenLoopTally, hdr_summary  # noqa: E402
 from _schedule import global_index, share, starts  # noqa: E402
 
+pytestmark = pytest.mark.slow  # Locust, whole bench runs, faults or a browser: left out by make test-fast
+
 BLOCKING_MS = 20  # one worker serves about 1000/20 = 50 of these a second, minus its overhead
 OFFERED = 90.0  # about twice that
 WARMUP_S = 1

@@ -10,6 +10,8 @@ import pytest
 
 from groundwork.database import BASE_DIR
 
+pytestmark = pytest.mark.slow  # Locust, whole bench runs, faults or a browser: left out by make test-fast
+
 RATE = 40.0
 
 

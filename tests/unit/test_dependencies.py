@@ -8,7 +8,7 @@ no database or server needed:
 - deptry finds no imported package missing from requirements.txt (DEP001, or DEP003 when another
   package happens to bring it) and no listed one nothing uses (DEP002; the justified exceptions,
   programs and the like, are in pyproject.toml). Its findings show in the failure:
-  `.venv/bin/python -m pytest tests/test_dependencies.py`.
+  `.venv/bin/python -m pytest tests/unit/test_dependencies.py`.
 
 Each check is also shown failing on a disagreeing input, so a green run means something.
 """
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REQUIREMENTS = ROOT / "requirements.txt"
 LOCK = ROOT / "requirements.lock"
 

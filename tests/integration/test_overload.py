@@ -16,7 +16,7 @@ from dashboard.reliability import _recovery, overload_rows
 from deploy.deployments import Deployment
 from tests.synthetic import V, endpoint, make_run, sample
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "loadtests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "loadtests"))
 from _schedule import RateChange, Share, starts  # noqa: E402
 
 

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -97,7 +98,7 @@ def test_nothing_imports_a_private_module_of_another_package():
     sources = [p for p in BASE_DIR.rglob("*.py")
                if not any(part.startswith(".") or part == "test-artifacts" for part in p.relative_to(BASE_DIR).parts)]
     own = {p.stem for p in (BASE_DIR / "loadtests").glob("_*.py")} | {p.name for p in BASE_DIR.iterdir()}
-    assert private_imports(BASE_DIR / "tests" / "test_embedded_postgres.py", own) == []
+    assert private_imports(Path(__file__), own) == []
     offending = [hit for path in sources for hit in private_imports(path, own)]
     assert offending == [], offending
 
