@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from pathlib import Path
 
 import psycopg
 import pytest
