@@ -1,17 +1,22 @@
 """Servers die with their runner: a runner killed outright (SIGKILL, the OOM killer) takes its
-server and every worker with it; a closed terminal (SIGHUP) stops it cleanly."""
+server and every worker with it; a closed terminal (SIGHUP) stops it cleanly; and a run its
+runner left "running" is marked aborted by the next bench command."""
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 import time
 
 import psutil
 import pytest
+from django.utils import timezone
 
-from lab.database import BASE_DIR
+from bench.models import Run
+from bench.runner_process import RunnerProcess, boot_id
 from deploy.process import free_port
+from lab.database import BASE_DIR
 
 pytestmark = pytest.mark.servers
 
@@ -76,3 +81,36 @@ def test_a_closed_terminal_stops_the_server_cleanly():
     assert "stopped." in output
     assert not still_running(tree, timeout_s=5)
 
+
+def dead_process() -> RunnerProcess:
+    """A runner that existed on this machine and is gone now."""
+    child = subprocess.Popen(["sleep", "60"])
+    runner = RunnerProcess(socket.gethostname(), boot_id(), child.pid, psutil.Process(child.pid).create_time())
+    child.kill()
+    child.wait()
+    return runner
+
+
+def test_a_run_whose_runner_is_gone_is_marked_aborted_by_the_next_bench_command():
+    gone = dead_process()
+    me = RunnerProcess.this()
+    reused = RunnerProcess(me.host, me.boot_id, me.pid, me.started - 3600)  # this pid, another process
+    elsewhere = RunnerProcess("another-host", "another-boot", gone.pid, gone.started)
+    rebooted = RunnerProcess(me.host, "an-earlier-boot", me.pid, me.started)
+    runs = {name: Run.objects.create(suite="smoke", started_at=timezone.now(), runner=runner.as_dict())
+            for name, runner in (("gone", gone), ("alive", me), ("reused", reused), ("elsewhere", elsewhere),
+                                 ("rebooted", rebooted))}
+    runs["unknown"] = Run.objects.create(suite="smoke", started_at=timezone.now())  # older runs record no runner
+    try:
+        listed = subprocess.run([sys.executable, "manage.py", "bench", "--list"], cwd=BASE_DIR, capture_output=True,
+                                text=True, timeout=60)
+        assert listed.returncode == 0, listed.stderr
+        status = {name: Run.objects.get(id=run.id).status for name, run in runs.items()}
+        assert status == {"gone": Run.ABORTED, "alive": Run.RUNNING, "reused": Run.ABORTED,
+                          "elsewhere": Run.RUNNING, "rebooted": Run.ABORTED, "unknown": Run.RUNNING}
+        line = next(line for line in listed.stdout.splitlines() if line.split("\t")[0] == str(runs["gone"].id))
+        assert "\taborted\t" in line
+        gone_run = Run.objects.get(id=runs["gone"].id)
+        assert f"pid {gone.pid}" in gone_run.note and gone_run.finished_at == gone_run.started_at  # nothing ran
+    finally:
+        Run.objects.filter(id__in=[r.id for r in runs.values()]).delete()
