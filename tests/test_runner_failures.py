@@ -1,5 +1,5 @@
-"""A failed experiment does not end the suite, a closed terminal aborts it cleanly, and the runner
-leaves no temporary folder behind. Cheap on purpose: the
+"""A failed experiment does not end the suite, a stuck pgbench does not hang it, a closed terminal
+aborts it cleanly, and the runner leaves no temporary folder behind. Cheap on purpose: the
 experiments here drive PostgreSQL alone (pgbench), so no server is started."""
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import shutil
 import signal
 from dataclasses import replace
 
+import psutil
 import pytest
 from django.test import Client
 
@@ -15,6 +16,7 @@ from bench import pgbench
 from bench.experiments import PG_ALONE, Experiment
 from bench.models import ExperimentRun, Run
 from bench.runner import BenchRunner, RunnerOptions
+from bench.validity import InvalidKind, judge
 from deploy.process import STOP_SIGNALS
 
 TINY = replace(PG_ALONE, name="tiny-pgbench", users=(2,), warmup_s=0.0)  # two variants: two entries
@@ -96,3 +98,12 @@ def test_sighup_aborts_the_run_like_sigterm(runner_signals, monkeypatch):
     finally:
         run.delete()
 
+
+def test_a_stuck_pgbench_is_killed_and_its_step_invalid(monkeypatch):
+    monkeypatch.setattr(pgbench, "script", lambda rows: "\\sleep 20 s\nSELECT 1;\n")  # every transaction hangs
+    monkeypatch.setattr(pgbench, "TIMEOUT_MARGIN_S", 1.0, raising=False)
+    result = pgbench.run_step(pgbench.PgbenchSettings(clients=1), warmup_s=0, duration_s=1)
+    judged = judge(result)
+    assert not judged.valid and judged.kind == InvalidKind.ERROR
+    assert "did not finish within 2 s" in judged.reason and "killed" in judged.reason
+    assert not [p for p in psutil.Process().children(recursive=True) if p.name() == "pgbench"]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bench', '0005_step_quality'),
+        ('bench', '0006_step_invalid_kind'),
     ]
 
     operations = [
