@@ -8,7 +8,7 @@ DEMO_SUITE ?= quick
 PYTEST_ARGS ?=
 LOCK_ARGS  ?=
 
-.PHONY: demo test test-fast unit mutation setup venv db clean-db lock help
+.PHONY: demo test test-fast unit mutation setup venv secret-key db clean-db lock help
 
 help:
 	@echo "make demo   - set up, run the quick suite, then serve WSGI (:$(WSGI_PORT)), ASGI (:$(ASGI_PORT)) and the dashboard (:$(DASHBOARD_PORT))"
@@ -28,7 +28,11 @@ venv:
 lock: venv
 	scripts/lock $(VENV)/bin/uv $(LOCK_ARGS)
 
-db: venv
+# This checkout's SECRET_KEY, once (importing the settings only reads it).
+secret-key: venv
+	$(PY) -m config.secret_key
+
+db: venv secret-key
 	$(PY) manage.py postgres start
 	$(PY) manage.py migrate --noinput --verbosity 0
 	$(PY) manage.py seed

@@ -19,8 +19,11 @@ class RunQuerySet(models.QuerySet):
 
 
 class Run(models.Model):
-    RUNNING, COMPLETED, ABORTED = "running", "completed", "aborted"
-    STATUSES = [(s, s) for s in (RUNNING, COMPLETED, ABORTED)]
+    # PARTIAL: every planned experiment was tried, and at least one of them failed (its error is on
+    # its ExperimentRun); not evidence for a verdict, which wants a COMPLETED run.
+    RUNNING, COMPLETED, PARTIAL, ABORTED = "running", "completed", "partial", "aborted"
+    STATUSES = [(RUNNING, "running"), (COMPLETED, "completed"), (PARTIAL, "completed with failures"),
+                (ABORTED, "aborted")]
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     suite = models.CharField(max_length=40)
@@ -33,6 +36,9 @@ class Run(models.Model):
     # Empty for a run measured here; for an imported one, where it came from: the file's name, the
     # run's uid in the file and when it was imported (bench.store.import_run).
     imported_from = models.CharField(max_length=400, blank=True, default="")
+    # The process running it (bench.runner_process.RunnerProcess), so that the next runner can tell a
+    # "running" run whose runner died unannounced; local to this machine, never exported.
+    runner = models.JSONField(default=dict)
 
     objects = RunQuerySet.as_manager()
 

@@ -16,6 +16,7 @@ import os
 import re
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ import psutil
 
 from psycopg.conninfo import make_conninfo
 
+from deploy.process import die_with_parent
 from groundwork.database import database_target
 from workloads.models import World
 
@@ -32,6 +34,18 @@ PERCENTILES = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99, "p999": 0.999
 # Query protocols, as pgbench names them: "simple" is how Django's ORM sends a query by default
 # (client-side binding); "prepared" is what psycopg's own pool does after a few executions.
 PROTOCOLS = ("simple", "prepared")
+# pgbench stops itself after --time, once every connection is open and its transaction in flight
+# has ended; longer than this beyond it, it is stuck (a lock, a hung server) and is killed.
+TIMEOUT_MARGIN_S = 30.0
+
+
+class PgbenchTimeout(Exception):
+    """pgbench ran past its time by more than the margin: killed, and what it printed is kept."""
+
+    def __init__(self, timeout_s: float, output: str):
+        super().__init__(f"pgbench did not finish within {timeout_s:.0f} s (its --time plus {TIMEOUT_MARGIN_S:.0f} s):"
+                         " killed; the step measured nothing reliable")
+        self.output = output
 
 
 @dataclass(frozen=True)
@@ -92,11 +106,15 @@ def run_step(settings: PgbenchSettings, warmup_s: float, duration_s: float) -> d
         os.chmod(tmpdir, 0o755)
         script_path = tmpdir / "db_read.sql"
         script_path.write_text(script(rows))
-        if warmup_s > 0:
-            _run(argv(settings, warmup_s, script_path, None))
-        prefix = tmpdir / "log"
         started = time.time()
-        output, cpu_percent = _run(argv(settings, duration_s, script_path, prefix))
+        try:
+            if warmup_s > 0:
+                _run(argv(settings, warmup_s, script_path, None), warmup_s + TIMEOUT_MARGIN_S)
+            started = time.time()
+            output, cpu_percent = _run(argv(settings, duration_s, script_path, tmpdir / "log"),
+                                       duration_s + TIMEOUT_MARGIN_S)
+        except PgbenchTimeout as exc:  # an invalid step that says why, not a hung suite
+            return {**result_document([], exc.output, started, time.time() - started, 0.0), "error": str(exc)}
         measured_s = time.time() - started
         latencies_us = list(_logged_latencies(tmpdir))
     return result_document(latencies_us, output, started, measured_s, cpu_percent)
@@ -109,19 +127,37 @@ def _row_count() -> int:
         return conn.execute(f"SELECT count(*) FROM {World._meta.db_table}").fetchone()[0]
 
 
-def _run(command: list[str]) -> tuple[str, float]:
-    """Run pgbench; (its output, its CPU use in % of one core over its run)."""
+def _run(command: list[str], timeout_s: float) -> tuple[str, float]:
+    """Run pgbench; (its output, its CPU use in % of one core over its run). Its output is read as
+    it comes (a full pipe would stall it: a 70-byte progress line a second fills 64 KiB in about 15
+    minutes), and past ``timeout_s`` it is killed: ``PgbenchTimeout``."""
     t0 = time.monotonic()
-    proc = psutil.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=password_env())
+    proc = psutil.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=password_env(),
+                        preexec_fn=die_with_parent())
+    lines: list[str] = []
+
+    def read() -> None:
+        for line in proc.stdout:
+            lines.append(line)
+
+    reader = threading.Thread(target=read, name="pgbench-output", daemon=True)
+    reader.start()
     cpu = 0.0
     try:
-        while proc.poll() is None:  # read CPU times while the process still exists
+        while proc.poll() is None and time.monotonic() - t0 < timeout_s:  # CPU times while the process exists
             times = proc.cpu_times()
             cpu = times.user + times.system
             time.sleep(0.2)
     except psutil.NoSuchProcess:
         pass
-    output = proc.stdout.read()
+    timed_out = proc.poll() is None
+    if timed_out:
+        proc.kill()  # taskset exec'd pgbench: this pid is pgbench itself
+    proc.wait()
+    reader.join(5)
+    output = "".join(lines)
+    if timed_out:
+        raise PgbenchTimeout(timeout_s, output)
     if proc.returncode != 0:
         raise RuntimeError(f"pgbench failed (exit {proc.returncode}):\n{output[-2000:]}")
     return output, 100.0 * cpu / max(time.monotonic() - t0, 1e-6)

@@ -326,7 +326,7 @@ class RunDoc(_Row):
     format: Literal[FORMAT]
     uid: uuid.UUID
     suite: Str(40)
-    status: Literal[Run.RUNNING, Run.COMPLETED, Run.ABORTED]
+    status: Literal[Run.RUNNING, Run.COMPLETED, Run.PARTIAL, Run.ABORTED]
     started_at: AwareDatetime
     finished_at: AwareDatetime | None
     options: OptionsDoc

@@ -3,7 +3,9 @@ the load generator), wait for health, prime it, then run each measured step as o
 Locust process whose warm-up is discarded; sample the server meanwhile; store everything.
 
 A step is one Locust process (``loadtests/_recorder.py`` writes its results), so a crash or
-Ctrl-C loses at most the step in flight: every finished step is already in the store.
+Ctrl-C loses at most the step in flight: every finished step is already in the store. An
+experiment that fails (its server crashed, Locust wrote nothing, pgbench failed) is recorded
+failed with its reason and the suite goes on, on a fresh server; the run then ends "partial".
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import functools
 import json
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -32,9 +35,11 @@ from bench.evidence import read_run
 from bench.experiments import Experiment, Load, Variant
 from bench.models import ExperimentRun, Run
 from bench.progress import Progress
+from bench.runner_process import RunnerProcess, abort_orphaned_runs
 from bench.sampler import ServerSampler
 from groundwork.database import BASE_DIR, database_target
-from deploy.process import RunningDeployment, check_deployment, free_port, prepare_database, sigterm_as_interrupt
+from deploy.process import (STOP_SIGNALS, RunningDeployment, check_deployment, die_with_parent, free_port,
+                            prepare_database, stop_on_signals)
 
 LOCUST_START_S = 1.2  # process start + spawn + stop timeout, for the ETA (measured: about 1 s)
 SERVER_START_S = 2.5
@@ -70,8 +75,9 @@ class BenchRunner:
         self.options = options
         self.out = out
         self.server_cpus, self.generator_cpus = cpu_split()
-        self.workdir = Path(tempfile.mkdtemp(prefix="djlab-bench-"))
+        self.workdir: Path | None = None  # server and Locust logs, step results: made by execute, removed after
         self.run: Run | None = None
+        self._running: RunningDeployment | None = None  # the deployment serving now, if any
         self._locust: subprocess.Popen | None = None
         self._served_by_current: list[ExperimentRun] = []  # records of the deployment now running
 
@@ -111,10 +117,12 @@ class BenchRunner:
     # --- the run ---------------------------------------------------------------------------
     def execute(self) -> Run:
         prepare_database()
+        for orphan in abort_orphaned_runs():
+            self.out(f"Run {orphan.id} was left running by a runner that is gone: marked aborted.")
         plan = self.plan()
         estimates = self.estimate_s(plan)
         self.run = Run.objects.create(
-            suite=self.options.suite, started_at=timezone.now(),
+            suite=self.options.suite, started_at=timezone.now(), runner=RunnerProcess.this().as_dict(),
             options={"suite": self.options.suite, "only": [e.name for e in self.options.experiments],
                      "repeat": self.options.repeat, "duration_s": self.options.duration_s,
                      "target": self.options.target, "locust_workers": self.options.locust_workers,
@@ -126,74 +134,103 @@ class BenchRunner:
         if not self.options.server_samples:
             self.out("Server sampling is off (--no-server-samples).")
         progress = Progress(estimates, self.out)
-        self._install_signal_handlers()
-        running: RunningDeployment | None = None
+        stop_on_signals()
+        failed: list[str] = []
+        keep_logs = False  # when something failed: its logs whole, beside the stored error's last lines
+        self.workdir = Path(tempfile.mkdtemp(prefix="djlab-bench-"))
         try:
             for i, (experiment, repeat, variant) in enumerate(plan):
-                progress.begin(i, f"{experiment.name} / {variant.label}" + (f" / repeat {repeat + 1}"
-                                                                            if self.options.repeat > 1 else ""))
+                name = f"{experiment.name} / {variant.label}" + (f" / repeat {repeat + 1}"
+                                                                  if self.options.repeat > 1 else "")
+                progress.begin(i, name)
                 try:
-                    experiment, variant, decided = experiment.resolve(self.run, variant, read_run)
-                except LookupError as exc:  # a curve whose sweep measured nothing: say so, go on
-                    self._record_unresolved(experiment, repeat, variant, str(exc))
-                    progress.end(i)
-                    continue
-                running = self._ensure_deployment(running, variant)
-                self._run_variant(experiment, repeat, variant, running, decided)
+                    self._run_planned(experiment, repeat, variant)
+                except Exception as exc:  # not KeyboardInterrupt: Ctrl-C, SIGTERM and SIGHUP stop the run
+                    failed.append(f"{name}: {type(exc).__name__}: {exc}".splitlines()[0])
+                    self._record_failure(experiment, repeat, variant, exc)
                 progress.end(i)
-            store.finish_run(self.run, Run.COMPLETED)
+            if failed:
+                keep_logs = True
+                store.finish_run(self.run, Run.PARTIAL, f"{len(failed)} of {len(plan)} failed:\n" + "\n".join(failed)
+                                 + f"\nserver and Locust logs kept in {self.workdir}")
+                self.out(f"\n{len(failed)} of {len(plan)} experiment runs failed; the run is marked "
+                         f"{self.run.get_status_display()}. Their logs are kept in {self.workdir}")
+            else:
+                store.finish_run(self.run, Run.COMPLETED)
         except KeyboardInterrupt:
-            store.finish_run(self.run, Run.ABORTED, "interrupted (Ctrl-C or SIGTERM); finished steps are kept")
+            store.finish_run(self.run, Run.ABORTED, "interrupted (Ctrl-C, SIGTERM or SIGHUP); finished steps are kept")
             self.out("\nInterrupted: the run is marked aborted; every finished step is kept.")
-        except DeploymentCrashed as exc:
-            store.finish_run(self.run, Run.ABORTED, f"deployment crashed: {exc}")
-            self.out(f"\nA deployment crashed ({exc}); the run is marked aborted.")
         except Exception as exc:
-            store.finish_run(self.run, Run.ABORTED, f"runner error: {type(exc).__name__}: {exc}")
+            keep_logs = True
+            store.finish_run(self.run, Run.ABORTED, f"runner error: {type(exc).__name__}: {exc}\n"
+                                                    f"server and Locust logs kept in {self.workdir}")
             raise
         finally:
-            previous = signal.signal(signal.SIGINT, signal.SIG_IGN), signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            signals = (signal.SIGINT, *STOP_SIGNALS)
+            previous = [signal.signal(sig, signal.SIG_IGN) for sig in signals]
             try:  # a second Ctrl-C must not leave a server or Locust behind
                 self._kill_locust()
-                if running is not None:
-                    self._stop_deployment(running)
+                self._stop_current()
                 progress.close()
             finally:
-                signal.signal(signal.SIGINT, previous[0])
-                signal.signal(signal.SIGTERM, previous[1])
+                for sig, handler in zip(signals, previous):
+                    signal.signal(sig, handler)
+                if not keep_logs:
+                    shutil.rmtree(self.workdir, ignore_errors=True)
         return self.run
 
-    def _install_signal_handlers(self) -> None:
-        signal.signal(signal.SIGTERM, sigterm_as_interrupt)
+    def _run_planned(self, experiment: Experiment, repeat: int, variant: Variant) -> None:
+        """One entry of the plan: its deployment (reused or started), then its steps."""
+        try:
+            experiment, variant, decided = experiment.resolve(self.run, variant, read_run)
+        except LookupError as exc:  # a curve whose sweep measured nothing: say so, go on
+            self._record_not_run(experiment, repeat, variant, f"not run: {exc}")
+            return
+        running = self._ensure_deployment(variant)
+        self._run_variant(experiment, repeat, variant, running, decided)
 
-    def _ensure_deployment(self, running: RunningDeployment | None, variant: Variant) -> RunningDeployment | None:
+    def _record_failure(self, experiment: Experiment, repeat: int, variant: Variant, exc: Exception) -> None:
+        """The failed entry is recorded (by ``_recorded`` if its record existed, else here) and its
+        server stopped, whatever state the failure left it in: the next entry gets a fresh one."""
+        why = str(exc) if isinstance(exc, DeploymentCrashed) else f"{type(exc).__name__}: {exc}"
+        if not ExperimentRun.objects.filter(run=self.run, experiment=experiment.name, variant=variant.label,
+                                            repeat=repeat).exists():
+            self._record_not_run(experiment, repeat, variant, f"failed before its first step: {why}")
+        self.out(f"\n  {experiment.name} / {variant.label} FAILED: {why.splitlines()[0]}")
+        self._stop_current()
+
+    def _ensure_deployment(self, variant: Variant) -> RunningDeployment | None:
         """Reuse the running server when the next variant wants the same deployment, unless
         it must have a process of its own (``fresh_server``: its memory figures are decided)."""
         if self.options.target:
             return None
         if variant.deployment is None:  # the database alone: no server of ours may compete for CPU
-            if running is not None:
-                self._stop_deployment(running)
+            self._stop_current()
             return None
         wanted = replace(variant.deployment, cpus=self.server_cpus if variant.deployment.cpus else None)
         extra = dict(variant.env)
         if wanted.interface == "asgi":
             extra["LAB_LOOP_LAG_DIR"] = str(self.workdir / "loop-lag")
+        running = self._running
         if running is not None:
             if (replace(running.deployment, port=0), running.extra_env) == (wanted, extra) \
                     and running.process.poll() is None and not variant.fresh_server:
                 return running
-            self._stop_deployment(running)
+            self._stop_current()
         deployment = replace(wanted, port=free_port())
         check_deployment(deployment)
         log = self.workdir / f"{deployment.label.replace(':', '_')}.log"
-        server = RunningDeployment.start(deployment, log_path=log, extra_env=extra)
-        server.wait_healthy(60)
+        self._running = RunningDeployment.start(deployment, log_path=log, extra_env=extra)
         self._served_by_current = []
-        return server
+        self._running.wait_healthy(60)
+        return self._running
 
-    def _stop_deployment(self, running: RunningDeployment) -> None:
-        """Stop the server, then check that its PostgreSQL connections went with it (leak check)."""
+    def _stop_current(self) -> None:
+        """Stop the deployment serving now, if any, then check that its PostgreSQL connections
+        went with it (leak check)."""
+        running, self._running = self._running, None
+        if running is None:
+            return
         running.stop()
         left = connections_after_stop(running.deployment.application_name)
         for record in self._served_by_current:
@@ -201,12 +238,12 @@ class BenchRunner:
             record.save(update_fields=["observations"])
         self._served_by_current = []
 
-    def _record_unresolved(self, experiment: Experiment, repeat: int, variant: Variant, why: str) -> None:
+    def _record_not_run(self, experiment: Experiment, repeat: int, variant: Variant, why: str) -> None:
         now = timezone.now()
         ExperimentRun.objects.create(run=self.run, claim=experiment.claim, experiment=experiment.name,
                                      variant=variant.label, repeat=repeat, target="", scenario=experiment.scenario,
                                      status=ExperimentRun.FAILED, error=why, started_at=now, finished_at=now)
-        self.out(f"\n  {experiment.name} / {variant.label}: not run: {why}")
+        self.out(f"\n  {experiment.name} / {variant.label}: {why}")
 
     def _run_variant(self, experiment: Experiment, repeat: int, variant: Variant,
                      running: RunningDeployment | None, decided: dict | None = None) -> None:
@@ -345,7 +382,8 @@ class BenchRunner:
         log_path = self.workdir / "locust.log"
         with open(log_path, "ab") as log:
             self._locust = subprocess.Popen(argv, cwd=BASE_DIR, stdout=log, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, start_new_session=True)
+                                            stdin=subprocess.DEVNULL, start_new_session=True,
+                                            preexec_fn=die_with_parent())
         observed = None
         try:
             if during is not None:

@@ -63,9 +63,9 @@ def save_samples(experiment: ExperimentRun, samples: list[Sample]) -> None:
         ServerSample(experiment=experiment, **{k: getattr(s, k) for k in _SAMPLE_FIELDS}) for s in samples)
 
 
-def finish_run(run: Run, status: str, note: str = "") -> None:
+def finish_run(run: Run, status: str, note: str = "", at: dt.datetime | None = None) -> None:
     run.status = status
-    run.finished_at = timezone.now()
+    run.finished_at = at or timezone.now()
     if note:
         run.note = (run.note + "\n" + note).strip()
     run.save(update_fields=["status", "finished_at", "note"])

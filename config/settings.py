@@ -2,35 +2,11 @@
 misconfiguration): DEBUG off, no middleware the endpoints do not use, pooled connections.
 """
 import os
-import secrets
 
-from groundwork.database import BASE_DIR, django_databases, env_int
+from config import secret_key
+from groundwork.database import django_databases, env_int
 
-
-def _secret_key() -> str:
-    """From the environment, else a key generated once for this checkout (git-ignored)."""
-    if os.environ.get("SECRET_KEY"):
-        return os.environ["SECRET_KEY"]
-    path = BASE_DIR / ".local" / "secret_key"
-    path.parent.mkdir(exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(50))
-    for _ in range(50):  # another process may be writing it right now
-        key = path.read_text().strip()
-        if key:
-            return key
-        import time
-
-        time.sleep(0.01)
-    raise RuntimeError(f"{path} is empty")
-
-
-SECRET_KEY = _secret_key()
+SECRET_KEY = secret_key.read()  # reads only: `make setup` writes the checkout's key
 DEBUG = os.environ.get("DJANGO_DEBUG", "") == "1"
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get(
     "ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",") if h.strip()]

@@ -226,11 +226,15 @@ class Deployment:
 
     def _granian_argv(self, python: str) -> list[str]:
         """Granian with what the other servers do: HTTP/1.1 only, no lifespan (Django does not
-        speak it: ``asginl``), uvloop, a failed worker replaced as Gunicorn and Uvicorn do."""
+        speak it: ``asginl``), uvloop, a failed worker replaced as Gunicorn and Uvicorn do, and a
+        worker that does not stop within 10 s of SIGTERM killed, as Gunicorn's ``graceful_timeout``
+        does (Granian's default waits forever: a worker still booting when SIGTERM came kept its
+        master waiting, and a server outliving a killed runner; tests/test_die_with_runner.py)."""
         command = [python, "-m", "granian", APPS[self.app][self.interface],
                    "--interface", "wsgi" if self.interface == "wsgi" else "asginl",
                    "--host", self.host, "--port", str(self.port), "--workers", str(self.workers),
-                   "--http", "1", "--respawn-failed-workers", "--no-access-log", "--log-level", "warning"]
+                   "--http", "1", "--respawn-failed-workers", "--workers-kill-timeout", "10",
+                   "--no-access-log", "--log-level", "warning"]
         if self.interface == "wsgi":
             command += ["--blocking-threads", str(self.threads)]
         else:

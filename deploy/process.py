@@ -2,10 +2,12 @@
 
 The server runs in its own process group, so stopping it reaches every worker even if the
 master died first; SIGTERM lets Gunicorn/Uvicorn/Granian shut down gracefully, SIGKILL follows if
-they do not within the grace period.
+they do not within the grace period. If the process that started it dies without stopping it
+(SIGKILL, the OOM killer), the kernel sends the master SIGTERM (``die_with_parent``).
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import socket
@@ -15,7 +17,7 @@ import time
 import http.client
 import urllib.request
 from pathlib import Path
-from typing import IO
+from typing import IO, Callable
 
 import psutil
 import psycopg
@@ -24,16 +26,49 @@ from groundwork.database import BASE_DIR, database_target
 from deploy.deployments import Deployment, DeploymentError
 
 
+# Besides Ctrl-C (SIGINT), the signals that ask a runner to stop: SIGTERM, and SIGHUP, which a
+# closed terminal sends (its default action would kill the runner without stopping anything).
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
 def sigterm_as_interrupt(signum, frame) -> None:
-    """SIGTERM handler: stop the way Ctrl-C does, so one ``except KeyboardInterrupt`` path
-    stops servers and Locust for both."""
+    """SIGTERM/SIGHUP handler: stop the way Ctrl-C does, so one ``except KeyboardInterrupt`` path
+    stops servers and Locust for all of them."""
     raise KeyboardInterrupt
 
 
+def stop_on_signals() -> None:
+    """SIGTERM and SIGHUP stop this process the way Ctrl-C does (``sigterm_as_interrupt``)."""
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, sigterm_as_interrupt)
+
+
 def ignore_interrupts() -> None:
-    """From here on, SIGINT and SIGTERM wait: used while stopping servers after the first one."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    """From here on, SIGINT, SIGTERM and SIGHUP wait: used while stopping servers after the first one."""
+    for sig in (signal.SIGINT, *STOP_SIGNALS):
+        signal.signal(sig, signal.SIG_IGN)
+
+
+def die_with_parent(sig: int = signal.SIGTERM) -> Callable[[], None] | None:
+    """A ``preexec_fn`` for a child that must not outlive the process starting it: the kernel
+    sends the child ``sig`` when its parent dies, however it dies (SIGKILL, the OOM killer), so
+    no server keeps its CPU and port for nobody. SIGTERM, not SIGKILL: the master then stops its
+    workers as on a normal stop (a SIGKILLed Uvicorn or Granian master leaves its workers running).
+
+    Linux only (``prctl(PR_SET_PDEATHSIG)``); the setting survives ``exec`` (``taskset`` too).
+    The kernel fires it when the *thread* that forked the child exits, so call ``Popen`` from a
+    thread that lives as long as the child should (the main thread, as every runner here does).
+    The function is looked up before the fork, so the child only makes the call."""
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    parent = os.getpid()
+
+    def arm() -> None:
+        if prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) != 0 or os.getppid() != parent:
+            os._exit(70)  # cannot be armed, or the parent already died before it was: do not start
+    return arm
 
 
 def free_port() -> int:
@@ -147,7 +182,7 @@ class RunningDeployment:
         process = subprocess.Popen(
             deployment.argv(), cwd=BASE_DIR, env={**deployment.environment(), **(extra_env or {})},
             stdout=log, stderr=subprocess.STDOUT if log else None, stdin=subprocess.DEVNULL,
-            start_new_session=True,
+            start_new_session=True, preexec_fn=die_with_parent(),
         )
         if log:
             log.close()

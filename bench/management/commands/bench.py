@@ -20,6 +20,7 @@ from groundwork.names import STORED_RUN_SUFFIX
 from bench.suites import FULL_REPEATS, SUITES
 from bench.models import Run
 from bench.runner import BenchRunner, RunnerOptions
+from bench.runner_process import abort_orphaned_runs
 from bench.summary import summary_table
 
 
@@ -95,7 +96,7 @@ class Command(BaseCommand):
                           f"about {sum(runner.estimate_s(plan)) / 60:.1f} min. Server CPUs {runner.server_cpus}, "
                           f"load generator CPUs {runner.generator_cpus}.")
         run = runner.execute()
-        self.stdout.write(f"\nRun {run.id} ({run.uid}) {run.status}.\n")
+        self.stdout.write(f"\nRun {run.id} ({run.uid}) {run.get_status_display()}.\n")
         self.stdout.write(summary_table(run))
         self.stdout.write(f"\nExport: manage.py bench --export {run.id}")
         if run.status != Run.COMPLETED:
@@ -107,13 +108,14 @@ class Command(BaseCommand):
         call_command("report", run_id, out=out, force=force, stdout=self.stdout)
 
     def _list(self):
+        abort_orphaned_runs()  # a run whose runner was killed is not listed as running
         for run in Run.objects.all():
             steps = run.experiments.values_list("steps__valid", flat=True)
             valid = sum(1 for s in steps if s)
             total = sum(1 for s in steps if s is not None)
             duration = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
             imported = f"\timported from {run.imported_from}" if run.imported else ""
-            self.stdout.write(f"{run.id}\t{run.suite}\t{run.status}\t{run.started_at:%Y-%m-%d %H:%M:%S}\t"
+            self.stdout.write(f"{run.id}\t{run.suite}\t{run.get_status_display()}\t{run.started_at:%Y-%m-%d %H:%M:%S}\t"
                               f"valid {valid}/{total} steps\t"
                               f"{'%.0fs' % duration if duration is not None else '-'}\t{run.uid}{imported}")
 
@@ -147,6 +149,7 @@ class Command(BaseCommand):
                           f"pages read it only when picked, e.g. /dashboard/claims/?run={run.id}")
 
     def _delete(self, run_id: str, force: bool):
+        abort_orphaned_runs()  # a run whose runner was killed needs no --force
         run = self._get(run_id)
         if run.status == Run.RUNNING and not force:
             raise CommandError(f"run {run.id} is still running (started {run.started_at:%Y-%m-%d %H:%M:%S} UTC): "

@@ -1,7 +1,6 @@
 """``manage.py demo``: run a suite (quick by default) with its progress bar, then serve both
 deployments side by side (WSGI on 8001, ASGI on 8002) and the dashboard in a deployment of its
 own (8000), until Ctrl-C."""
-import signal
 import time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -9,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from groundwork.database import database_target
 from deploy.deployments import SERVER_INTERFACES, Deployment, DeploymentError
 from deploy.management.commands.dashboard import DASHBOARD_PORT, dashboard_deployment
-from deploy.process import RunningDeployment, check_deployment, ignore_interrupts, prepare_database, sigterm_as_interrupt
+from deploy.process import RunningDeployment, check_deployment, ignore_interrupts, prepare_database, stop_on_signals
 
 
 def servers_for(interface: str) -> list[str]:
@@ -35,7 +34,7 @@ class Command(BaseCommand):
                        dashboard_deployment(port=options["dashboard_port"])]
         servers: list[RunningDeployment] = []
 
-        signal.signal(signal.SIGTERM, sigterm_as_interrupt)
+        stop_on_signals()
         try:
             prepare_database()
             if options["suite"] != "none":

@@ -4,13 +4,12 @@ Switch deployments with one command: prepares the database, checks the deploymen
 the exact command line, runs the server in the foreground, and on Ctrl-C/SIGTERM stops it
 with all of its workers.
 """
-import signal
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
 from deploy.deployments import LOOPS, SERVERS, Deployment, DeploymentError
-from deploy.process import RunningDeployment, check_deployment, ignore_interrupts, prepare_database, sigterm_as_interrupt
+from deploy.process import RunningDeployment, check_deployment, ignore_interrupts, prepare_database, stop_on_signals
 
 
 def cpu_list(text: str) -> tuple[int, ...]:
@@ -85,7 +84,7 @@ class Command(BaseCommand):
         self.stdout.flush()
         server = RunningDeployment.start(deployment)
 
-        signal.signal(signal.SIGTERM, sigterm_as_interrupt)
+        stop_on_signals()
         try:
             server.wait_healthy()
             self.stdout.write(f"{deployment.label} ({deployment.interface.upper()}) serving at "
