@@ -21,6 +21,7 @@ from bench.models import Run
 from bench.summary import run_summary_rows
 from dashboard import compare as cmp
 from dashboard.claims import claim_cards
+from dashboard.ids import parse_id
 from judging.verdicts import all_verdicts
 from workloads.endpoint import check_host
 from workloads.errors import ApiError, error_response, json_response
@@ -187,12 +188,11 @@ def _picked_run(request) -> Run | None:
     raw = request.GET.get("run", "")
     if not raw:
         return None
-    if not raw.isdigit():
-        raise ApiError(400, f"run must be a run id, got {raw!r}")
+    run_id = parse_id("run", raw)
     try:
-        return Run.objects.get(id=int(raw))
+        return Run.objects.get(id=run_id)
     except Run.DoesNotExist:
-        raise ApiError(404, f"no run {raw}") from None
+        raise ApiError(404, f"no run {run_id}") from None
 
 
 @read_only
