@@ -29,14 +29,8 @@ from workloads.errors import ApiError, error_response, json_response
 STATIC_ROOT = Path(__file__).resolve().parent / "static" / "dashboard"
 
 
-# The headers SecurityMiddleware and XFrameOptionsMiddleware would add, set on the dashboard's
-# responses only: the benchmarked endpoints stay free of middleware (see settings).
-SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
-                    "Referrer-Policy": "same-origin", "Cross-Origin-Opener-Policy": "same-origin"}
-
-
 def read_only(view):
-    """GET and HEAD only, host checked, security headers on every answer."""
+    """GET and HEAD only, host checked. (The security headers: ``dashboard.headers``, on every answer.)"""
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs):
         try:
@@ -51,8 +45,6 @@ def read_only(view):
                 raise ApiError(503, f"the results store is unavailable: {exc}".strip()) from None
         except ApiError as exc:
             response = error_response(exc)
-        for name, value in SECURITY_HEADERS.items():
-            response.setdefault(name, value)
         return response
     return wrapper
 

@@ -1,11 +1,17 @@
-"""The dashboard's own deployment against hostile input: ids parsed strictly (a 400 naming the
-parameter, never a 5xx)."""
+"""The dashboard's own deployment against hostile input and hostile pages: ids parsed strictly
+(a 400 naming the parameter, never a 5xx); the security headers and a strict
+Content-Security-Policy on every answer (a page, a JSON error, Django's 404, a page that failed
+with a 500), and no inline script for that policy to block."""
 from __future__ import annotations
+
+import re
 
 import pytest
 import requests
+from django.utils import timezone
 
 from bench.models import Run
+from dashboard.headers import SECURITY_HEADERS
 from dashboard.ids import ID_MAX
 from tests.synthetic import make_curves_run
 from tests.test_curves_page import hockey_stick
@@ -39,3 +45,60 @@ def test_a_malformed_id_is_a_400_naming_the_parameter(dashboard, curves_run, pag
         r = requests.get(f"{dashboard.url}{page}{requests.utils.quote(value)}", timeout=10)
         assert r.status_code == 400, (value[:30], r.status_code, r.text[:300])
         assert f"'{name}'" in r.json()["error"], value[:30]
+
+
+def assert_secured(r: requests.Response) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        assert r.headers.get(name) == value, (r.url, r.status_code, name)
+
+
+def test_the_policy_allows_nothing_inline_and_nothing_foreign():
+    policy = dict(part.split(" ", 1) for part in SECURITY_HEADERS["Content-Security-Policy"].split("; "))
+    assert policy["default-src"] == "'none'" and policy["script-src"] == "'self'"
+    assert policy["frame-ancestors"] == "'none'" and policy["base-uri"] == "'none'"
+    assert not any("unsafe" in value or "*" in value for value in policy.values()), policy
+
+
+def test_security_headers_on_every_answer(dashboard, curves_run):
+    answers = [
+        (200, requests.get(f"{dashboard.url}/dashboard/?run={curves_run.id}", timeout=10)),
+        (200, requests.get(f"{dashboard.url}/dashboard/static/dashboard.js", timeout=10)),
+        (400, requests.get(f"{dashboard.url}/dashboard/claims/?run=x", timeout=10)),
+        (405, requests.post(f"{dashboard.url}/dashboard/claims/", timeout=10)),
+        (404, requests.get(f"{dashboard.url}/dashboard/no-such-page", timeout=10)),  # Django's own 404
+        (404, requests.get(f"{dashboard.url}/dashboard/runs/999999999/", timeout=10)),  # Http404 from a view
+    ]
+    for status, r in answers:
+        assert r.status_code == status, (r.url, r.status_code, r.text[:200])
+        assert_secured(r)
+
+
+def test_security_headers_on_a_page_that_failed(dashboard):
+    """A stored row a page cannot read (what a bad import leaves) makes the runs page fail: its
+    500 carries the headers too."""
+    bad = Run.objects.create(suite="synthetic", status=Run.COMPLETED, started_at=timezone.now(),
+                             environment=["not", "a", "mapping"])
+    try:
+        r = requests.get(f"{dashboard.url}/dashboard/runs/", timeout=10)
+        assert r.status_code == 500, "premise: the runs page cannot read a list as its environment"
+        assert "Traceback" not in r.text
+        assert_secured(r)
+    finally:
+        bad.delete()
+
+
+INLINE_HANDLER = re.compile(r"<[^>]*\son[a-z]+\s*=", re.IGNORECASE)
+SCRIPT_TAG = re.compile(r"<script\b([^>]*)>", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("page", ["/dashboard/?run={run}", "/dashboard/claims/", "/dashboard/runs/",
+                                  "/dashboard/ladders/", "/dashboard/reliability/", "/dashboard/runs/{run}/",
+                                  "/dashboard/compare/?run={run}", "/dashboard/claims/?run={run}"])
+def test_pages_carry_no_script_the_policy_would_block(dashboard, curves_run, page):
+    """No inline event handler; every <script> loads a file of the dashboard's own or is a
+    json_script data block (type application/json: never executed, so allowed)."""
+    r = requests.get(dashboard.url + page.format(run=curves_run.id), timeout=10)
+    assert r.status_code == 200, r.text[:300]
+    assert not INLINE_HANDLER.search(r.text), INLINE_HANDLER.search(r.text).group(0)
+    for attributes in SCRIPT_TAG.findall(r.text):
+        assert 'src="/dashboard/static/' in attributes or 'type="application/json"' in attributes, attributes
