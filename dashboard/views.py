@@ -21,6 +21,7 @@ from bench.models import Run
 from bench.summary import run_summary_rows
 from dashboard import compare as cmp
 from dashboard.claims import claim_cards
+from dashboard.csv_cells import csv_cell
 from dashboard.ids import parse_id
 from judging.verdicts import all_verdicts
 from workloads.endpoint import check_host
@@ -58,8 +59,8 @@ def table_response(rows: list[dict], fmt: str, filename: str) -> HttpResponse:
     columns = list(dict.fromkeys(k for row in rows for k in row))
     writer = csv.DictWriter(out, fieldnames=columns)
     writer.writeheader()
-    writer.writerows(rows)
-    response = HttpResponse(out.getvalue(), content_type="text/csv")
+    writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     return response
 

@@ -1,9 +1,12 @@
 """The dashboard's own deployment against hostile input and hostile pages: ids parsed strictly
 (a 400 naming the parameter, never a 5xx); the security headers and a strict
 Content-Security-Policy on every answer (a page, a JSON error, Django's 404, a page that failed
-with a 500), and no inline script for that policy to block."""
+with a 500), no inline script for that policy to block; and CSV downloads a spreadsheet cannot run
+as formulas."""
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 import pytest
@@ -11,9 +14,10 @@ import requests
 from django.utils import timezone
 
 from bench.models import Run
+from dashboard.csv_cells import csv_cell
 from dashboard.headers import SECURITY_HEADERS
 from dashboard.ids import ID_MAX
-from tests.synthetic import make_curves_run
+from tests.synthetic import V, endpoint, make_curves_run, make_run
 from tests.test_curves_page import hockey_stick
 
 PAST_BIGINT = str(ID_MAX + 1)
@@ -102,3 +106,43 @@ def test_pages_carry_no_script_the_policy_would_block(dashboard, curves_run, pag
     assert not INLINE_HANDLER.search(r.text), INLINE_HANDLER.search(r.text).group(0)
     for attributes in SCRIPT_TAG.findall(r.text):
         assert 'src="/dashboard/static/' in attributes or 'type="application/json"' in attributes, attributes
+
+
+def test_csv_cells_never_start_a_formula_and_numbers_stay_numbers(dashboard):
+    """OWASP's CSV injection advice: a text cell starting with = + - @ tab or CR gets a leading
+    quote; a number, negative ones included, is written as it is."""
+    hostile = {"=HYPERLINK(\"http://evil.example\")": "=cmd|' /C calc'!A0", "@SUM(1+1)": "+1+1",
+               "-2+3": "\tTAB", "\rCR": "-1"}
+    variants = {label: V({name: endpoint(100.0, 5.0)}) for label, name in hostile.items()}
+    variants["slower"] = V({name: endpoint(50.0, 9.0) for name in hostile.values()})
+    run = make_run("csv-injection", variants)
+    r = requests.get(f"{dashboard.url}/dashboard/data/compare/summary?run={run.id}&format=csv", timeout=10)
+    assert r.status_code == 200 and r.headers["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.DictReader(io.StringIO(r.text, newline="")))
+    assert rows, r.text
+    for row in rows:
+        for column, cell in row.items():
+            if cell[:1] in ("=", "+", "@", "\t", "\r") or (cell.startswith("-") and not _is_number(cell)):
+                pytest.fail(f"{column}: {cell!r} would run as a formula")
+    endpoints = {row["endpoint"] for row in rows}
+    assert {"'=cmd|' /C calc'!A0", "'+1+1", "'\tTAB", "-1"} <= endpoints, endpoints  # "-1" is a number
+    assert any(row["series"].startswith("'=HYPERLINK") for row in rows)
+    assert any(row["series"].startswith("'-2+3") for row in rows)  # looks numeric, is a formula
+    slower = [row for row in rows if row["series"].startswith("slower")]
+    assert slower and all(float(row["rps_diff_pct"]) == -50.0 and row["rps_diff_pct"] == "-50.0" for row in slower)
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("value,written", [
+    ("=1+1", "'=1+1"), ("+1+1", "'+1+1"), ("-1+1", "'-1+1"), ("@A1", "'@A1"), ("\tx", "'\tx"), ("\rx", "'\rx"),
+    ("-1", "-1"), ("-1.5e3", "-1.5e3"), ("+2", "+2"), (-3, -3), (-0.25, -0.25), ("a=1", "a=1"), ("", ""), (None, None),
+])
+def test_csv_cell(value, written):
+    assert csv_cell(value) == written
