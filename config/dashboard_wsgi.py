@@ -2,14 +2,14 @@
 
 The dashboard reads the results store and imports the experiment catalogue; it runs in a
 process of its own so that none of that is loaded into the deployments under test. Its security
-headers are added around the handler (``dashboard.headers``), for this deployment only.
+headers are added around the handler (``config.dashboard_headers``), for this deployment only.
 """
 import os
 
 import django
 from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
 
-from dashboard.headers import SecurityHeaders
+from config.dashboard_headers import SecurityHeaders
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup(set_prefix=False)

@@ -31,7 +31,7 @@ STATIC_ROOT = Path(__file__).resolve().parent / "static" / "dashboard"
 
 
 def read_only(view):
-    """GET and HEAD only, host checked. (The security headers: ``dashboard.headers``, on every answer.)"""
+    """GET and HEAD only, host checked (security headers: ``config.dashboard_headers``, on every answer)."""
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs):
         try:

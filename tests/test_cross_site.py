@@ -9,7 +9,7 @@ import sys
 import pytest
 import requests
 
-from config.database import BASE_DIR
+from lab.database import BASE_DIR
 from workloads.cross_site import FORM_CONTENT_TYPES
 
 BODY = b"x" * 64

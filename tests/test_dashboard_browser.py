@@ -241,7 +241,7 @@ def test_picking_a_run_submits_the_form_under_the_content_security_policy(browse
     """The run picker's handler lives in dashboard.js, since the policy runs no inline handler:
     choosing a run loads the page for it, and the browser reports nothing refused."""
     from bench.models import Run
-    from dashboard.headers import CONTENT_SECURITY_POLICY
+    from config.dashboard_headers import CONTENT_SECURITY_POLICY
     from tests.synthetic import make_curves_run
     from tests.test_curves_page import hockey_stick
 

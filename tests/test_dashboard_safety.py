@@ -14,8 +14,8 @@ import requests
 from django.utils import timezone
 
 from bench.models import Run
+from config.dashboard_headers import SECURITY_HEADERS
 from dashboard.csv_cells import csv_cell
-from dashboard.headers import SECURITY_HEADERS
 from dashboard.ids import ID_MAX
 from tests.synthetic import V, endpoint, make_curves_run, make_run
 from tests.test_curves_page import hockey_stick
