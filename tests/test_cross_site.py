@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import requests
 
-from lab.database import BASE_DIR
 from workloads.cross_site import FORM_CONTENT_TYPES
 
+CHECKOUT = Path(__file__).resolve().parent.parent
 BODY = b"x" * 64
 PREFIXES = ("api", "sync", "async")
 
@@ -92,7 +93,7 @@ def test_what_the_locust_scenarios_post_still_passes(uvicorn):
     """Locust's FastHttpSession sends a bytes body as application/octet-stream and no Origin: the
     rule leaves the C6 and database-ladder workloads alone. (Locust patches the process with gevent:
     run in one of its own.)"""
-    out = subprocess.run([sys.executable, "-c", LOCUST_POSTS, uvicorn.url], cwd=BASE_DIR, capture_output=True,
+    out = subprocess.run([sys.executable, "-c", LOCUST_POSTS, uvicorn.url], cwd=CHECKOUT, capture_output=True,
                          text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["200", "200", "200"], (out.stdout, out.stderr[-500:])
