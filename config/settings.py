@@ -25,7 +25,7 @@ INSTALLED_APPS.append("django_async_backend")
 ASYNC_BACKEND_DISABLE_REQUEST_SIGNALS = True
 # No middleware: every one would run on every benchmarked request. What they would give:
 # - Host validation: done by the endpoint decorator and the dashboard (check_host).
-# - Security headers: the dashboard sets them on its own responses.
+# - Security headers: the dashboard's own deployment adds them around its handler (config.dashboard_headers).
 # - CSRF: nothing here uses cookies or sessions, and the dashboard is read-only.
 MIDDLEWARE: list[str] = []
 SILENCED_SYSTEM_CHECKS = [

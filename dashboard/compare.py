@@ -6,16 +6,14 @@ from django.db.models import Prefetch
 from django.utils.http import urlencode
 
 from bench.models import ExperimentRun, Step
+from dashboard.ids import parse_id
 from workloads.errors import ApiError
 
 
 def selected(query) -> list[ExperimentRun]:
     """Experiment runs from ``?e=ID`` (any experiment runs) and ``?run=ID`` (all of a run's)."""
-    ids, run_ids = query.getlist("e"), query.getlist("run")
-    for value in ids + run_ids:
-        if not value.isdigit():
-            raise ApiError(400, f"ids must be integers, got {value!r}")
-    chosen = experiment_runs([int(v) for v in ids], [int(v) for v in run_ids])
+    ids = [parse_id("e", v) for v in query.getlist("e")]
+    chosen = experiment_runs(ids, [parse_id("run", v) for v in query.getlist("run")])
     if not chosen:
         raise ApiError(404, "no experiment runs selected (use ?e=ID&e=ID or ?run=ID&run=ID)")
     return chosen

@@ -23,6 +23,7 @@ from bench.models import ExperimentRun, Run
 from bench.suites import CURVE_SUITES
 from judging.verdicts import database_ceiling
 from workloads.errors import ApiError
+from workloads.numbers import int_in_range, strict_float
 
 MAX_SLO_MS = 60_000.0  # the open-loop histograms' range ends at 60 s: an SLO beyond it cannot be judged
 DB_WORKLOAD = "db/read"
@@ -37,11 +38,8 @@ def parse_slo(raw: str | None) -> float:
     """The ``?slo=`` knob in ms: a positive number up to the histograms' range, else a 400."""
     if raw in (None, ""):
         return DEFAULT_SLO_MS
-    try:
-        slo = float(raw)
-    except ValueError:
-        raise ApiError(400, f"slo must be a number of milliseconds, got {raw!r}") from None
-    if not math.isfinite(slo) or not 0 < slo <= MAX_SLO_MS:
+    slo = strict_float("slo", raw)
+    if not 0 < slo <= MAX_SLO_MS:
         raise ApiError(400, f"slo must be more than 0 and at most {MAX_SLO_MS:g} ms, got {raw!r}")
     return slo
 
@@ -165,9 +163,10 @@ def parse_step(raw: str | None) -> str | int:
     """The distribution's step: ``knee`` (default) or a step index of the rate ladder."""
     if raw in (None, "", KNEE):
         return KNEE
-    if raw.isdigit() and int(raw) < len(CURVES.rates):
-        return int(raw)
-    raise ApiError(400, f"step must be {KNEE!r} or a step index 0-{len(CURVES.rates) - 1}, got {raw!r}")
+    try:
+        return int_in_range("step", raw, 0, len(CURVES.rates) - 1)
+    except ApiError as exc:
+        raise ApiError(400, f"{exc.message} (or {KNEE!r})") from None
 
 
 def parse_workload(raw: str | None) -> str:

@@ -21,6 +21,8 @@ from bench.models import Run
 from bench.summary import run_summary_rows
 from dashboard import compare as cmp
 from dashboard.claims import claim_cards
+from dashboard.csv_cells import csv_cell
+from dashboard.ids import parse_id
 from judging.verdicts import all_verdicts
 from workloads.endpoint import check_host
 from workloads.errors import ApiError, error_response, json_response
@@ -28,14 +30,8 @@ from workloads.errors import ApiError, error_response, json_response
 STATIC_ROOT = Path(__file__).resolve().parent / "static" / "dashboard"
 
 
-# The headers SecurityMiddleware and XFrameOptionsMiddleware would add, set on the dashboard's
-# responses only: the benchmarked endpoints stay free of middleware (see settings).
-SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
-                    "Referrer-Policy": "same-origin", "Cross-Origin-Opener-Policy": "same-origin"}
-
-
 def read_only(view):
-    """GET and HEAD only, host checked, security headers on every answer."""
+    """GET and HEAD only, host checked (security headers: ``config.dashboard_headers``, on every answer)."""
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs):
         try:
@@ -50,8 +46,6 @@ def read_only(view):
                 raise ApiError(503, f"the results store is unavailable: {exc}".strip()) from None
         except ApiError as exc:
             response = error_response(exc)
-        for name, value in SECURITY_HEADERS.items():
-            response.setdefault(name, value)
         return response
     return wrapper
 
@@ -65,8 +59,8 @@ def table_response(rows: list[dict], fmt: str, filename: str) -> HttpResponse:
     columns = list(dict.fromkeys(k for row in rows for k in row))
     writer = csv.DictWriter(out, fieldnames=columns)
     writer.writeheader()
-    writer.writerows(rows)
-    response = HttpResponse(out.getvalue(), content_type="text/csv")
+    writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     return response
 
@@ -187,12 +181,11 @@ def _picked_run(request) -> Run | None:
     raw = request.GET.get("run", "")
     if not raw:
         return None
-    if not raw.isdigit():
-        raise ApiError(400, f"run must be a run id, got {raw!r}")
+    run_id = parse_id("run", raw)
     try:
-        return Run.objects.get(id=int(raw))
+        return Run.objects.get(id=run_id)
     except Run.DoesNotExist:
-        raise ApiError(404, f"no run {raw}") from None
+        raise ApiError(404, f"no run {run_id}") from None
 
 
 @read_only

@@ -1,11 +1,11 @@
 """Turn a function that only *does the work* into a Django view, sync or async.
 
 The rules every adapter applies live here once, framework-neutral: the host check, the
-method check, parameter parsing, the body headers (limit, content type) and the reply
-with its ``view`` field and ``Server-Timing`` header. The ``endpoint`` decorator below is
-Django's adapter; ``fastapi_app.adapter`` is FastAPI's. The wrapped function receives
-``(request, args)`` and returns the work's result; the catalogue's ``shape`` turns that
-into the response.
+method check, parameter parsing, the cross-site checks of a POST, the body headers (limit,
+content type) and the reply with its ``view`` field and ``Server-Timing`` header. The
+``endpoint`` decorator below is Django's adapter; ``fastapi_app.adapter`` is FastAPI's. The
+wrapped function receives ``(request, args)`` and returns the work's result; the catalogue's
+``shape`` turns that into the response.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from django.http.request import split_domain_port, validate_host
 from django.utils.http import parse_header_parameters
 
 from workloads.catalogue import Endpoint
+from workloads.cross_site import check_not_a_form, check_same_origin
 from workloads.errors import ApiError, Reply, error_response, render
 from workloads.interface import interface_of
 from workloads.params import Query, parse_query
@@ -58,6 +59,10 @@ def check_request(spec: Endpoint, method: str, query: Query, headers: Mapping[st
         error.headers["Allow"] = ", ".join(allowed)
         raise error
     args = parse_query(query, spec.params)
+    if spec.method == "POST":  # what another site's page could make a browser send (workloads.cross_site)
+        check_same_origin(headers)
+        if spec.body != "json":  # json's own rule below admits application/json only
+            check_not_a_form(headers)
     if spec.body is not None:
         _check_body_headers(spec, headers, interface)
     return args

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from typing import Protocol
 
 from workloads.errors import ApiError
+from workloads.numbers import int_in_range
 
 
 @dataclass(frozen=True)
@@ -21,14 +22,7 @@ class IntParam:
     high: int
 
     def parse(self, raw: str) -> int:
-        text = raw.strip()
-        if not (text.lstrip("-").isdigit() and text.isascii()):
-            raise ApiError(400, f"parameter {self.name!r} must be an integer, got {raw!r}")
-        value = int(text)
-        if not self.low <= value <= self.high:
-            raise ApiError(400, f"parameter {self.name!r} must be between {self.low} and {self.high}, "
-                                f"got {value}")
-        return value
+        return int_in_range(self.name, raw, self.low, self.high)
 
 
 @dataclass(frozen=True)
