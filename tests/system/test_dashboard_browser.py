@@ -245,7 +245,7 @@ def test_picking_a_run_submits_the_form_under_the_content_security_policy(browse
     from bench.models import Run
     from config.dashboard_headers import CONTENT_SECURITY_POLICY
     from tests.synthetic import make_curves_run
-    from tests.test_curves_page import hockey_stick
+    from tests.system.test_curves_page import hockey_stick
 
     run_id = in_orm_thread(lambda: make_curves_run({("gthread", "ping"): hockey_stick()}).id)
     try:

@@ -191,7 +191,7 @@ def stored(database):
     """A stored curves run (synthetic rows) for the valid ids to point at, removed at the end."""
     from bench.models import Run
     from tests.synthetic import make_curves_run
-    from tests.test_curves_page import hockey_stick
+    from tests.system.test_curves_page import hockey_stick
 
     run = make_curves_run({("gthread", "ping"): hockey_stick(), ("uvicorn", "ping"): hockey_stick(scale=1.5)})
     yield {"run": run.id, "e": list(run.experiments.values_list("id", flat=True))}

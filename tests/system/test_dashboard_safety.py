@@ -18,7 +18,7 @@ from config.dashboard_headers import SECURITY_HEADERS
 from dashboard.csv_cells import csv_cell
 from dashboard.ids import ID_MAX
 from tests.synthetic import V, endpoint, make_curves_run, make_run
-from tests.test_curves_page import hockey_stick
+from tests.system.test_curves_page import hockey_stick
 
 PAST_BIGINT = str(ID_MAX + 1)
 LONG = "9" * 4000  # past any bound, within Gunicorn's request line (4,094 bytes): the dashboard answers
