@@ -12,7 +12,7 @@ import requests
 
 from workloads.cross_site import FORM_CONTENT_TYPES
 
-CHECKOUT = Path(__file__).resolve().parent.parent
+CHECKOUT = Path(__file__).resolve().parents[2]
 BODY = b"x" * 64
 PREFIXES = ("api", "sync", "async")
 
