@@ -278,7 +278,8 @@ class BenchRunner:
                 if running and running.process.poll() is not None:
                     raise DeploymentCrashed(f"{running.deployment.label} exited with code "
                                             f"{running.process.returncode}\n{running.log_tail()}")
-                judged = judge(result, failures_intended=experiment.fault is not None or experiment.failures_intended)
+                judged = judge(result, failures_intended=experiment.fault is not None or experiment.failures_intended,
+                               server_pinned=variant.deployment is not None and variant.deployment.cpus is not None)
                 store.save_step(record, index, load.users, load.rate, result, judged)
                 if not judged.valid:
                     level = f"{load.rate:g} requests/s offered" if load.open_loop else f"{load.users} users"

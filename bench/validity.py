@@ -41,10 +41,15 @@ class Judgement(NamedTuple):
 VALID = Judgement(True)
 
 
-def judge(result: dict, failures_intended: bool = False) -> Judgement:
+def judge(result: dict, failures_intended: bool = False, server_pinned: bool = True) -> Judgement:
     """A step is invalid when it measured nothing, the load generator was the bottleneck (busy
-    CPU, its cores kept full, or an open loop that fell behind its schedule), or more than 1 % of
-    its requests failed when the experiment did not set out to cause that."""
+    CPU, held back waiting for its core, or an open loop that fell behind its schedule), or more
+    than 1 % of its requests failed when the experiment did not set out to cause that.
+
+    ``server_pinned``: the server ran on cores of its own, so the step measures performance and a
+    generator waiting for its CPU spoils it. An unpinned server (the experiments that only observe
+    which processes, threads and loops serve) shares every core with the generator by design:
+    the wait is expected there and decides nothing."""
     if "error" in result:
         return Judgement(False, result["error"], InvalidKind.ERROR)
     if not any(e["requests"] for e in result["endpoints"]):
@@ -60,7 +65,7 @@ def judge(result: dict, failures_intended: bool = False) -> Judgement:
         return Judgement(False, f"{GENERATOR_SATURATED}: its busiest process used {busiest:.0f}% of a core "
                                 f"(limit {GENERATOR_CPU_LIMIT:.0f}%); add --locust-workers or a faster machine",
                          InvalidKind.GENERATOR)
-    starved = step_quality.starved_generator(step_quality.assess(result))
+    starved = step_quality.starved_generator(step_quality.assess(result)) if server_pinned else ""
     if starved:
         return Judgement(False, starved, InvalidKind.GENERATOR)
     valid, reason = judge_schedule(result.get("open_loop"))

@@ -57,7 +57,7 @@ def store_web_run(document: dict) -> Run:
             run=run, claim=claims_of(meta["user_classes"], meta["knobs"]), experiment=EXPERIMENT,
             variant=deployment["label"], deployment=deployment, target=meta["host"], scenario=meta["locustfile"],
             params=meta["knobs"], started_at=started, finished_at=timezone.now())
-        judged = judge(result)
+        judged = judge(result, server_pinned=False)  # how the server was pinned is not known here: the wait is recorded, not judged
         if "started_at" in result:
             rate = meta["knobs"].get("lab_rate") or meta["knobs"].get("arrival_rate") or 0.0
             store.save_step(record, 0, meta["users"], rate, result, judged)

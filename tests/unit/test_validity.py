@@ -34,3 +34,12 @@ def test_each_reason_has_its_kind(step, kind):
 
 def test_a_valid_step_is_the_one_valid_judgement():
     assert judge(result()) == VALID
+
+
+def test_a_generator_waiting_for_its_core_spoils_only_a_step_whose_server_had_cores_of_its_own():
+    """The structure experiments (C4, C7) leave the server unpinned: it shares every core with
+    Locust by design, so the wait decides nothing there; a pinned server's step is spoilt by it."""
+    waited = result(machine={"series": [{"t": 0.0, "cpu_busy": [90.0, 95.0], "generator_max_process": 40.0,
+                                         "generator_runqueue_pct": 30.0}], "generator_cpus": [1]})
+    assert judge(waited).kind == InvalidKind.GENERATOR
+    assert judge(waited, server_pinned=False) == VALID
