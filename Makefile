@@ -14,7 +14,7 @@ help:
 	@echo "make demo   - set up, run the quick suite, then serve WSGI (:$(WSGI_PORT)), ASGI (:$(ASGI_PORT)) and the dashboard (:$(DASHBOARD_PORT))"
 	@echo "make test   - set up, then run the whole test suite against real servers and PostgreSQL"
 	@echo "make test-fast - the same without the slow tests (bench runs, faults, browsers)"
-	@echo "make unit   - the judging core's unit tests alone: no database, no servers, about a second"
+	@echo "make unit   - the unit tests alone (the judging core, every claim's judge): no database, no servers, seconds"
 	@echo "make mutation - mutation testing of the judging core against the unit tests (mutmut)"
 	@echo "  LAB_PYTHON=python3.12 make test - pick the Python (default: newest of 3.14, 3.13, 3.12)"
 	@echo "make lock   - after editing requirements.txt: write requirements.lock, which make setup installs"
@@ -51,9 +51,11 @@ test-fast: venv
 	$(PY) manage.py postgres start
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
-# The judging core's unit tests (tests/unit): pure functions, no database. --confcutdir keeps
-# tests/conftest.py (PostgreSQL and Django for the rest of the suite) from being loaded; make test
-# runs them too, with it. Hypothesis' plugin is left out: unused here, it would take 1 s of 1.2.
+# The unit tests (tests/unit): the judging core and every claim's judge on evidence built in memory,
+# no database. --confcutdir keeps tests/conftest.py (PostgreSQL for the rest of the suite) from being
+# loaded; tests/unit/conftest.py sets Django up with the lab's settings (the judges read model
+# instances; nothing connects) and refuses every query. make test runs them too, beside the
+# database. Hypothesis' plugin is left out: unused here, it would take 1 s of the run.
 # The same options are in pyproject.toml's [tool.mutmut].
 unit: venv
 	$(PY) -m pytest tests/unit --confcutdir=tests/unit -p no:hypothesispytest $(PYTEST_ARGS)

@@ -825,7 +825,7 @@ def judge_c8(ev: Evidence | None, db: Evidence | None, ceiling: dict[str, float]
 # --- the shell: read the store, call the core ---------------------------------------------------
 # Every part of a card comes from the run of its main evidence ("one run per card"). The shell runs
 # queries, so the unit tests cannot reach it and mutmut leaves it alone (the pragma below); the
-# tests in tests/test_verdicts.py run it against PostgreSQL.
+# tests in tests/test_verdict_shells.py run it against PostgreSQL.
 # pragma: no mutate start
 
 def _one_run(ev: Evidence) -> QuerySet[Run]:

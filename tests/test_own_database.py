@@ -136,7 +136,7 @@ print(run.id)
 
 
 # The test modules that delete rows: by suite "synthetic", by experiment "curves", by scenario.
-DESTRUCTIVE = ["tests/test_verdicts.py", "tests/test_ladders.py", "tests/test_curves_page.py", "tests/test_overload.py"]
+DESTRUCTIVE = ["tests/test_verdict_shells.py", "tests/test_ladders.py", "tests/test_curves_page.py", "tests/test_overload.py"]
 
 
 def databases_named(prefix: str) -> set[str]:

@@ -1,5 +1,10 @@
-"""Verdict functions fed stored synthetic results: every outcome of every claim from data a
-real run could produce, the noise rule, missing and invalid data, and machine speed.
+"""The claims' judges fed synthetic evidence built in memory: every outcome of every claim from
+data a real run could produce, the noise rule, missing data, and machine speed. No database: each
+``judge_cX`` takes what the store's reader would hand it (tests/unit/evidence_builder.py), and
+``test_no_judge_queries_the_database`` proves that none reaches for more.
+
+What reads the store (which run a card reads, invalid steps, one run per card) is tested against
+PostgreSQL in tests/test_verdict_shells.py.
 
 ``speed`` scales every synthetic figure the way a slower machine would (RPS times speed,
 durations divided by it): a verdict about a ratio must not move with it.
@@ -12,28 +17,80 @@ import inspect
 import pytest
 
 from bench import experiments as X
-from bench.models import Run, Step
+from bench.evidence import Evidence
 from bench.suites import SUITES
 from judging import verdicts
-from judging.core import INCONCLUSIVE, OUTCOMES, PARTLY, REFUTED, SUPPORTED, Scope, combine
-from judging.verdicts import VERDICTS
-from tests.synthetic import V, endpoint, make_run, only, sample
+from judging.core import INCONCLUSIVE, OUTCOMES, PARTLY, REFUTED, SUPPORTED, Scope, Verdict, combine
+from tests.unit.cells import (KiB, MiB, c1_variants, c2_variants, c3_variants, c5_variants, c6_variants, c7_obs,
+                              c8_db_variants, c8_variants, merged, pgbench_variants, whoami_obs)
+from tests.unit.evidence_builder import V, endpoint, evidence, new_run, sample
 
-MiB, KiB = 2**20, 2**10
 SLOW = 1 / 3  # a machine three times slower per core
 
-
-@pytest.fixture(autouse=True)
-def forget_synthetic_runs():
-    """Synthetic runs exist for one test only: the dashboard tests must not see them."""
-    yield
-    Run.objects.filter(suite="synthetic").delete()
+JUDGES = {"C2": verdicts.judge_c2, "C3": verdicts.judge_c3, "C4": verdicts.judge_c4, "C5": verdicts.judge_c5,
+          "C6": verdicts.judge_c6, "C7": verdicts.judge_c7}
 
 
-def judge(claim: str, *runs: Run):
-    verdict = VERDICTS[claim](only(*runs))
+def judge(claim: str, ev: Evidence | None = None, *, db: Evidence | None = None, ceiling: dict | None = None,
+          ladder: tuple = (), c4: Verdict | None = None, c7: Verdict | None = None) -> Verdict:
+    """The claim's judge on what a shell would have read: ``ev`` its main evidence (None: no run
+    holds it), and the other parts of the card where the claim has them."""
+    if claim == "C1":
+        verdict = verdicts.judge_c1(ev, ceiling or {})
+    elif claim == "C8":
+        verdict = verdicts.judge_c8(ev, db, ceiling or {}, list(ladder))
+    elif claim == "C9":
+        verdict = verdicts.judge_c9(c4 or verdicts.judge_c4(None), c7 or verdicts.judge_c7(None))
+    else:
+        verdict = JUDGES[claim](ev)
     assert verdict.verdict in OUTCOMES
     return verdict
+
+
+# --- the judges are pure ---------------------------------------------------------------------
+
+def test_the_database_is_out_of_reach_here(no_database):
+    """The guard the next test relies on: a query in a unit test fails, and is counted even when
+    the failure is swallowed."""
+    from bench.models import Run
+
+    with pytest.raises(Exception):
+        Run.objects.count()
+    try:
+        list(Run(id=1).experiments.all())  # a relation of an unsaved row with a key: a query
+    except Exception:
+        pass
+    assert no_database == ["default", "default"]
+
+
+def test_no_judge_queries_the_database(no_database):
+    """Evidence in, verdict out: every judge, on evidence that reaches each of its parts (C8's
+    baseline sample too), runs without a single attempt to reach the database."""
+    run = new_run()
+    c8_parts = {"ev": evidence(X.C8_SLEEP_FULL, c8_variants(3000, 8 * MiB), run),
+                "db": evidence(X.C8_DB, c8_db_variants(), run),
+                "ceiling": verdicts.pg_ceiling(evidence(X.PG_ALONE, pgbench_variants(20_000, 40_000), run))}
+    c4 = judge("C4", evidence(X.C4, {v: V({"whoami": endpoint(1000, 5)}, deployment={"workers": 1},
+                                          observations=whoami_obs([(1, 11, True)])) for v in X.C4.variants}))
+    c7 = judge("C7", evidence(X.C7, {v: V({"async whoami": endpoint(300, 10)}, observations=c7_obs(False))
+                                     for v in (X.C7_DJANGO, X.C7_FASTAPI)}))
+    made = {
+        "C1": judge("C1", evidence(X.C1_FULL, c1_variants({e: [(1000, 700)] * 2 for e in EVERY_C1})),
+                    ceiling=c8_parts["ceiling"]),
+        "C2": judge("C2", evidence(X.C2_FULL, c2_variants(9, 100))),
+        "C3": judge("C3", evidence(X.C3, {**c3_variants(5, 400, 8), **c3_variants(5, 400, 8, cells=X.C3_FASTAPI)})),
+        "C4": c4,
+        "C5": judge("C5", evidence(X.C5, {**c5_variants(1.0, 300.0), **c5_variants(1.0, 300.0, X.C5_FASTAPI)})),
+        "C6": judge("C6", evidence(X.C6, {**c6_variants(40, 20, 80, 80), **c6_variants(40, 20, 80, 80,
+                                                                                     cells=X.C6_FASTAPI)})),
+        "C7": c7,
+        "C8": judge("C8", **c8_parts),
+        "C9": judge("C9", c4=c4, c7=c7),
+    }
+    assert set(made) == set(verdicts.VERDICTS)
+    assert all(v.verdict == SUPPORTED for v in made.values()), {c: (v.verdict, v.why) for c, v in made.items()}
+    assert any("share of PostgreSQL alone" in f.label for f in made["C8"].figures)  # the ceiling was used
+    assert no_database == []
 
 
 # --- the catalogue and the rules ---------------------------------------------------------------
@@ -53,23 +110,20 @@ def test_every_variant_a_verdict_names_is_defined_by_the_catalogue():
 
 
 def test_asking_evidence_for_an_undefined_variant_fails_loudly():
-    from bench.evidence import latest_evidence
-
-    run = make_run(X.C3.name, {X.C3_BLOCKING: V({"probe": endpoint(5, 400)})})
-    ev = latest_evidence(X.C3, only(run))
+    ev = evidence(X.C3, {X.C3_BLOCKING: V({"probe": endpoint(5, 400)})})
     stranger = X.Variant("uvicorn 1w renamed", X.uvicorn())
     with pytest.raises(LookupError):
         ev.get(stranger)
 
 
-@pytest.mark.parametrize("claim", list(VERDICTS))
+@pytest.mark.parametrize("claim", list(verdicts.VERDICTS))
 def test_no_data_is_inconclusive_with_the_command_that_produces_it(claim):
     verdict = judge(claim)
     assert verdict.verdict == INCONCLUSIVE and "manage.py bench --suite" in verdict.needs
     assert not verdict.provisional
 
 
-@pytest.mark.parametrize("claim", list(VERDICTS))
+@pytest.mark.parametrize("claim", list(verdicts.VERDICTS))
 def test_every_rule_renders_its_thresholds(claim):
     """Every threshold reaches the card's text: moving any one of them changes what it says (a
     deleted placeholder would leave the text as it was, whatever digits appear elsewhere)."""
@@ -79,15 +133,6 @@ def test_every_rule_renders_its_thresholds(claim):
     for name, value in rule.limits.items():
         moved = verdicts.Rule(rule.text, {**rule.limits, name: value + 7919}).render()
         assert moved != text, (claim, name)
-
-
-def test_cards_read_only_quick_and_full_runs_unless_a_run_is_picked():
-    run = make_run(X.C5.name, c5_variants(1.0, 300.0), suite="smoke")
-    try:
-        assert VERDICTS["C5"]().verdict == INCONCLUSIVE  # the default: quick and full runs only
-        assert VERDICTS["C5"](only(run)).verdict == SUPPORTED  # picked by the user
-    finally:
-        run.delete()
 
 
 def outcomes(*scope_outcomes: str) -> str:
@@ -121,22 +166,9 @@ def test_combine_names_every_scopes_outcome():
 
 # --- C1 -------------------------------------------------------------------------------------
 
-def c1_run(drops: dict[str, list[tuple[float, float]]], speed: float = 1.0, suite: str = "synthetic",
-           cpu: float = 99.0, ci_pct: float | None = 0.5) -> Run:
-    """drops: endpoint -> [(uvicorn 1w RPS, uvicorn 4w RPS) per repeat]; gthread beside it;
-    ``cpu``: the server's CPU in every step (saturated by default, as the rule assumes);
-    ``ci_pct``: each step's own throughput interval (None: a window too short to know it)."""
-    busy = [sample(cpu_percent=cpu)]
-    quality = {} if ci_pct is None else {"rps_ci_pct": ci_pct}
-    variants = {}
-    for e, repeats in drops.items():
-        variants[X.c1_variant("uvicorn", 1, e)] = [V({e: endpoint(a * speed, 20 / speed)}, samples=busy,
-                                                     quality=quality) for a, _ in repeats]
-        variants[X.c1_variant("uvicorn", 4, e)] = [
-            V({e: endpoint(b * speed, 30 / speed)}, deployment={"server": "uvicorn", "workers": 4}, samples=busy,
-              quality=quality) for _, b in repeats]
-        variants[X.c1_variant("gthread", 1, e)] = [V({e: endpoint(3000 * speed, 10 / speed)}, samples=busy)]
-    return make_run(X.C1_FULL.name, variants, suite=suite)
+def c1(drops: dict[str, list[tuple[float, float]]], speed: float = 1.0, cpu: float = 99.0,
+       ci_pct: float | None = 0.5) -> Evidence:
+    return evidence(X.C1_FULL, c1_variants(drops, speed, cpu, ci_pct))
 
 
 EVERY_C1 = list(X.C1_WORKLOADS)
@@ -146,13 +178,13 @@ EVERY_C1 = list(X.C1_WORKLOADS)
     (1000, 700, SUPPORTED), (1000, 880, PARTLY), (1000, 1050, REFUTED)])
 @pytest.mark.parametrize("speed", [1.0, SLOW])
 def test_c1_outcomes_on_every_workload_and_at_any_speed(one, four, expected, speed):
-    verdict = judge("C1", c1_run({e: [(one, four)] for e in EVERY_C1}, speed))
+    verdict = judge("C1", c1({e: [(one, four)] for e in EVERY_C1}, speed))
     assert verdict.verdict == expected, verdict.why
     assert [s.name for s in verdict.scopes] == EVERY_C1 and verdict.provisional
 
 
 def test_c1_says_where_the_claim_holds_and_where_not():
-    verdict = judge("C1", c1_run({"ping": [(1000, 650)], "cpu": [(100, 99)], "io/sleep": [(900, 700)]}))
+    verdict = judge("C1", c1({"ping": [(1000, 650)], "cpu": [(100, 99)], "io/sleep": [(900, 700)]}))
     assert verdict.verdict == PARTLY
     outcome = {s.name: s.outcome for s in verdict.scopes}
     assert outcome["ping"] == SUPPORTED and outcome["cpu"] == REFUTED and outcome["io/sleep"] == SUPPORTED
@@ -160,9 +192,9 @@ def test_c1_says_where_the_claim_holds_and_where_not():
 
 
 def test_c1_noise_makes_a_workload_inconclusive_and_repeats_make_it_final():
-    noisy = judge("C1", c1_run({"ping": [(1000, 950), (800, 1150), (1200, 850)]}))
+    noisy = judge("C1", c1({"ping": [(1000, 950), (800, 1150), (1200, 850)]}))
     assert {s.name: s.outcome for s in noisy.scopes}["ping"] == INCONCLUSIVE
-    tight = judge("C1", c1_run({e: [(1000, 700), (990, 690), (1010, 710)] for e in EVERY_C1}))
+    tight = judge("C1", c1({e: [(1000, 700), (990, 690), (1010, 710)] for e in EVERY_C1}))
     assert tight.verdict == SUPPORTED and not tight.provisional and tight.repeats == 3
     drop = next(f for f in tight.figures if f.label == "ping: Uvicorn RPS drop, 1 -> 4 workers (each repeat against its own)")
     assert drop.n == 3 and drop.text().startswith("30.0 % (range 29.7–30.3, n=3)")
@@ -177,7 +209,7 @@ def test_c1_noise_makes_a_workload_inconclusive_and_repeats_make_it_final():
     ([(1000, 900), (1000, 880), (1000, 850)], PARTLY),  # 10, 12, 15 %: every repeat in the middle band
 ])
 def test_c1_each_repeat_falls_in_a_band_and_the_band_every_repeat_agrees_on_decides(pairs, expected):
-    scope = {s.name: s for s in judge("C1", c1_run({"ping": pairs})).scopes}["ping"]
+    scope = {s.name: s for s in judge("C1", c1({"ping": pairs})).scopes}["ping"]
     assert scope.outcome == expected, scope.why
     assert scope.repeats == 3
 
@@ -185,51 +217,29 @@ def test_c1_each_repeat_falls_in_a_band_and_the_band_every_repeat_agrees_on_deci
 def test_c1_a_repeat_whose_own_interval_spans_a_band_edge_decides_nothing():
     """A 22 % drop between steps each known to +-3 %: its interval (about 18-26 %) spans the 20 %
     line. The same drop measured to +-0.5 % is a clear support."""
-    loose = {s.name: s for s in judge("C1", c1_run({"ping": [(1000, 780)] * 2}, ci_pct=3.0)).scopes}["ping"]
+    loose = {s.name: s for s in judge("C1", c1({"ping": [(1000, 780)] * 2}, ci_pct=3.0)).scopes}["ping"]
     assert loose.outcome == INCONCLUSIVE and "spans a band edge" in loose.why
-    tight = {s.name: s for s in judge("C1", c1_run({"ping": [(1000, 780)] * 2}, ci_pct=0.5)).scopes}["ping"]
+    tight = {s.name: s for s in judge("C1", c1({"ping": [(1000, 780)] * 2}, ci_pct=0.5)).scopes}["ping"]
     assert tight.outcome == SUPPORTED
 
 
 def test_c1_steps_too_short_to_know_their_precision_make_the_verdict_provisional():
-    verdict = judge("C1", c1_run({e: [(1000, 700)] * 3 for e in EVERY_C1}, ci_pct=None))
+    verdict = judge("C1", c1({e: [(1000, 700)] * 3 for e in EVERY_C1}, ci_pct=None))
     assert verdict.verdict == SUPPORTED and verdict.provisional and verdict.repeats == 3
     assert "precision unknown" in verdict.scopes[0].why
 
 
 def test_c1_a_server_that_was_not_saturated_decides_nothing():
-    idle = judge("C1", c1_run({e: [(1000, 700)] for e in EVERY_C1}, cpu=60.0))
+    idle = judge("C1", c1({e: [(1000, 700)] for e in EVERY_C1}, cpu=60.0))
     assert idle.verdict == INCONCLUSIVE
     assert all("not saturated" in s.why for s in idle.scopes)
-    assert judge("C1", c1_run({e: [(1000, 700)] for e in EVERY_C1}, cpu=90.0)).verdict == SUPPORTED
-
-
-def test_c1_invalid_steps_are_excluded():
-    run = make_run(X.C1_FULL.name, {
-        X.c1_variant("uvicorn", 1, "ping"): V({"ping": endpoint(1000, 20)}),
-        X.c1_variant("uvicorn", 4, "ping"): V({"ping": endpoint(100, 30)}, valid=False),  # "supported" if used
-    })
-    verdict = judge("C1", run)
-    assert verdict.verdict == INCONCLUSIVE
+    assert judge("C1", c1({e: [(1000, 700)] for e in EVERY_C1}, cpu=90.0)).verdict == SUPPORTED
 
 
 # --- C2 -------------------------------------------------------------------------------------
 
-def c2_run(threads_probe: float, inline_probe: float, mixed_cpu: float = 97, probe_failures: int = 0,
-           speed: float = 1.0, levels=(1, 2, 4)) -> Run:
-    task = 80 / speed
-    whoami = {"/api": {"contexts": [{"pid": 1, "loop_id": None, "is_main_thread": False, "switch_interval_s": 0.005,
-                                     "thread_names": ["T"], "count": 5}]}}
-    return make_run(X.C2_FULL.name, {
-        X.C2_THREADS: [V({"cpu": endpoint(12 * speed, 2 * task), "probe": endpoint(10, threads_probe * u)},
-                         users=u, repeat=0, observations=whoami) for u in levels],
-        X.C2_INLINE: [V({"cpu": endpoint(12 * speed, 2 * task, fastest=task, timing={"work": task}),
-                         "probe": endpoint(10, inline_probe / speed)}, users=u, repeat=0) for u in levels],
-        X.C2_OFFLOADED: [V({"cpu/offload": endpoint(12 * speed, 2 * task), "probe": endpoint(10, 20)}, users=u,
-                           repeat=0) for u in levels],
-        X.C2_MIXED_ASYNC: V({"mixed": endpoint(200 * speed, 50 / speed), "probe": endpoint(10, 30, failures=probe_failures)},
-                            users=16, samples=[sample(cpu_percent=mixed_cpu), sample(t=1.5, cpu_percent=mixed_cpu)]),
-    })
+def c2(threads_probe: float, inline_probe: float, mixed_cpu: float = 97, **kw) -> Evidence:
+    return evidence(X.C2_FULL, c2_variants(threads_probe, inline_probe, mixed_cpu, **kw))
 
 
 @pytest.mark.parametrize("threads_probe,inline_probe,mixed_cpu,expected", [
@@ -239,20 +249,18 @@ def c2_run(threads_probe: float, inline_probe: float, mixed_cpu: float = 97, pro
     (120, 100, 60, REFUTED),  # threads never help and the core is not kept busy
 ])
 def test_c2_outcomes(threads_probe, inline_probe, mixed_cpu, expected):
-    verdict = judge("C2", c2_run(threads_probe, inline_probe, mixed_cpu))
+    verdict = judge("C2", c2(threads_probe, inline_probe, mixed_cpu))
     assert verdict.verdict == expected, verdict.why
     assert {s.name for s in verdict.scopes} == {"1 heavy user", "2 heavy users", "4 heavy users", "utilisation"}
 
 
 def test_c2_threads_no_better_than_inline_is_refuted_as_the_rule_says_not_inconclusive():
-    scopes = {s.name: s for s in judge("C2", c2_run(100, 100, 97)).scopes}
+    scopes = {s.name: s for s in judge("C2", c2(100, 100, 97)).scopes}
     assert scopes["1 heavy user"].outcome == REFUTED, scopes["1 heavy user"].why
 
 
 def test_c2_a_level_the_threads_side_lacks_is_missing_data_not_absent():
-    run = c2_run(9, 100)
-    run.experiments.get(variant=X.C2_THREADS.label).steps.filter(users=4).delete()
-    scopes = {s.name: s for s in judge("C2", run).scopes}
+    scopes = {s.name: s for s in judge("C2", c2(9, 100, threads_levels=(1, 2))).scopes}
     assert scopes["4 heavy users"].outcome == INCONCLUSIVE and "gthread" in scopes["4 heavy users"].why
 
 
@@ -260,45 +268,30 @@ def test_c2_a_level_the_threads_side_lacks_is_missing_data_not_absent():
 def test_c2_utilisation_is_out_of_scope_when_the_load_asks_for_several_cores(work_ms, in_scope):
     """16 users of 20 ms sleep + work: 200 ms of work asks for 14.5 cores (any model is busy),
     2 ms for 1.5 (a model that cannot overlap CPU with sleeps would leave the core idle)."""
-    run = c2_run(9, 100, 60)
-    mixed = run.experiments.get(variant=X.C2_MIXED_ASYNC.label).steps.get().endpoints.get(name="mixed")
-    mixed.server_timing = {"work": {"count": 10, "sum_ms": 10 * work_ms, "p50": work_ms, "p99": work_ms}}
-    mixed.save()
-    verdict = judge("C2", run)
+    verdict = judge("C2", c2(9, 100, 60, mixed_work=work_ms))
     utilisation = {s.name: s for s in verdict.scopes}["utilisation"]
     assert utilisation.in_scope is in_scope
     assert verdict.verdict == (PARTLY if in_scope else SUPPORTED), verdict.why
 
 
 def test_c2_a_failing_probe_fails_the_utilisation_half():
-    verdict = judge("C2", c2_run(9, 100, 97, probe_failures=3))
+    verdict = judge("C2", c2(9, 100, 97, probe_failures=3))
     assert {s.name: s.outcome for s in verdict.scopes}["utilisation"] == REFUTED
 
 
 def test_c2_without_the_server_read_switch_interval_is_inconclusive_per_level():
-    run = make_run(X.C2_FULL.name, {X.C2_THREADS: V({"probe": endpoint(10, 9)}, users=1),
-                                    X.C2_INLINE: V({"cpu": endpoint(12, 160, fastest=80), "probe": endpoint(10, 100)},
-                                                   users=1)})
-    verdict = judge("C2", run)
+    ev = evidence(X.C2_FULL, {X.C2_THREADS: V({"probe": endpoint(10, 9)}, users=1),
+                              X.C2_INLINE: V({"cpu": endpoint(12, 160, fastest=80), "probe": endpoint(10, 100)},
+                                             users=1)})
+    verdict = judge("C2", ev)
     assert verdict.verdict == INCONCLUSIVE
 
 
 # --- C3 -------------------------------------------------------------------------------------
 
-def c3_variants(unloaded: float, blocking_probe: float, fix_probe: float, blocking_rps: float = 19.5,
-                speed: float = 1.0, cells: X.C3Cells = X.C3_DJANGO) -> dict:
-    variants = {cells.unloaded: V({"probe": endpoint(20, unloaded / speed)}, users=0),
-                cells.blocking: V({"io/blocking": endpoint(blocking_rps, 500), "probe": endpoint(20, blocking_probe)})}
-    for shown in cells.shown_only:
-        variants[shown] = V({"io/background": endpoint(100, 5), "probe": endpoint(20, fix_probe / speed)})
-    for fix in cells.fixes:
-        variants[fix] = V({fix.knobs["endpoint"]: endpoint(100, 60), "probe": endpoint(20, fix_probe / speed)})
-    return variants
-
-
-def c3_run(unloaded: float, blocking_probe: float, fix_probe: float, blocking_rps: float = 19.5,
-           speed: float = 1.0) -> Run:
-    return make_run(X.C3.name, c3_variants(unloaded, blocking_probe, fix_probe, blocking_rps, speed))
+def c3(unloaded: float, blocking_probe: float, fix_probe: float, blocking_rps: float = 19.5,
+       speed: float = 1.0) -> Evidence:
+    return evidence(X.C3, c3_variants(unloaded, blocking_probe, fix_probe, blocking_rps, speed))
 
 
 @pytest.mark.parametrize("unloaded,blocking_probe,fix_probe,rps,expected", [
@@ -308,30 +301,38 @@ def c3_run(unloaded: float, blocking_probe: float, fix_probe: float, blocking_rp
     (5, 20, 8, 19.5, REFUTED),  # the probe never waited a whole blocking call
 ])
 def test_c3_outcomes(unloaded, blocking_probe, fix_probe, rps, expected):
-    verdict = judge("C3", c3_run(unloaded, blocking_probe, fix_probe, rps))
+    verdict = judge("C3", c3(unloaded, blocking_probe, fix_probe, rps))
     assert verdict.verdict == expected, verdict.why
 
 
 def test_c3_unaffected_is_measured_against_the_unloaded_probe_of_the_same_run():
     # 58 ms under the fixes: fine when the probe took 40 ms unloaded (a slow machine), not when it took 5
-    assert judge("C3", c3_run(40, 400, 58)).verdict == SUPPORTED
-    assert judge("C3", c3_run(5, 400, 58)).verdict == PARTLY
+    assert judge("C3", c3(40, 400, 58)).verdict == SUPPORTED
+    assert judge("C3", c3(5, 400, 58)).verdict == PARTLY
 
 
 def test_c3_without_the_unloaded_baseline_is_inconclusive():
-    run = make_run(X.C3.name, {X.C3_BLOCKING: V({"io/blocking": endpoint(19.5, 500), "probe": endpoint(20, 400)})})
-    verdict = judge("C3", run)
+    ev = evidence(X.C3, {X.C3_BLOCKING: V({"io/blocking": endpoint(19.5, 500), "probe": endpoint(20, 400)})})
+    verdict = judge("C3", ev)
     assert verdict.verdict == INCONCLUSIVE and verdict.needs
 
 
+@pytest.mark.parametrize("blocking_probes,expected", [((400, 450), SUPPORTED), ((400, 20), INCONCLUSIVE),
+                                                      ((20, 30), REFUTED)])
+def test_c3_io_blocking_is_decided_repeat_by_repeat(blocking_probes, expected):
+    ev = evidence(X.C3, merged(*(c3_variants(5, b, 8) for b in blocking_probes)))
+    assert judge("C3", ev).verdict == expected
+
+
+def test_c3_a_fix_is_held_to_the_unloaded_probe_of_its_own_repeat():
+    """Repeat 0 ran on a fast stretch (5 ms unloaded), repeat 1 on a slow one (50 ms): a 60 ms fix
+    probe is within bounds of repeat 1 only, so the fix is inconclusive, not a pass on the median."""
+    ev = evidence(X.C3, merged(c3_variants(5, 400, 60), c3_variants(50, 400, 60)))
+    scopes = {s.name: s.outcome for s in judge("C3", ev).scopes}
+    assert scopes["io/sleep"] == INCONCLUSIVE
+
+
 # --- C4, C7, C9 -------------------------------------------------------------------------------
-
-def whoami_obs(pairs: list[tuple[int, int, bool]], prefix: str = "/api") -> dict:
-    return {prefix: {"samples": 100, "answered": 100, "contexts": [
-        {"pid": pid, "loop_id": loop, "loop_class": "uvloop.Loop" if loop else None, "is_main_thread": main,
-         "view": "async", "interface": "asgi", "thread_names": ["MainThread"], "count": 10}
-        for pid, loop, main in pairs]}}
-
 
 @pytest.mark.parametrize("pairs,expected", [
     ([(1, 11, True), (2, 22, True), (3, 33, True)], SUPPORTED),
@@ -341,57 +342,34 @@ def whoami_obs(pairs: list[tuple[int, int, bool]], prefix: str = "/api") -> dict
 ])
 def test_c4_outcomes(pairs, expected):
     three = {"server": "uvicorn", "workers": 3}
-    run = make_run(X.C4.name, {v: V({"whoami": endpoint(1000, 5)}, deployment=three, observations=whoami_obs(pairs))
-                               for v in X.C4.variants})
-    assert judge("C4", run).verdict == expected
-
-
-def c7_obs(sync_on_main: bool) -> dict:
-    return {**whoami_obs([(1, 11, True)], "/async"),
-            "/sync": {"contexts": [{"pid": 1, "loop_id": None, "loop_class": None, "is_main_thread": sync_on_main,
-                                    "view": "sync", "interface": "asgi", "thread_names": ["T1"], "count": 10}]}}
+    ev = evidence(X.C4, {v: V({"whoami": endpoint(1000, 5)}, deployment=three, observations=whoami_obs(pairs))
+                         for v in X.C4.variants})
+    assert judge("C4", ev).verdict == expected
 
 
 def test_c7_and_c9_outcomes():
-    c4 = make_run(X.C4.name, {v: V({"whoami": endpoint(1000, 5)}, deployment={"server": "uvicorn", "workers": 1},
-                                   observations=whoami_obs([(1, 11, True)])) for v in X.C4.variants})
-    c7 = make_run(X.C7.name, {X.C7.variants[0]: V({"async whoami": endpoint(300, 10)}, observations=c7_obs(False))})
+    c4 = judge("C4", evidence(X.C4, {v: V({"whoami": endpoint(1000, 5)}, deployment={"server": "uvicorn", "workers": 1},
+                                          observations=whoami_obs([(1, 11, True)])) for v in X.C4.variants}))
+    c7 = evidence(X.C7, {X.C7.variants[0]: V({"async whoami": endpoint(300, 10)}, observations=c7_obs(False))})
     assert judge("C7", c7).verdict == SUPPORTED
-    assert judge("C9", c7, c4).verdict == SUPPORTED
-    c7_bad = make_run(X.C7.name, {X.C7.variants[0]: V({"async whoami": endpoint(300, 10)}, observations=c7_obs(True))})
+    assert judge("C9", c4=c4, c7=judge("C7", c7)).verdict == SUPPORTED
+    c7_bad = evidence(X.C7, {X.C7.variants[0]: V({"async whoami": endpoint(300, 10)}, observations=c7_obs(True))})
     assert judge("C7", c7_bad).verdict == REFUTED
-    assert judge("C9", c7_bad, c4).verdict == REFUTED
-    assert judge("C9", c4).verdict == INCONCLUSIVE  # C7 has no data: C9 cannot be decided
+    assert judge("C9", c4=c4, c7=judge("C7", c7_bad)).verdict == REFUTED
+    assert judge("C9", c4=c4).verdict == INCONCLUSIVE  # C7 has no data: C9 cannot be decided
 
 
 def test_c7_without_samples_is_inconclusive_not_refuted():
-    run = make_run(X.C7.name, {X.C7.variants[0]: V({"async whoami": endpoint(300, 10)})})
-    assert judge("C7", run).verdict == INCONCLUSIVE
+    ev = evidence(X.C7, {X.C7.variants[0]: V({"async whoami": endpoint(300, 10)})})
+    assert judge("C7", ev).verdict == INCONCLUSIVE
 
 
 # --- C5 -------------------------------------------------------------------------------------
 
-def c5_variants(sleep_lag: float, blocking_lag: float, cells=X.C5_DJANGO) -> dict:
-    sleeping, blocking = cells
-    return {sleeping: V({"io/sleep": endpoint(90, 110)},
-                        samples=[sample(t=t, loop_lag_ms={"7": sleep_lag}) for t in (1, 1.5, 2)]),
-            blocking: V({"io/blocking": endpoint(10, 900)},
-                        samples=[sample(t=t, loop_lag_ms={"7": blocking_lag}) for t in (1, 1.5, 2)])}
-
-
 @pytest.mark.parametrize("sleep_lag,blocking_lag,expected", [
     (1.0, 300.0, SUPPORTED), (40.0, 300.0, PARTLY), (1.0, 3.0, REFUTED)])
 def test_c5_outcomes(sleep_lag, blocking_lag, expected):
-    assert judge("C5", make_run(X.C5.name, c5_variants(sleep_lag, blocking_lag))).verdict == expected
-
-
-def merged(*variant_sets: dict) -> dict:
-    """Several repeats: each variant's Vs from each set, in order (repeat 0, 1, ...)."""
-    out: dict = {}
-    for variants in variant_sets:
-        for v, vs in variants.items():
-            out.setdefault(v, []).extend(vs if isinstance(vs, list) else [vs])
-    return out
+    assert judge("C5", evidence(X.C5, c5_variants(sleep_lag, blocking_lag))).verdict == expected
 
 
 @pytest.mark.parametrize("repeats,expected", [
@@ -400,51 +378,20 @@ def merged(*variant_sets: dict) -> dict:
     ([(1.0, 3.0), (1.0, 4.0)], REFUTED),
 ])
 def test_c5_is_decided_repeat_by_repeat(repeats, expected):
-    verdict = judge("C5", make_run(X.C5.name, merged(*(c5_variants(a, b) for a, b in repeats))))
+    verdict = judge("C5", evidence(X.C5, merged(*(c5_variants(a, b) for a, b in repeats))))
     assert verdict.verdict == expected, verdict.why
     assert verdict.deciding_repeats == 2 and not verdict.provisional or expected == INCONCLUSIVE
 
 
-@pytest.mark.parametrize("blocking_probes,expected", [((400, 450), SUPPORTED), ((400, 20), INCONCLUSIVE),
-                                                      ((20, 30), REFUTED)])
-def test_c3_io_blocking_is_decided_repeat_by_repeat(blocking_probes, expected):
-    run = make_run(X.C3.name, merged(*(c3_variants(5, b, 8) for b in blocking_probes)))
-    assert judge("C3", run).verdict == expected
-
-
-def test_c3_a_fix_is_held_to_the_unloaded_probe_of_its_own_repeat():
-    """Repeat 0 ran on a fast stretch (5 ms unloaded), repeat 1 on a slow one (50 ms): a 60 ms fix
-    probe is within bounds of repeat 1 only, so the fix is inconclusive, not a pass on the median."""
-    run = make_run(X.C3.name, merged(c3_variants(5, 400, 60), c3_variants(50, 400, 60)))
-    scopes = {s.name: s.outcome for s in judge("C3", run).scopes}
-    assert scopes["io/sleep"] == INCONCLUSIVE
-
-
 def test_c5_without_lag_samples_is_inconclusive():
-    run = make_run(X.C5.name, {v: V({"probe": endpoint(10, 5)}) for v in X.C5.variants})
-    assert judge("C5", run).verdict == INCONCLUSIVE
+    ev = evidence(X.C5, {v: V({"probe": endpoint(10, 5)}) for v in X.C5.variants})
+    assert judge("C5", ev).verdict == INCONCLUSIVE
 
 
 # --- C6 -------------------------------------------------------------------------------------
 
-def c6_variants(json_parse: float, orjson_parse: float, inline_probe: float, uss_buffer: int, speed: float = 1.0,
-                cells: X.C6Cells = X.C6_DJANGO) -> dict:
-    def json_v(parser, offload, users):
-        parse = (json_parse if parser == "json" else orjson_parse) / speed
-        probe = (inline_probe if not offload else 20) / speed
-        return V({"json": endpoint(20 * speed, 200 / speed, timing={"parse": parse}), "probe": endpoint(10, probe)},
-                 users=users, repeat=0)
-
-    variants = {v: [json_v(*key, u) for u in (2, 6)] for key, v in cells.json.items()}
-    variants[cells.upload_buffer] = [V({"upload": endpoint(100, 40)}, users=u, repeat=0,
-                                       samples=[sample(uss_bytes=uss_buffer * MiB)]) for u in (2, 6)]
-    variants[cells.upload_stream] = [V({"upload": endpoint(100, 40)}, users=u, repeat=0,
-                                       samples=[sample(uss_bytes=50 * MiB)]) for u in (2, 6)]
-    return variants
-
-
-def c6_run(json_parse: float, orjson_parse: float, inline_probe: float, uss_buffer: int, speed: float = 1.0) -> Run:
-    return make_run(X.C6.name, c6_variants(json_parse, orjson_parse, inline_probe, uss_buffer, speed))
+def c6(json_parse: float, orjson_parse: float, inline_probe: float, uss_buffer: int, speed: float = 1.0) -> Evidence:
+    return evidence(X.C6, c6_variants(json_parse, orjson_parse, inline_probe, uss_buffer, speed))
 
 
 @pytest.mark.parametrize("json_parse,orjson_parse,inline_probe,uss_buffer,expected", [
@@ -454,17 +401,17 @@ def c6_run(json_parse: float, orjson_parse: float, inline_probe: float, uss_buff
 ])
 @pytest.mark.parametrize("speed", [1.0, SLOW])
 def test_c6_outcomes_at_any_speed(json_parse, orjson_parse, inline_probe, uss_buffer, expected, speed):
-    verdict = judge("C6", c6_run(json_parse, orjson_parse, inline_probe, uss_buffer, speed))
+    verdict = judge("C6", c6(json_parse, orjson_parse, inline_probe, uss_buffer, speed))
     assert verdict.verdict == expected, verdict.why
     assert "spool" in verdict.note
 
 
 def test_c6_orjson_is_decided_by_the_server_timed_parse_not_by_latency():
-    # end-to-end latencies are equal in c6_run; only the server-timed parse differs
-    verdict = judge("C6", c6_run(40, 20, 20, 50))
+    # end-to-end latencies are equal in c6; only the server-timed parse differs
+    verdict = judge("C6", c6(40, 20, 20, 50))
     assert {s.name: s.outcome for s in verdict.scopes}["orjson faster"] == SUPPORTED
-    no_timing = make_run(X.C6.name, {v: V({"json": endpoint(20, 200), "probe": endpoint(10, 20)})
-                                     for v in X.C6_JSON.values()})
+    no_timing = evidence(X.C6, {v: V({"json": endpoint(20, 200), "probe": endpoint(10, 20)})
+                                for v in X.C6_JSON.values()})
     assert {s.name: s.outcome for s in judge("C6", no_timing).scopes}["orjson faster"] == INCONCLUSIVE
 
 
@@ -496,9 +443,9 @@ def test_fastapi_cells_are_in_the_full_suite_and_quick_runs_a_subset():
 @pytest.mark.parametrize("speed", [1.0, SLOW])
 def test_c3_fastapi_is_judged_by_the_same_rule_beside_django(unloaded, blocking_probe, fix_probe, rps, expected,
                                                              speed):
-    run = make_run(X.C3.name, {**c3_variants(5, 400, 8, speed=speed),
-                               **c3_variants(unloaded, blocking_probe, fix_probe, rps, speed, X.C3_FASTAPI)})
-    verdict = judge("C3", run)
+    ev = evidence(X.C3, {**c3_variants(5, 400, 8, speed=speed),
+                         **c3_variants(unloaded, blocking_probe, fix_probe, rps, speed, X.C3_FASTAPI)})
+    verdict = judge("C3", ev)
     assert verdict.verdict == SUPPORTED and fastapi_beside(verdict) == expected, verdict.scopes
     fastapi_rows = {s.name for s in verdict.scopes if s.name.startswith("FastAPI: ")}
     assert fastapi_rows == {"FastAPI: io/blocking", "FastAPI: throughput", "FastAPI: io/sleep",
@@ -519,7 +466,7 @@ def test_c4_fastapi_is_judged_by_the_same_rule_beside_django(pairs, expected, sp
                    observations=whoami_obs([(1, 11, True), (2, 22, True), (3, 33, True)])) for v in X.C4_DJANGO}
     fastapi = V({"whoami": endpoint(1000 * speed, 5 / speed)}, deployment={"server": "fastapi", "workers": 3},
                 observations=whoami_obs(pairs))
-    verdict = judge("C4", make_run(X.C4.name, {**django, X.C4_FASTAPI: fastapi}))
+    verdict = judge("C4", evidence(X.C4, {**django, X.C4_FASTAPI: fastapi}))
     assert verdict.verdict == SUPPORTED and fastapi_beside(verdict) == expected
     assert verdict.chart["labels"] == [*(v.label for v in X.C4_DJANGO), X.C4_FASTAPI.label]
 
@@ -529,9 +476,8 @@ def test_c4_fastapi_is_judged_by_the_same_rule_beside_django(pairs, expected, sp
 @pytest.mark.parametrize("speed", [1.0, SLOW])
 def test_c5_fastapi_is_judged_by_the_same_rule_beside_django(sleep_lag, blocking_lag, expected, speed):
     # a slower machine lags longer between awaits; the blocking call's length does not move
-    run = make_run(X.C5.name, {**c5_variants(1.0 / speed, 300.0),
-                               **c5_variants(sleep_lag / speed, blocking_lag, X.C5_FASTAPI)})
-    verdict = judge("C5", run)
+    ev = evidence(X.C5, {**c5_variants(1.0 / speed, 300.0), **c5_variants(sleep_lag / speed, blocking_lag, X.C5_FASTAPI)})
+    verdict = judge("C5", ev)
     assert verdict.verdict == SUPPORTED and fastapi_beside(verdict) == expected, verdict.beside
     assert [d["label"] for d in verdict.chart["datasets"]] == ["Django", "FastAPI"]
 
@@ -544,10 +490,9 @@ def test_c5_fastapi_is_judged_by_the_same_rule_beside_django(sleep_lag, blocking
 @pytest.mark.parametrize("speed", [1.0, SLOW])
 def test_c6_fastapi_is_judged_by_the_same_rule_beside_django(json_parse, orjson_parse, inline_probe, uss_buffer,
                                                              expected, speed):
-    run = make_run(X.C6.name, {**c6_variants(40, 38, 20, 50, speed),  # Django: nothing holds
-                               **c6_variants(json_parse, orjson_parse, inline_probe, uss_buffer, speed,
-                                             X.C6_FASTAPI)})
-    verdict = judge("C6", run)
+    ev = evidence(X.C6, {**c6_variants(40, 38, 20, 50, speed),  # Django: nothing holds
+                         **c6_variants(json_parse, orjson_parse, inline_probe, uss_buffer, speed, X.C6_FASTAPI)})
+    verdict = judge("C6", ev)
     assert verdict.verdict == REFUTED and fastapi_beside(verdict) == expected, verdict.scopes
     assert {s.name for s in verdict.scopes} >= {"FastAPI: chunked read saves memory", "FastAPI: orjson faster"}
     assert "request.stream()" in verdict.note and "spool" in verdict.note
@@ -558,8 +503,8 @@ def test_c6_fastapi_is_judged_by_the_same_rule_beside_django(json_parse, orjson_
 def test_c6_a_level_whose_repeats_straddle_the_line_is_never_dropped():
     """Repeat 0 parses 2x faster with orjson, repeat 1 not at all (1.0x): that level is
     inconclusive, so the part cannot be said to hold "at every level"."""
-    run = make_run(X.C6.name, merged(c6_variants(40, 20, 80, 80), c6_variants(40, 40, 80, 80)))
-    scopes = {s.name: s for s in judge("C6", run).scopes}
+    ev = evidence(X.C6, merged(c6_variants(40, 20, 80, 80), c6_variants(40, 40, 80, 80)))
+    scopes = {s.name: s for s in judge("C6", ev).scopes}
     assert scopes["orjson faster"].outcome == INCONCLUSIVE, scopes["orjson faster"].why
     assert "disagree" in scopes["orjson faster"].why
     assert scopes["offload frees the loop"].outcome == SUPPORTED
@@ -570,7 +515,7 @@ def test_c6_fastapi_quick_subset_judges_the_upload_and_says_what_runs_the_rest()
     the two missing parts keep FastAPI's badge inconclusive (they could go either way)."""
     uploads = {v: vs for v, vs in c6_variants(40, 20, 80, 80, cells=X.C6_FASTAPI).items()
                if v in (X.C6_FASTAPI.upload_buffer, X.C6_FASTAPI.upload_stream)}
-    verdict = judge("C6", make_run(X.C6.name, {**c6_variants(40, 20, 80, 80), **uploads}))
+    verdict = judge("C6", evidence(X.C6, {**c6_variants(40, 20, 80, 80), **uploads}))
     outcome = {s.name: s.outcome for s in verdict.scopes}
     assert outcome["FastAPI: chunked read saves memory"] == SUPPORTED
     assert outcome["FastAPI: orjson faster"] == outcome["FastAPI: offload frees the loop"] == INCONCLUSIVE
@@ -580,23 +525,22 @@ def test_c6_fastapi_quick_subset_judges_the_upload_and_says_what_runs_the_rest()
 @pytest.mark.parametrize("sync_on_main,expected", [(False, SUPPORTED), (True, REFUTED)])
 @pytest.mark.parametrize("speed", [1.0, SLOW])
 def test_c7_fastapi_def_endpoints_are_judged_by_the_same_rule_beside_django(sync_on_main, expected, speed):
-    run = make_run(X.C7.name, {
+    ev = evidence(X.C7, {
         X.C7_DJANGO: V({"async whoami": endpoint(300 * speed, 10 / speed)}, observations=c7_obs(False)),
         X.C7_FASTAPI: V({"async whoami": endpoint(300 * speed, 10 / speed)}, observations=c7_obs(sync_on_main))})
-    verdict = judge("C7", run)
+    verdict = judge("C7", ev)
     assert verdict.verdict == SUPPORTED and fastapi_beside(verdict) == expected
     assert verdict.chart["datasets"][1]["data"] == [10, 10 if sync_on_main else 0]
 
 
 DJANGO_ONLY = {
-    "C3": lambda: make_run(X.C3.name, c3_variants(5, 400, 8)),
-    "C4": lambda: make_run(X.C4.name, {v: V({"whoami": endpoint(1000, 5)}, deployment={"workers": 3},
-                                            observations=whoami_obs([(1, 11, True), (2, 22, True), (3, 33, True)]))
-                                       for v in X.C4_DJANGO}),
-    "C5": lambda: make_run(X.C5.name, c5_variants(1.0, 300.0)),
-    "C6": lambda: make_run(X.C6.name, c6_variants(40, 20, 80, 80)),
-    "C7": lambda: make_run(X.C7.name, {X.C7_DJANGO: V({"async whoami": endpoint(300, 10)},
-                                                      observations=c7_obs(False))}),
+    "C3": lambda: evidence(X.C3, c3_variants(5, 400, 8)),
+    "C4": lambda: evidence(X.C4, {v: V({"whoami": endpoint(1000, 5)}, deployment={"workers": 3},
+                                       observations=whoami_obs([(1, 11, True), (2, 22, True), (3, 33, True)]))
+                                  for v in X.C4_DJANGO}),
+    "C5": lambda: evidence(X.C5, c5_variants(1.0, 300.0)),
+    "C6": lambda: evidence(X.C6, c6_variants(40, 20, 80, 80)),
+    "C7": lambda: evidence(X.C7, {X.C7_DJANGO: V({"async whoami": endpoint(300, 10)}, observations=c7_obs(False))}),
 }
 
 
@@ -619,28 +563,13 @@ def test_no_run_at_all_shows_both_frameworks_inconclusive(claim):
 
 # --- C8 -------------------------------------------------------------------------------------
 
-def c8_run(asgi_rps: float, uss_per_thread: float, coroutine_bytes: float = 1200, async_orm_lag: float = 2.0,
-           speed: float = 1.0, threads_rps=(80, 320, 1200, 1500, 1400)) -> Run:
-    variants = {}
-    for v, rps in zip(X.C8_THREADS_FULL, threads_rps):
-        t = v.deployment.threads * v.deployment.workers + 5
-        variants[v] = V({"io/sleep": endpoint(rps * speed, 300 / speed)},
-                        deployment={"server": "gunicorn", "workers": v.deployment.workers},
-                        samples=[sample(threads=t, uss_bytes=int(60 * MiB + t * uss_per_thread),
-                                        vms_bytes=300 * MiB + t * 8 * MiB)])
-    coroutines = [{"n": n, "uss_before": 50 * MiB, "uss_during": int(50 * MiB + n * coroutine_bytes)}
-                  for n in X.C8_COROUTINE_COUNTS]
-    variants[X.C8_UVICORN_1W] = V({"io/sleep": endpoint(asgi_rps * speed, 400 / speed)},
-                                  observations={"coroutines": coroutines},  # 100 KiB per request held:
-                                  samples=[sample(t=0, uss_bytes=50 * MiB, step_index=None),
-                                           sample(cpu_percent=99, uss_bytes=50 * MiB + X.C8_USERS * 100 * KiB)])
-    variants[X.C8_ASGI_FULL[1]] = V({"io/sleep": endpoint(asgi_rps * 0.9 * speed, 500 / speed)})
-    c8 = make_run(X.C8_SLEEP_FULL.name, variants)
-    lag = {X.C8_DB_ASYNC_ORM: async_orm_lag, X.C8_DB_NATIVE: 1.0}
-    make_run(X.C8_DB.name, {v: V({"db/read": endpoint(800 * speed, 30 / speed), "probe": endpoint(10, 5)},
-                                 samples=[sample(t=t, loop_lag_ms={"9": lag.get(v, 0.0)}) for t in (1, 1.5)])
-                            for v in X.C8_DB.variants}, into=c8)
-    return c8
+def c8(asgi_rps: float, uss_per_thread: float, coroutine_bytes: float = 1200, async_orm_lag: float = 2.0,
+       speed: float = 1.0, db: dict | None = None, **sweep) -> dict:
+    """The C8 card's parts from one run: the sleep sweep and the database part (``db``: its cells,
+    else ``c8_db_variants``), as ``judge``'s keywords."""
+    run = new_run()
+    return {"ev": evidence(X.C8_SLEEP_FULL, c8_variants(asgi_rps, uss_per_thread, coroutine_bytes, speed, **sweep), run),
+            "db": evidence(X.C8_DB, db or c8_db_variants(async_orm_lag, speed), run)}
 
 
 @pytest.mark.parametrize("asgi_rps,uss_per_thread,coroutine_bytes,lag,expected", [
@@ -650,12 +579,12 @@ def c8_run(asgi_rps: float, uss_per_thread: float, coroutine_bytes: float = 1200
 ])
 @pytest.mark.parametrize("speed", [1.0, SLOW])
 def test_c8_outcomes_at_any_speed(asgi_rps, uss_per_thread, coroutine_bytes, lag, expected, speed):
-    verdict = judge("C8", c8_run(asgi_rps, uss_per_thread, coroutine_bytes, lag, speed))
+    verdict = judge("C8", **c8(asgi_rps, uss_per_thread, coroutine_bytes, lag, speed))
     assert verdict.verdict == expected, verdict.why
 
 
 def test_c8_is_decided_against_the_strongest_gthread_of_the_sweep():
-    verdict = judge("C8", c8_run(1450, 32 * KiB))
+    verdict = judge("C8", **c8(1450, 32 * KiB))
     strongest = [r["configuration"] for r in verdict.compared if r["strongest"]]
     assert strongest == ["gthread 1w x 256t", "uvicorn 1w"]  # 1,500 RPS beats 2w x 128t's 1,400
     # 1,450 vs 1,500 is no win for coroutines, though it is 18x the 80 RPS of gthread 1w x 8t
@@ -663,26 +592,21 @@ def test_c8_is_decided_against_the_strongest_gthread_of_the_sweep():
     assert "Machine-dependent" in verdict.note  # uvicorn used its whole core
 
 
-def c8_physical_run(speed: float) -> Run:
+def c8_physical(speed: float) -> dict:
     """C8's cells as physics makes them: each configuration serves min(what its 200 users ask for,
     what its core can do), the sleeps fixed in wall time and the CPU cost per request scaled by
     the machine's speed (gthread 0.6 ms, Django ASGI 1.0 ms on the reference core)."""
     ideal = X.C8_USERS / (X.C8_SLOW["ms"] / 1000)
     served = lambda cpu_ms: min(ideal, 1000 / (cpu_ms / speed))  # noqa: E731
-    run = c8_run(served(1.0), 8 * MiB, threads_rps=[served(0.6)] * len(X.C8_THREADS_FULL))
-    for step in Step.objects.filter(experiment__run=run, experiment__experiment=X.C8_SLEEP_FULL.name):
-        step.endpoints.filter(name="io/sleep").update(rps=served(1.0 if "uvicorn" in step.experiment.variant or
-                                                                 "gunicorn-uvicorn" in step.experiment.variant
-                                                                 else 0.6))
-    return run
+    return c8(served(1.0), 8 * MiB, threads_rps=[served(0.6)] * len(X.C8_THREADS_FULL), second_asgi_share=1.0)
 
 
 def test_c8_throughput_moves_with_the_machine_the_way_physics_says():
     """A fast core: both sides serve every request the users ask for, so no side can be 1.2x the
     other and the part is out of scope (not refuted). A slow core: the CPU cost per request
     decides, and Django ASGI's higher cost refutes the part."""
-    fast = {s.name: s for s in judge("C8", c8_physical_run(speed=3.0)).scopes}
-    slow = {s.name: s for s in judge("C8", c8_physical_run(speed=1 / 3)).scopes}
+    fast = {s.name: s for s in judge("C8", **c8_physical(speed=3.0)).scopes}
+    slow = {s.name: s for s in judge("C8", **c8_physical(speed=1 / 3)).scopes}
     assert not fast["coroutines win at high concurrency"].in_scope
     assert "out of reach" in fast["coroutines win at high concurrency"].why
     assert slow["coroutines win at high concurrency"].in_scope
@@ -694,23 +618,12 @@ def test_c8_throughput_moves_with_the_machine_the_way_physics_says():
 def test_c8_memory_compares_a_thread_with_a_whole_in_flight_async_request(per_thread, expected):
     """An in-flight Django ASGI request holds 100 KiB here: a thread is 80x (supported), 1.5x
     (between the bands) or 0.3x (refuted) of it."""
-    scopes = {s.name: s for s in judge("C8", c8_run(3000, per_thread)).scopes}
+    scopes = {s.name: s for s in judge("C8", **c8(3000, per_thread)).scopes}
     assert scopes["memory per request in flight"].outcome == expected, scopes["memory per request in flight"].why
 
 
-def test_c8_reads_every_part_from_one_run():
-    c8 = c8_run(3000, 8 * MiB)
-    c8.experiments.filter(experiment=X.C8_DB.name).delete()
-    elsewhere = make_run(X.C8_DB.name, {v: V({"db/read": endpoint(800, 30)}, samples=[
-        sample(t=t, loop_lag_ms={"9": 1.0}) for t in (1, 1.5)]) for v in X.C8_DB.variants})
-    verdict = judge("C8", c8, elsewhere)
-    part = {s.name: s for s in verdict.scopes}["the async ORM keeps the loop free"]
-    assert part.outcome == INCONCLUSIVE and f"run #{c8.id}" in part.why
-    assert verdict.verdict == INCONCLUSIVE
-
-
 def test_c8_memory_slopes_come_from_the_sweep_and_from_io_gather():
-    verdict = judge("C8", c8_run(3000, 100 * KiB, coroutine_bytes=1500))
+    verdict = judge("C8", **c8(3000, 100 * KiB, coroutine_bytes=1500))
     figures = {f.label: f for f in verdict.figures}
     assert figures["per thread: USS slope over the thread sweep"].median == pytest.approx(100, rel=0.01)
     assert figures["per coroutine in flight: USS slope over io/gather's n"].median == pytest.approx(1500 / KiB,
@@ -718,8 +631,8 @@ def test_c8_memory_slopes_come_from_the_sweep_and_from_io_gather():
 
 
 def test_c8_missing_the_uvicorn_side_is_inconclusive_not_an_exception():
-    run = make_run(X.C8_SLEEP_FULL.name, {X.C8_THREADS_FULL[0]: V({"io/sleep": endpoint(80, 300)})})
-    verdict = judge("C8", run)
+    ev = evidence(X.C8_SLEEP_FULL, {X.C8_THREADS_FULL[0]: V({"io/sleep": endpoint(80, 300)})})
+    verdict = judge("C8", ev)
     assert {s.name: s.outcome for s in verdict.scopes}["coroutines win at high concurrency"] == INCONCLUSIVE
     assert verdict.verdict == INCONCLUSIVE
 
@@ -731,52 +644,18 @@ def test_repeats_on_both_sides_of_a_limit_decide_nothing():
     assert versus_limit([4.0, 17.0, 6.0], 10, at_least=False) == INCONCLUSIVE  # two runs, two answers
     assert versus_limit([4.0], 10, at_least=False) == SUPPORTED  # one repeat: provisional, not noise-proof
     assert versus_limit([], 10) == INCONCLUSIVE
-    c8 = c8_run(3000, 8 * MiB)
-    c8.experiments.filter(experiment=X.C8_DB.name, variant=X.C8_DB_ASYNC_ORM.label).delete()
-    make_run(X.C8_DB.name, {X.C8_DB_ASYNC_ORM: [V({"db/read": endpoint(800, 30)}, samples=[
-        sample(t=t, loop_lag_ms={"9": lag}) for t in (1, 1.5)]) for lag in (4.0, 17.0, 5.0)]}, into=c8)
-    verdict = judge("C8", c8)
+    db = {**c8_db_variants(), X.C8_DB_ASYNC_ORM: [V({"db/read": endpoint(800, 30)}, samples=[
+        sample(t=t, loop_lag_ms={"9": lag}) for t in (1, 1.5)]) for lag in (4.0, 17.0, 5.0)]}
+    verdict = judge("C8", **c8(3000, 8 * MiB, db=db))
     assert {s.name: s.outcome for s in verdict.scopes}["the async ORM keeps the loop free"] == INCONCLUSIVE
 
 
-def test_a_newer_run_with_fewer_repeats_does_not_replace_a_fuller_one():
-    full = make_run(X.C5.name, merged(c5_variants(1.0, 300.0), c5_variants(1.0, 310.0), c5_variants(1.0, 290.0)),
-                    suite="full")
-    quick = make_run(X.C5.name, c5_variants(1.0, 3.0), suite="quick")  # newer, one repeat, the other way
-    try:
-        verdict = VERDICTS["C5"]()
-        assert verdict.run_id == full.id and verdict.verdict == SUPPORTED and verdict.repeats == 3
-        assert VERDICTS["C5"](only(quick)).verdict == REFUTED  # still there when picked
-        newer_full = make_run(X.C5.name, merged(*[c5_variants(1.0, 3.0)] * 3), suite="full")
-        assert VERDICTS["C5"]().run_id == newer_full.id  # equal repeats: the newest
-        newer_full.delete()
-    finally:
-        Run.objects.filter(id__in=[full.id, quick.id]).delete()
-
-
-def test_an_interrupted_run_decides_no_card_unless_it_is_picked():
-    """A newer quick run that was aborted half-way must not decide a card over a complete one."""
-    complete = make_run(X.C5.name, c5_variants(1.0, 300.0), suite="quick")
-    aborted = make_run(X.C5.name, c5_variants(1.0, 3.0), suite="quick")
-    Run.objects.filter(id=aborted.id).update(status=Run.ABORTED)
-    try:
-        default = VERDICTS["C5"]()
-        assert default.run_id == complete.id and default.verdict == SUPPORTED
-        assert VERDICTS["C5"](only(aborted)).verdict == REFUTED  # the user may still pick it
-    finally:
-        Run.objects.filter(id__in=[complete.id, aborted.id]).delete()
-
-
 def test_db_read_is_shown_as_a_share_of_postgresql_alone_with_the_matching_protocol():
-    from judging.verdicts import database_ceiling, verdict_c8
-
-    c8 = c8_run(3000, 32 * KiB, speed=2.5)  # db/read at 800 x 2.5 = 2,000 RPS
-    db = make_run(X.C8_DB.name, {v: V({"db/read": endpoint(2000, 30)}) for v in X.C8_DB.variants})
-    make_run(X.PG_ALONE.name, {X.PG_ALONE_SIMPLE: V({X.PGBENCH_ENDPOINT: endpoint(20_000, 1)}),
-                               X.PG_ALONE_PREPARED: V({X.PGBENCH_ENDPOINT: endpoint(40_000, 1)})}, claim="DB", into=c8)
-    assert database_ceiling(only(c8)) == {"orm": 20_000, "native": 40_000}
-    shares = {f.label.split(":")[0]: f.median for f in verdict_c8(only(c8, db)).figures
+    parts = c8(3000, 32 * KiB, speed=2.5)  # db/read at 800 x 2.5 = 2,000 RPS
+    ceiling = verdicts.pg_ceiling(evidence(X.PG_ALONE, pgbench_variants(20_000, 40_000), parts["ev"].run))
+    assert ceiling == {"orm": 20_000, "native": 40_000}
+    shares = {f.label.split(":")[0]: f.median for f in judge("C8", **parts, ceiling=ceiling).figures
               if "share of PostgreSQL alone" in f.label}
     assert shares == {X.C8_DB_SYNC_ORM.label: 10.0, X.C8_DB_ASYNC_ORM.label: 10.0,
                       X.C8_DB_SYNC_RAW.label: 5.0, X.C8_DB_NATIVE.label: 5.0}
-    assert database_ceiling(only(db)) == {}
+    assert verdicts.pg_ceiling(None) == {}  # a run without pgbench
