@@ -440,13 +440,15 @@ C4_RULE = Rule(
 
 
 def _c4(ev: Evidence, variants: tuple[X.Variant, ...], name: str) -> tuple[Judged, dict[str, float | None]]:
-    """One framework's C4 outcome over its deployments, and the (pid, loop) pairs each showed."""
-    figures, pairs_count, problems, unsure = [], {}, [], []
+    """One framework's C4 outcome over its deployments, and the (pid, loop) pairs each showed. A
+    deployment without samples (silent) and one some of whose workers never answered (short)
+    leave it open, each said as what it is."""
+    figures, pairs_count, problems, silent, short = [], {}, [], [], []
     for variant in variants:
         ms = ev.get(variant)
         contexts = [c for m in ms for c in m.experiment_run.observations.get("/api", {}).get("contexts", [])]
         if not contexts:
-            unsure.append(variant.label)
+            silent.append(variant.label)
             continue
         workers = ms[0].workers()
         pairs = {(c["pid"], c["loop_id"]) for c in contexts}  # repeats run servers of their own: pids differ
@@ -463,14 +465,13 @@ def _c4(ev: Evidence, variants: tuple[X.Variant, ...], name: str) -> tuple[Judge
                 or any(c["loop_id"] is None for c in contexts):
             problems.append(variant.label)
         elif any(len(p) < workers for p in pairs_by_repeat):
-            unsure.append(variant.label)
+            short.append(variant.label)
     if problems:
         return Judged(REFUTED, f"violated by {', '.join(problems)}", figures), pairs_count
-    if len(unsure) == len(variants):
-        return Judged(INCONCLUSIVE, f"no whoami samples from {', '.join(unsure)}", figures), pairs_count
-    if unsure:
-        return Judged(INCONCLUSIVE, f"some workers of {', '.join(unsure)} never answered the samples",
-                      figures), pairs_count
+    if silent or short:
+        why = [f"some workers of {', '.join(short)} never answered the samples"] if short else []
+        why += [f"no whoami samples from {', '.join(silent)}"] if silent else []
+        return Judged(INCONCLUSIVE, "; ".join(why), figures), pairs_count
     return Judged(SUPPORTED, "one event loop per worker process, on its main thread, everywhere", figures), pairs_count
 
 

@@ -347,6 +347,23 @@ def test_c4_outcomes(pairs, expected):
     assert judge("C4", ev).verdict == expected
 
 
+def test_c4_says_which_deployments_were_silent_and_which_lacked_a_worker():
+    """A deployment some of whose workers never answered did answer: the card must not say it gave
+    no samples (it did, until this was fixed, whenever every deployment was left open)."""
+    three = {"server": "uvicorn", "workers": 3}
+    two_of_three = whoami_obs([(1, 11, True), (2, 22, True)])
+    mixed = evidence(X.C4, {X.C4_DJANGO[0]: V({"whoami": endpoint(1000, 5)}, deployment=three, observations=two_of_three),
+                            X.C4_DJANGO[1]: V({"whoami": endpoint(1000, 5)}, deployment=three)})
+    verdict = judge("C4", mixed)
+    assert verdict.verdict == INCONCLUSIVE
+    assert verdict.why == ("some workers of uvicorn 3w never answered the samples; "
+                           "no whoami samples from gunicorn+uvicorn 3w")
+    short = judge("C4", evidence(X.C4, {v: V({"whoami": endpoint(1000, 5)}, deployment=three,
+                                             observations=two_of_three) for v in X.C4_DJANGO}))
+    assert short.verdict == INCONCLUSIVE
+    assert short.why == "some workers of uvicorn 3w, gunicorn+uvicorn 3w never answered the samples"
+
+
 def test_c7_and_c9_outcomes():
     c4 = judge("C4", evidence(X.C4, {v: V({"whoami": endpoint(1000, 5)}, deployment={"server": "uvicorn", "workers": 1},
                                           observations=whoami_obs([(1, 11, True)])) for v in X.C4.variants}))
