@@ -629,7 +629,7 @@ def _c6(ev: Evidence, cells: X.C6Cells, name: str) -> tuple[Judged, dict[str, fl
             outcome, disagree, n = classify_repeats(ratios, banded(needed))
             at_levels.append(Scope(f"{users} users", outcome, f"{_listed_ratios(ratios)}"
                                    + (f" ({disagree})" if disagree else ""), n))
-        outcome, why = combine(at_levels, "level")
+        outcome = combine(at_levels)[0]
         repeats = min((s.repeats for s in at_levels if s.outcome != INCONCLUSIVE), default=0)
         scopes.append(Scope(part, outcome, "; ".join(f"{s.name}: {s.why}" for s in at_levels) or "no data", repeats))
     for v in cells.variants:
@@ -774,7 +774,6 @@ def judge_c8(ev: Evidence | None, db: Evidence | None, ceiling: dict[str, float]
     # (2) throughput against the strongest thread configuration, with where each model saturates
     t_values = _values(ev.get(best_threads), rps) if best_threads else []
     a_values = _values(ev.get(best_asgi), rps) if best_asgi else []
-    advantage = ratio(median(a_values), median(t_values))
     sleep_s = X.C8_SLOW["ms"] / 1000
     for side, best, values in (("strongest gthread", best_threads, t_values), ("best ASGI", best_asgi, a_values)):
         if best is None:
