@@ -26,19 +26,21 @@ def merged(*variant_sets: dict) -> dict:
 # --- C1 -------------------------------------------------------------------------------------
 
 def c1_variants(drops: dict[str, list[tuple[float, float]]], speed: float = 1.0, cpu: float = 99.0,
-                ci_pct: float | None = 0.5) -> dict:
+                ci_pct: float | None = 0.5, ci_pct_four: float | None = None) -> dict:
     """drops: endpoint -> [(uvicorn 1w RPS, uvicorn 4w RPS) per repeat]; gthread beside it;
     ``cpu``: the server's CPU in every step (saturated by default, as the rule assumes);
-    ``ci_pct``: each step's own throughput interval (None: a window too short to know it)."""
+    ``ci_pct``: each step's own throughput interval (None: a window too short to know it), the
+    4-worker steps' ``ci_pct_four`` where given."""
     busy = [sample(cpu_percent=cpu)]
     quality = {} if ci_pct is None else {"rps_ci_pct": ci_pct}
+    quality_four = quality if ci_pct_four is None else {"rps_ci_pct": ci_pct_four}
     variants = {}
     for e, repeats in drops.items():
         variants[X.c1_variant("uvicorn", 1, e)] = [V({e: endpoint(a * speed, 20 / speed)}, samples=busy,
                                                      quality=quality) for a, _ in repeats]
         variants[X.c1_variant("uvicorn", 4, e)] = [
             V({e: endpoint(b * speed, 30 / speed)}, deployment={"server": "uvicorn", "workers": 4}, samples=busy,
-              quality=quality) for _, b in repeats]
+              quality=quality_four) for _, b in repeats]
         variants[X.c1_variant("gthread", 1, e)] = [V({e: endpoint(3000 * speed, 10 / speed)}, samples=busy)]
     return variants
 
@@ -46,22 +48,30 @@ def c1_variants(drops: dict[str, list[tuple[float, float]]], speed: float = 1.0,
 # --- C2 -------------------------------------------------------------------------------------
 
 def c2_variants(threads_probe: float, inline_probe: float, mixed_cpu: float = 97, probe_failures: int = 0,
-                speed: float = 1.0, levels=(1, 2, 4), threads_levels=None, mixed_work: float | None = None) -> dict:
-    """``threads_levels``: the levels gthread reached (default: all of ``levels``); ``mixed_work``:
-    the mixed load's work as the server timed it (ms; None: not timed)."""
+                speed: float = 1.0, levels=(1, 2, 4), threads_levels=None, inline_levels=None,
+                mixed_work: float | None = None, mixed_sleep_ms: float | None = None, timed_task: bool = True,
+                repeat: int = 0) -> dict:
+    """``threads_levels``, ``inline_levels``: the levels gthread and inline coroutines reached
+    (default: all of ``levels``); ``mixed_work``: the mixed load's work as the server timed it (ms;
+    None: not timed); ``mixed_sleep_ms``: its sleep, as the experiment run's parameter (None: not
+    recorded, the catalogue's); ``timed_task``: whether the server timed the CPU task (its fastest
+    response is 2 ms longer, the round trip); ``repeat``: which repeat the levels are."""
     task = 80 / speed
     whoami = {"/api": {"contexts": [{"pid": 1, "loop_id": None, "is_main_thread": False, "switch_interval_s": 0.005,
                                      "thread_names": ["T"], "count": 5}]}}
     timing = None if mixed_work is None else {"work": mixed_work}
     return {
         X.C2_THREADS: [V({"cpu": endpoint(12 * speed, 2 * task), "probe": endpoint(10, threads_probe * u)},
-                         users=u, repeat=0, observations=whoami) for u in threads_levels or levels],
-        X.C2_INLINE: [V({"cpu": endpoint(12 * speed, 2 * task, fastest=task, timing={"work": task}),
-                         "probe": endpoint(10, inline_probe / speed)}, users=u, repeat=0) for u in levels],
+                         users=u, repeat=repeat, observations=whoami) for u in threads_levels or levels],
+        X.C2_INLINE: [V({"cpu": endpoint(12 * speed, 2 * task + 10, fastest=task + 2, timing={"work": task} if timed_task
+                                         else None),
+                         "probe": endpoint(10, inline_probe / speed)}, users=u, repeat=repeat)
+                      for u in inline_levels or levels],
         X.C2_OFFLOADED: [V({"cpu/offload": endpoint(12 * speed, 2 * task), "probe": endpoint(10, 20)}, users=u,
-                           repeat=0) for u in levels],
+                           repeat=repeat) for u in levels],
         X.C2_MIXED_ASYNC: V({"mixed": endpoint(200 * speed, 50 / speed, timing=timing),
                              "probe": endpoint(10, 30, failures=probe_failures)},
+                            params={} if mixed_sleep_ms is None else {"ms": mixed_sleep_ms},
                             users=16, samples=[sample(cpu_percent=mixed_cpu), sample(t=1.5, cpu_percent=mixed_cpu)]),
     }
 
@@ -107,7 +117,8 @@ def c5_variants(sleep_lag: float, blocking_lag: float, cells=X.C5_DJANGO) -> dic
 # --- C6 -------------------------------------------------------------------------------------
 
 def c6_variants(json_parse: float, orjson_parse: float, inline_probe: float, uss_buffer: int, speed: float = 1.0,
-                cells: X.C6Cells = X.C6_DJANGO) -> dict:
+                cells: X.C6Cells = X.C6_DJANGO, upload_timing: dict | None = None) -> dict:
+    """``upload_timing``: the uploads' Server-Timing metrics (ms), as ``endpoint`` takes them."""
     def json_v(parser, offload, users):
         parse = (json_parse if parser == "json" else orjson_parse) / speed
         probe = (inline_probe if not offload else 20) / speed
@@ -115,9 +126,9 @@ def c6_variants(json_parse: float, orjson_parse: float, inline_probe: float, uss
                  users=users, repeat=0)
 
     variants = {v: [json_v(*key, u) for u in (2, 6)] for key, v in cells.json.items()}
-    variants[cells.upload_buffer] = [V({"upload": endpoint(100, 40)}, users=u, repeat=0,
+    variants[cells.upload_buffer] = [V({"upload": endpoint(100, 40, timing=upload_timing)}, users=u, repeat=0,
                                        samples=[sample(uss_bytes=uss_buffer * MiB)]) for u in (2, 6)]
-    variants[cells.upload_stream] = [V({"upload": endpoint(100, 40)}, users=u, repeat=0,
+    variants[cells.upload_stream] = [V({"upload": endpoint(100, 40, timing=upload_timing)}, users=u, repeat=0,
                                        samples=[sample(uss_bytes=50 * MiB)]) for u in (2, 6)]
     return variants
 
@@ -125,11 +136,14 @@ def c6_variants(json_parse: float, orjson_parse: float, inline_probe: float, uss
 # --- C8 -------------------------------------------------------------------------------------
 
 def c8_variants(asgi_rps: float, uss_per_thread: float, coroutine_bytes: float = 1200, speed: float = 1.0,
-                threads_rps=(80, 320, 1200, 1500, 1400), second_asgi_share: float = 0.9) -> dict:
-    """The sleep sweep: gthread's thread sweep, Uvicorn 1w holding 100 KiB per request in flight,
-    and a second ASGI configuration serving ``second_asgi_share`` of Uvicorn 1w's RPS."""
+                threads_rps=(80, 320, 1200, 1500, 1400), second_asgi_share: float = 0.9,
+                sweep: tuple = X.C8_THREADS_FULL, asgi_cpu: float = 99, held_per_request: float = 100 * KiB) -> dict:
+    """The sleep sweep: gthread's thread sweep (the full suite's unless ``sweep``), Uvicorn 1w
+    at ``asgi_cpu`` % of its core holding ``held_per_request`` bytes per request in flight over
+    its primed sample, and a second ASGI configuration serving ``second_asgi_share`` of Uvicorn
+    1w's RPS."""
     variants = {}
-    for v, rps in zip(X.C8_THREADS_FULL, threads_rps):
+    for v, rps in zip(sweep, threads_rps):
         t = v.deployment.threads * v.deployment.workers + 5
         variants[v] = V({"io/sleep": endpoint(rps * speed, 300 / speed)},
                         deployment={"server": "gunicorn", "workers": v.deployment.workers},
@@ -138,9 +152,10 @@ def c8_variants(asgi_rps: float, uss_per_thread: float, coroutine_bytes: float =
     coroutines = [{"n": n, "uss_before": 50 * MiB, "uss_during": int(50 * MiB + n * coroutine_bytes)}
                   for n in X.C8_COROUTINE_COUNTS]
     variants[X.C8_UVICORN_1W] = V({"io/sleep": endpoint(asgi_rps * speed, 400 / speed)},
-                                  observations={"coroutines": coroutines},  # 100 KiB per request held:
+                                  observations={"coroutines": coroutines},
                                   samples=[sample(t=0, uss_bytes=50 * MiB, step_index=None),
-                                           sample(cpu_percent=99, uss_bytes=50 * MiB + X.C8_USERS * 100 * KiB)])
+                                           sample(cpu_percent=asgi_cpu,
+                                                  uss_bytes=50 * MiB + X.C8_USERS * held_per_request)])
     variants[X.C8_ASGI_FULL[1]] = V({"io/sleep": endpoint(asgi_rps * second_asgi_share * speed, 500 / speed)})
     return variants
 

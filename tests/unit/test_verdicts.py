@@ -13,6 +13,11 @@ from __future__ import annotations
 
 import ast
 import inspect
+import json
+import math
+import os
+from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -167,8 +172,8 @@ def test_combine_names_every_scopes_outcome():
 # --- C1 -------------------------------------------------------------------------------------
 
 def c1(drops: dict[str, list[tuple[float, float]]], speed: float = 1.0, cpu: float = 99.0,
-       ci_pct: float | None = 0.5) -> Evidence:
-    return evidence(X.C1_FULL, c1_variants(drops, speed, cpu, ci_pct))
+       ci_pct: float | None = 0.5, ci_pct_four: float | None = None) -> Evidence:
+    return evidence(X.C1_FULL, c1_variants(drops, speed, cpu, ci_pct, ci_pct_four))
 
 
 EVERY_C1 = list(X.C1_WORKLOADS)
@@ -236,6 +241,37 @@ def test_c1_a_server_that_was_not_saturated_decides_nothing():
     assert judge("C1", c1({e: [(1000, 700)] for e in EVERY_C1}, cpu=90.0)).verdict == SUPPORTED
 
 
+def ping(ev: Evidence) -> Scope:
+    return {s.name: s for s in judge("C1", ev).scopes}["ping"]
+
+
+def test_c1_a_drop_on_a_band_line_is_in_the_band_above_it():
+    """The bands are ">= 20 %" and ">= 5 %", measured here with no interval: a drop exactly on a
+    line is in the band above it, 0.1 % less is not."""
+    assert ping(c1({"ping": [(1000, 800)]}, ci_pct=0.0)).outcome == SUPPORTED
+    assert ping(c1({"ping": [(1000, 801)]}, ci_pct=0.0)).outcome == PARTLY
+    assert ping(c1({"ping": [(1000, 950)]}, ci_pct=0.0)).outcome == PARTLY
+    assert ping(c1({"ping": [(1000, 951)]}, ci_pct=0.0)).outcome == REFUTED
+
+
+def test_c1_a_server_at_exactly_the_saturation_line_was_saturated():
+    assert ping(c1({"ping": [(1000, 700)]}, cpu=85.0)).outcome == SUPPORTED
+
+
+@pytest.mark.parametrize("reach,expected", [(0.995, SUPPORTED), (1.005, INCONCLUSIVE)])
+def test_c1_a_drops_interval_adds_the_two_steps_intervals_in_quadrature(reach, expected):
+    """The 4-worker rate over the 1-worker one is (1 - drop); independent steps known to +-1.5 %
+    and +-2.5 % make it known to their quadrature sum, so the drop's half-width is (100 - drop) x
+    hypot(1.5, 2.5) / 100. A drop whose interval ends 0.5 % short of the 20 % line supports the
+    claim; one whose interval reaches 0.5 % past it decides nothing."""
+    one, four = 1.5, 2.5
+    spread = math.hypot(one, four) / 100
+    drop = (100 * spread + 20 * reach) / (reach + spread)  # half-width = reach x (drop - 20)
+    assert (100 - drop) * spread == pytest.approx(reach * (drop - 20))
+    scope = ping(c1({"ping": [(1000, 1000 - 10 * drop)]}, ci_pct=one, ci_pct_four=four))
+    assert scope.outcome == expected, scope.why
+
+
 # --- C2 -------------------------------------------------------------------------------------
 
 def c2(threads_probe: float, inline_probe: float, mixed_cpu: float = 97, **kw) -> Evidence:
@@ -274,6 +310,18 @@ def test_c2_utilisation_is_out_of_scope_when_the_load_asks_for_several_cores(wor
     assert verdict.verdict == (PARTLY if in_scope else SUPPORTED), verdict.why
 
 
+def test_c2_probes_exactly_on_the_rules_lines_meet_them():
+    """At one heavy user the bounds are 4 switch intervals (20 ms) for threads and 0.8 of the
+    80 ms task (64 ms) for inline coroutines: a probe exactly on each holds."""
+    assert {s.name: s.outcome for s in judge("C2", c2(20, 64)).scopes}["1 heavy user"] == SUPPORTED
+
+
+def test_c2_a_mixed_load_asking_for_exactly_two_cores_is_out_of_scope():
+    """16 users of 14 ms sleep and 2 ms of work ask for 16 x 2 / 16 = 2 cores, the rule's line."""
+    verdict = judge("C2", c2(9, 100, 60, mixed_work=2, mixed_sleep_ms=14))
+    assert {s.name: s for s in verdict.scopes}["utilisation"].in_scope is False
+
+
 def test_c2_a_failing_probe_fails_the_utilisation_half():
     verdict = judge("C2", c2(9, 100, 97, probe_failures=3))
     assert {s.name: s.outcome for s in verdict.scopes}["utilisation"] == REFUTED
@@ -309,6 +357,16 @@ def test_c3_unaffected_is_measured_against_the_unloaded_probe_of_the_same_run():
     # 58 ms under the fixes: fine when the probe took 40 ms unloaded (a slow machine), not when it took 5
     assert judge("C3", c3(40, 400, 58)).verdict == SUPPORTED
     assert judge("C3", c3(5, 400, 58)).verdict == PARTLY
+
+
+def test_c3_figures_exactly_on_the_rules_lines_meet_them():
+    """A probe held up exactly one 50 ms blocking call, io/blocking's RPS exactly 25 % below
+    workers x 1000/ms (15 of 20), and every fix's probe exactly at its bound (the unloaded 5 ms
+    plus the 20 ms margin): each condition holds."""
+    scopes = {s.name: s.outcome for s in judge("C3", c3(5, 50, 25, 15.0)).scopes}
+    assert scopes == {"io/blocking": SUPPORTED, "throughput": SUPPORTED, "io/sleep": SUPPORTED,
+                      "io/threadpool": SUPPORTED, "io/background (blocking call)": SUPPORTED,
+                      "FastAPI": INCONCLUSIVE}  # no FastAPI cells here
 
 
 def test_c3_without_the_unloaded_baseline_is_inconclusive():
@@ -398,6 +456,12 @@ def test_c5_is_decided_repeat_by_repeat(repeats, expected):
     verdict = judge("C5", evidence(X.C5, merged(*(c5_variants(a, b) for a, b in repeats))))
     assert verdict.verdict == expected, verdict.why
     assert verdict.deciding_repeats == 2 and not verdict.provisional or expected == INCONCLUSIVE
+
+
+def test_c5_lags_exactly_on_the_rules_lines_meet_them():
+    """Blocking calls of 100 ms: a lag of exactly half of one is high enough, and a lag of exactly
+    10 ms under the non-blocking load low enough."""
+    assert judge("C5", evidence(X.C5, c5_variants(10.0, 50.0))).verdict == SUPPORTED
 
 
 def test_c5_without_lag_samples_is_inconclusive():
@@ -639,6 +703,32 @@ def test_c8_memory_compares_a_thread_with_a_whole_in_flight_async_request(per_th
     assert scopes["memory per request in flight"].outcome == expected, scopes["memory per request in flight"].why
 
 
+@pytest.mark.parametrize("per_thread,expected", [(200 * KiB, SUPPORTED), (100 * KiB, REFUTED)])
+def test_c8_memory_exactly_on_the_rules_lines(per_thread, expected):
+    """Against 100 KiB per in-flight request: a thread of exactly 2x supports, exactly 1x refutes."""
+    scope = {s.name: s for s in judge("C8", **c8(3000, per_thread)).scopes}["memory per request in flight"]
+    assert scope.outcome == expected, scope.why
+
+
+def test_c8_any_growth_of_the_hold_is_compared():
+    """Half a byte per request held is little, but it is growth: compared, not set aside."""
+    scope = {s.name: s for s in judge("C8", **c8(3000, 8 * MiB, held_per_request=0.5)).scopes}
+    assert scope["memory per request in flight"].outcome == SUPPORTED
+
+
+def test_c8_a_gthread_serving_exactly_the_reachable_share_stays_in_scope():
+    """Out of scope only when the strongest gthread served more than 1/1.2 of what the users ask
+    for (users / 100 ms): exactly that much leaves room for 1.2x more, so the part is judged."""
+    edge = X.C8_USERS / (X.C8_SLOW["ms"] / 1000) / verdicts.C8_RULE["advantage"]
+    scopes = {s.name: s for s in judge("C8", **c8(3000, 8 * MiB, threads_rps=(80, 320, 1200, edge, 1400))).scopes}
+    assert scopes["coroutines win at high concurrency"].in_scope is True
+
+
+def test_c8_the_asgi_side_saturated_from_90_percent_of_its_core():
+    assert "Machine-dependent" in judge("C8", **c8(3000, 8 * MiB, asgi_cpu=90)).note
+    assert judge("C8", **c8(3000, 8 * MiB, asgi_cpu=89.9)).note == ""
+
+
 def test_c8_memory_slopes_come_from_the_sweep_and_from_io_gather():
     verdict = judge("C8", **c8(3000, 100 * KiB, coroutine_bytes=1500))
     figures = {f.label: f for f in verdict.figures}
@@ -676,3 +766,325 @@ def test_db_read_is_shown_as_a_share_of_postgresql_alone_with_the_matching_proto
     assert shares == {X.C8_DB_SYNC_ORM.label: 10.0, X.C8_DB_ASYNC_ORM.label: 10.0,
                       X.C8_DB_SYNC_RAW.label: 5.0, X.C8_DB_NATIVE.label: 5.0}
     assert verdicts.pg_ceiling(None) == {}  # a run without pgbench
+
+
+# --- what each card shows ---------------------------------------------------------------------
+# The tests above pin outcomes; these pin everything else a card shows for the same evidence: the
+# why, every scope and figure (label, rendered value, the values behind it), the chart, the table
+# of a sweep, the note, FastAPI beside. tests/unit/cards/<claim>.txt holds the cards as they were
+# reviewed; a change to what a card says fails here and shows the difference. After a deliberate
+# change, rewrite them with LAB_WRITE_CARDS=1 and read the diff before committing it.
+
+CARDS_DIR = Path(__file__).resolve().parent / "cards"
+
+
+def rounded(value):
+    """Floats to 6 significant digits (a 1 % change shows, float noise does not), recursively."""
+    if isinstance(value, float):
+        return float(f"{value:.6g}")
+    if isinstance(value, dict):
+        return {k: rounded(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [rounded(v) for v in value]
+    return value
+
+
+def card(verdict: Verdict) -> str:
+    """What the card shows, one line per item; the run's and experiment runs' ids (numbered by
+    the builder in the order the tests ran) are said by presence and count only."""
+    run = f"run #{verdict.run_id}"
+    lines = [f"{verdict.claim}: {verdict.verdict}{' (provisional)' if verdict.provisional else ''}; "
+             f"suite {verdict.suite or '-'}; {verdict.repeats} repeats, {verdict.deciding_repeats} deciding; "
+             f"{'a run' if verdict.run_id else 'no run'}, {len(verdict.experiment_run_ids)} experiment runs",
+             f"why: {verdict.why}"]
+    lines += [f"needs: {verdict.needs}"] if verdict.needs != "" else []
+    lines += [f"note: {verdict.note}"] if verdict.note != "" else []
+    lines += [f"scope {s.name}: {s.outcome}, repeats {s.repeats}"
+              f"{'' if s.in_scope is True else ', out of scope' if s.in_scope is False else f', in scope {s.in_scope!r}'}"
+              f": {s.why}" for s in verdict.scopes]
+    lines += [f"figure {f.label} = {f.text()}  {rounded(f.values)} {f.unit!r} {f.digits} {rounded(f.scale)}"
+              for f in verdict.figures]
+    lines += [f"compared {json.dumps(rounded(row), sort_keys=True)}" for row in verdict.compared]
+    lines += [f"beside {b.framework}: {b.outcome}: {b.why}; needs {b.needs or '-'}" for b in verdict.beside]
+    lines += [f"chart {json.dumps(rounded(verdict.chart), sort_keys=True)}"] if verdict.chart is not None else []
+    return "\n".join(lines).replace(run, "run #<the card's run>")
+
+
+def c1_every_stack(**kw) -> Evidence:
+    """Every stack at 1, 2 and 4 workers on ping and db/read, three repeats each."""
+    variants = {}
+    for stack, base in (("gthread", 3000), ("uvicorn", 1000), ("gunicorn+uvicorn", 900)):
+        for e in ("ping", "db/read"):
+            for workers, share in ((1, 1.0), (2, 0.85), (4, 0.7)):
+                variants[X.c1_variant(stack, workers, e)] = [
+                    V({e: endpoint(base * share * k, 20 * workers)}, quality={"rps_ci_pct": 0.5},
+                      samples=[sample(cpu_percent=95 + k, ctx_voluntary=1000),
+                               sample(t=3.0, cpu_percent=97, ctx_voluntary=1000 + int(5000 * k * workers))])
+                    for k in (0.99, 1.0, 1.01)]
+    return evidence(X.C1_FULL, variants, **kw)
+
+
+def c2_straddling_cpu() -> Evidence:
+    mixed = [V({"mixed": endpoint(200, 50), "probe": endpoint(10, 30)}, users=16, samples=[sample(cpu_percent=c)])
+             for c in (97, 60)]
+    return evidence(X.C2_FULL, {**c2_variants(9, 100), X.C2_MIXED_ASYNC: mixed})
+
+
+def c4_cells(pairs, fastapi_pairs=None, workers=3) -> Evidence:
+    deployment = {"server": "uvicorn", "workers": workers}
+    cells = {v: V({"whoami": endpoint(1000, 5)}, deployment=deployment, observations=whoami_obs(pairs))
+             for v in X.C4_DJANGO}
+    if fastapi_pairs is not None:
+        cells[X.C4_FASTAPI] = V({"whoami": endpoint(1000, 5)}, deployment=deployment,
+                                observations=whoami_obs(fastapi_pairs))
+    return evidence(X.C4, cells)
+
+
+THREE = [(1, 11, True), (2, 22, True), (3, 33, True)]
+
+
+def c7_cells(django_sync_on_main=False, fastapi_sync_on_main=None) -> Evidence:
+    cells = {X.C7_DJANGO: V({"async whoami": endpoint(300, 10)}, observations=c7_obs(django_sync_on_main))}
+    if fastapi_sync_on_main is not None:
+        cells[X.C7_FASTAPI] = V({"async whoami": endpoint(300, 10)}, observations=c7_obs(fastapi_sync_on_main))
+    return evidence(X.C7, cells)
+
+
+def c1_gaps() -> Evidence:
+    """Uvicorn's ping without RPS figures; db/read with a repeat that lacks its own, and a second
+    repeat whose server was not saturated."""
+    busy, idle = [sample(cpu_percent=99)], [sample(cpu_percent=60)]
+    one, four = (X.c1_variant("uvicorn", w, "db/read") for w in (1, 4))
+    return evidence(X.C1_FULL, {
+        X.c1_variant("uvicorn", 1, "ping"): V({}, samples=busy), X.c1_variant("uvicorn", 4, "ping"): V({}, samples=busy),
+        one: [V({"db/read": endpoint(1000, 20)}, samples=busy), V({}, samples=busy), V({"db/read": endpoint(1000, 20)},
+                                                                                      samples=idle)],
+        four: [V({"db/read": endpoint(700, 30)}, samples=busy), V({"db/read": endpoint(700, 30)}, samples=busy),
+               V({"db/read": endpoint(700, 30)}, samples=idle)]})
+
+
+def c2_two_repeats() -> Evidence:
+    """Two repeats that disagree at every level: threads help in one and not in the other."""
+    return evidence(X.C2_FULL, merged(c2_variants(9, 100), c2_variants(100, 100, repeat=1)))
+
+
+def c3_gaps() -> Evidence:
+    """No io/threadpool cell, and a second repeat whose io/blocking step lacks its own figures."""
+    variants = merged(c3_variants(5, 400, 8), c3_variants(5, 400, 8))
+    del variants[X.C3_DJANGO.fixes[1]]
+    variants[X.C3_BLOCKING][1] = V({"probe": endpoint(20, 400)})
+    return evidence(X.C3, variants)
+
+
+def c8_parts(variants: dict, db: dict | None = None) -> dict:
+    """The C8 card's parts from one run, from cells built here."""
+    run = new_run()
+    return {"ev": evidence(X.C8_SLEEP_FULL, variants, run), "db": evidence(X.C8_DB, db or c8_db_variants(), run)}
+
+
+def c8_two_repeats() -> dict:
+    """Uvicorn 1w at 2x the strongest gthread in one repeat, 0.9x in the other."""
+    return c8_parts(merged(c8_variants(3000, 8 * MiB), c8_variants(1350, 8 * MiB)))
+
+
+def c8_unpaired() -> dict:
+    """Two repeats, but Uvicorn 1w (the only ASGI cell) lacks io/sleep's figures in the first and
+    the strongest gthread in the second: no repeat has both sides."""
+    variants = merged(c8_variants(3000, 8 * MiB), c8_variants(1350, 8 * MiB))
+    del variants[X.C8_ASGI_FULL[1]]
+    variants[X.C8_UVICORN_1W][0] = V({}, samples=[sample(t=0, uss_bytes=50 * MiB, step_index=None)])
+    variants[X.C8_THREADS_FULL[3]][1] = V({}, deployment={"server": "gunicorn", "workers": 1})
+    return c8_parts(variants)
+
+
+def c8_memory_gaps() -> dict:
+    """The sweep's 1w x 32t without samples (skipped), Uvicorn 1w without a primed sample, one
+    io/gather call that failed and the rest each with its own starting USS, and no loop-lag
+    samples under the async ORM."""
+    variants = c8_variants(3000, 8 * MiB, asgi_cpu=80)
+    variants[X.C8_THREADS_FULL[1]] = V({"io/sleep": endpoint(320, 300)})
+    gather = [{"n": n, "uss_before": 50 * MiB + k * MiB, "uss_during": 50 * MiB + k * MiB + n * 1500}
+              for k, n in enumerate(X.C8_COROUTINE_COUNTS)] + [{"n": 10 ** 6, "error": "MemoryError"}]
+    variants[X.C8_UVICORN_1W] = V({"io/sleep": endpoint(3000, 400)}, observations={"coroutines": gather},
+                                  samples=[sample(cpu_percent=80, uss_bytes=70 * MiB)])
+    db = {**c8_db_variants(), X.C8_DB_ASYNC_ORM: V({"db/read": endpoint(800, 30)})}
+    return c8_parts(variants, db)
+
+
+def c8_one_thread_count() -> dict:
+    """One gthread configuration: no slope per thread, beside Uvicorn's hold (without io/gather)."""
+    variants = {v: vs for v, vs in c8_variants(3000, 8 * MiB).items() if v not in X.C8_THREADS_FULL[1:]}
+    variants[X.C8_UVICORN_1W].observations = {}
+    return c8_parts(variants)
+
+
+def c8_crooked_sweep() -> dict:
+    """USS not on a straight line over the thread counts (256 threads 10 MiB above it), with the
+    quick sweep's cells (which share 8 and 256 threads with the full one) in the same run."""
+    variants = c8_variants(3000, 8 * MiB)
+    quick = c8_variants(3000, 8 * MiB, sweep=X.C8_THREADS_QUICK, threads_rps=(80, 640, 1500))
+    variants[X.C8_THREADS_QUICK[1]] = quick[X.C8_THREADS_QUICK[1]]
+    crooked = variants[X.C8_THREADS_FULL[3]].samples[0]
+    variants[X.C8_THREADS_FULL[3]].samples = [{**crooked, "uss_bytes": crooked["uss_bytes"] + 10 * MiB}]
+    return c8_parts(variants)
+
+
+LADDER = (verdicts.Figure("DB ladder db/read, async ORM: CPU per request", [250.0, 260.0], " µs"),)
+
+CARDS: dict[str, dict[str, Callable[[], Verdict]]] = {
+    "C1": {
+        "no run": lambda: judge("C1"),
+        "every stack and worker count, three repeats, PostgreSQL alone beside db/read":
+            lambda: judge("C1", c1_every_stack(), ceiling={"orm": 20_000, "native": 40_000}),
+        "where the claim holds and where not": lambda: judge("C1", c1({"ping": [(1000, 650)], "cpu": [(100, 99)],
+                                                                      "io/sleep": [(900, 700)]})),
+        "noisy repeats": lambda: judge("C1", c1({"ping": [(1000, 950), (800, 1150), (1200, 850)]})),
+        "the middle band": lambda: judge("C1", c1({"ping": [(1000, 900), (1000, 880), (1000, 850)]})),
+        "a server not saturated": lambda: judge("C1", c1({"ping": [(1000, 700), (1000, 700)]}, cpu=60.0)),
+        "an interval across a band edge": lambda: judge("C1", c1({"ping": [(1000, 780)] * 2}, ci_pct=3.0)),
+        "precision unknown": lambda: judge("C1", c1({"ping": [(1000, 700)] * 3}, ci_pct=None)),
+        "no RPS figures, a repeat missing, a server idle in one repeat, PostgreSQL alone beside db/read":
+            lambda: judge("C1", c1_gaps(), ceiling={"orm": 20_000}),
+        "only one worker measured": lambda: judge("C1", evidence(X.C1_FULL, {
+            X.c1_variant("uvicorn", 1, "ping"): V({"ping": endpoint(1000, 20)}, samples=[sample(cpu_percent=99)])})),
+    },
+    "C2": {
+        "no run": lambda: judge("C2"),
+        "supported": lambda: judge("C2", c2(9, 100, 97)),
+        "threads not near the switch interval": lambda: judge("C2", c2(25, 100, 97)),
+        "threads no better, the core idle": lambda: judge("C2", c2(120, 100, 60)),
+        "a failing probe": lambda: judge("C2", c2(9, 100, 97, probe_failures=3)),
+        "the mixed load asks for many cores": lambda: judge("C2", c2(9, 100, 60, mixed_work=200)),
+        "the mixed load asks for 1.5 cores": lambda: judge("C2", c2(9, 100, 60, mixed_work=2)),
+        "gthread missing a level": lambda: judge("C2", c2(9, 100, threads_levels=(1, 2))),
+        "CPU on both sides of the limit": lambda: judge("C2", c2_straddling_cpu()),
+        "inline coroutines missing a level": lambda: judge("C2", c2(9, 100, inline_levels=(1, 2))),
+        "inline coroutines not held up a whole task": lambda: judge("C2", c2(9, 50)),
+        "two repeats that disagree": lambda: judge("C2", c2_two_repeats()),
+        "the task untimed, the mixed load's sleep recorded, gthread's mixed load beside": lambda: judge(
+            "C2", evidence(X.C2_FULL, {**c2_variants(9, 100, 60, timed_task=False, mixed_work=2, mixed_sleep_ms=40),
+                                      X.C2_MIXED_THREADS: V({"mixed": endpoint(150, 80)}, users=16,
+                                                            samples=[sample(cpu_percent=55)])})),
+        "only the mixed load, asking for many cores": lambda: judge("C2", evidence(X.C2_FULL, {
+            X.C2_MIXED_ASYNC: c2_variants(9, 100, mixed_work=200)[X.C2_MIXED_ASYNC]})),
+        "no CPU samples, no switch interval": lambda: judge("C2", evidence(X.C2_FULL, {
+            X.C2_THREADS: V({"probe": endpoint(10, 9)}, users=1),
+            X.C2_INLINE: V({"cpu": endpoint(12, 160, fastest=80), "probe": endpoint(10, 100)}, users=1),
+            X.C2_MIXED_ASYNC: V({"mixed": endpoint(200, 50), "probe": endpoint(10, 30)}, users=16)})),
+    },
+    "C3": {
+        "no run": lambda: judge("C3"),
+        "supported, FastAPI partly": lambda: judge("C3", evidence(X.C3, {
+            **c3_variants(5, 400, 8), **c3_variants(5, 400, 60, cells=X.C3_FASTAPI)})),
+        "a fix let the probe wait": lambda: judge("C3", c3(5, 400, 60)),
+        "throughput off": lambda: judge("C3", c3(5, 400, 8, 60)),
+        "refuted": lambda: judge("C3", c3(5, 20, 8)),
+        "repeats disagree on blocking": lambda: judge("C3", evidence(X.C3, merged(c3_variants(5, 400, 8),
+                                                                                 c3_variants(5, 20, 8)))),
+        "fixes judged on their own repeat": lambda: judge("C3", evidence(X.C3, merged(c3_variants(5, 400, 60),
+                                                                                     c3_variants(50, 400, 60)))),
+        "a slow machine: the bound is twice the unloaded probe": lambda: judge("C3", c3(40, 400, 70)),
+        "a fast machine: the bound is the unloaded probe and the margin": lambda: judge("C3", c3(5, 400, 20)),
+        "a fix missing, a repeat without io/blocking's figures": lambda: judge("C3", c3_gaps()),
+        "no unloaded probe": lambda: judge("C3", evidence(X.C3, {X.C3_BLOCKING: V(
+            {"io/blocking": endpoint(19.5, 500), "probe": endpoint(20, 400)})})),
+    },
+    "C4": {
+        "no run": lambda: judge("C4"),
+        "supported, FastAPI too": lambda: judge("C4", c4_cells(THREE, THREE)),
+        "two loops in one process, FastAPI missing": lambda: judge("C4", c4_cells([(1, 11, True), (1, 12, True),
+                                                                                  (2, 22, True), (3, 33, True)])),
+        "two loops in one process of three": lambda: judge("C4", c4_cells([(1, 11, True), (1, 12, True),
+                                                                           (2, 22, True)])),
+        "off the main thread": lambda: judge("C4", c4_cells([(1, 11, True), (2, 22, False), (3, 33, True)])),
+        "no loop at all": lambda: judge("C4", c4_cells([(1, None, True), (2, 22, True), (3, 33, True)])),
+        "more pairs than workers": lambda: judge("C4", c4_cells(THREE, workers=2)),
+        "a worker never answered": lambda: judge("C4", c4_cells([(1, 11, True), (2, 22, True)], [(1, 11, True)])),
+        "no samples": lambda: judge("C4", evidence(X.C4, {v: V({"whoami": endpoint(1000, 5)})
+                                                          for v in X.C4.variants})),
+    },
+    "C5": {
+        "no run": lambda: judge("C5"),
+        "supported, FastAPI partly": lambda: judge("C5", evidence(X.C5, {
+            **c5_variants(1.0, 300.0), **c5_variants(40.0, 300.0, X.C5_FASTAPI)})),
+        "refuted": lambda: judge("C5", evidence(X.C5, c5_variants(1.0, 3.0))),
+        "repeats disagree": lambda: judge("C5", evidence(X.C5, merged(c5_variants(1.0, 300.0),
+                                                                      c5_variants(1.0, 3.0)))),
+        "no lag samples": lambda: judge("C5", evidence(X.C5, {v: V({"probe": endpoint(10, 5)})
+                                                              for v in X.C5.variants})),
+        "lag sampled under blocking only": lambda: judge("C5", evidence(X.C5, {
+            **c5_variants(1.0, 300.0), X.C5_DJANGO[0]: V({"io/sleep": endpoint(90, 110)})})),
+    },
+    "C6": {
+        "no run": lambda: judge("C6"),
+        "supported, FastAPI partly, the uploads timed": lambda: judge("C6", evidence(X.C6, {
+            **c6_variants(40, 20, 80, 80, upload_timing={"first-chunk": 3.0, "body": 12.5}),
+            **c6_variants(40, 38, 80, 50, cells=X.C6_FASTAPI, upload_timing={"first-chunk": 0.5, "body": 11.0})})),
+        "refuted": lambda: judge("C6", c6(40, 38, 20, 50)),
+        "a level straddling the line": lambda: judge("C6", evidence(X.C6, merged(c6_variants(40, 20, 80, 80),
+                                                                                 c6_variants(40, 40, 80, 80)))),
+        "orjson's parse timed at 0 ms": lambda: judge("C6", c6(40, 0, 80, 80)),
+        "no server timing": lambda: judge("C6", evidence(X.C6, {
+            v: V({"json": endpoint(20, 200), "probe": endpoint(10, 20)}) for v in X.C6_JSON.values()})),
+    },
+    "C7": {
+        "no run": lambda: judge("C7"),
+        "supported, FastAPI refuted": lambda: judge("C7", c7_cells(False, True)),
+        "refuted, FastAPI missing": lambda: judge("C7", c7_cells(True)),
+        "no samples": lambda: judge("C7", evidence(X.C7, {X.C7_DJANGO: V({"async whoami": endpoint(300, 10)})})),
+        "async views sampled, sync views not": lambda: judge("C7", evidence(X.C7, {X.C7_DJANGO: V(
+            {"async whoami": endpoint(300, 10)}, observations=whoami_obs([(1, 11, True)], "/async"))})),
+        "an async view on the main thread without a loop, five thread names": lambda: judge("C7", evidence(X.C7, {
+            X.C7_DJANGO: V({"async whoami": endpoint(300, 10)}, observations={
+                **whoami_obs([(1, None, True), (1, 11, False)], "/async"),
+                "/sync": {"contexts": [{"pid": 1, "loop_id": None, "is_main_thread": False, "thread_names": [name],
+                                        "count": 2} for name in ("T5", "T4", "T3", "T2", "T1")]}})})),
+    },
+    "C8": {
+        "no run": lambda: judge("C8"),
+        "supported, PostgreSQL alone and the DB ladder beside": lambda: judge(
+            "C8", **c8(3000, 8 * MiB), ceiling={"orm": 20_000, "native": 40_000}, ladder=LADDER),
+        "partly": lambda: judge("C8", **c8(3000, 32 * KiB)),
+        "refuted": lambda: judge("C8", **c8(600, 32 * KiB, 30 * KiB, 50.0)),
+        "a thread 1.5x a request": lambda: judge("C8", **c8(3000, 150 * KiB)),
+        "a fast core: throughput out of reach": lambda: judge("C8", **c8_physical(speed=3.0)),
+        "loop lag on both sides of the limit": lambda: judge("C8", **c8(3000, 8 * MiB, db={
+            **c8_db_variants(), X.C8_DB_ASYNC_ORM: [V({"db/read": endpoint(800, 30)}, samples=[
+                sample(t=t, loop_lag_ms={"9": lag}) for t in (1, 1.5)]) for lag in (4.0, 17.0, 5.0)]})),
+        "no database part in the run": lambda: judge("C8", c8(3000, 8 * MiB)["ev"]),
+        "the quick suite's sweep": lambda: judge("C8", **c8(
+            3000, 64 * KiB, sweep=X.C8_THREADS_QUICK, threads_rps=(80, 640, 1500))),
+        "two repeats that disagree on throughput": lambda: judge("C8", **c8_two_repeats()),
+        "no repeat measured both sides": lambda: judge("C8", **c8_unpaired()),
+        "memory figures with gaps, Uvicorn below 90 % CPU, no loop-lag samples": lambda: judge("C8", **c8_memory_gaps()),
+        "no USS growth during the hold": lambda: judge("C8", **c8(3000, 8 * MiB, held_per_request=0)),
+        "one gthread configuration beside Uvicorn": lambda: judge("C8", **c8_one_thread_count()),
+        "a crooked sweep, the quick and full sweeps in one run": lambda: judge("C8", **c8_crooked_sweep()),
+        "a thread sweep of two": lambda: judge("C8", **c8(3000, 8 * MiB, sweep=X.C8_THREADS_FULL[:2])),
+        "no gthread configuration": lambda: judge("C8", **c8_parts({
+            v: vs for v, vs in c8_variants(3000, 8 * MiB).items() if v not in X.C8_THREADS_FULL})),
+        "only one gthread configuration": lambda: judge("C8", evidence(X.C8_SLEEP_FULL, {
+            X.C8_THREADS_FULL[0]: V({"io/sleep": endpoint(80, 300)})})),
+    },
+    "C9": {
+        "no run": lambda: judge("C9"),
+        "supported": lambda: judge("C9", c4=judge("C4", c4_cells(THREE, THREE)), c7=judge("C7", c7_cells(False, False))),
+        "C7 refuted": lambda: judge("C9", c4=judge("C4", c4_cells(THREE)), c7=judge("C7", c7_cells(True))),
+        "C4 refuted, C7 without data": lambda: judge("C9", c4=judge("C4", c4_cells([(1, None, True)]))),
+        "C4 inconclusive, C7 supported": lambda: judge("C9", c4=judge("C4", c4_cells(THREE[:2])),
+                                                      c7=judge("C7", c7_cells())),
+    },
+}
+
+
+@pytest.mark.parametrize("claim", list(CARDS))
+def test_every_card_shows_what_was_reviewed(claim):
+    made = {name: make() for name, make in CARDS[claim].items()}
+    assert all(v.rule == verdicts.RULES[claim].render() for v in made.values())  # the rule the card applied
+    shown = "".join(f"=== {name}\n{card(verdict)}\n\n" for name, verdict in made.items())
+    path = CARDS_DIR / f"{claim}.txt"
+    if os.environ.get("LAB_WRITE_CARDS") == "1":
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(shown)
+    assert path.exists(), f"{path} is missing: write it with LAB_WRITE_CARDS=1 and review it"
+    assert shown == path.read_text()
