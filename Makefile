@@ -15,7 +15,7 @@ help:
 	@echo "make test   - set up, then run the whole test suite against real servers and PostgreSQL"
 	@echo "make test-fast - the same without the slow tests (bench runs, faults, browsers)"
 	@echo "make unit   - the unit tests alone (the judging core, every claim's judge): no database, no servers, seconds"
-	@echo "make mutation - mutation testing of the judging core against the unit tests (mutmut)"
+	@echo "make mutation - mutation testing of the judging core and the claims' judges against the unit tests (mutmut)"
 	@echo "  LAB_PYTHON=python3.12 make test - pick the Python (default: newest of 3.14, 3.13, 3.12)"
 	@echo "make lock   - after editing requirements.txt: write requirements.lock, which make setup installs"
 
@@ -60,9 +60,10 @@ test-fast: venv
 unit: venv
 	$(PY) -m pytest tests/unit --confcutdir=tests/unit -p no:hypothesispytest $(PYTEST_ARGS)
 
-# Mutation testing of judging/core.py against tests/unit (settings in pyproject.toml), not part
-# of make test. A fresh mutants/ each time, so no result is carried over from older tests; lists
-# the mutants that survived and fails below MUTATION_FLOOR of them killed.
+# Mutation testing of judging/core.py and judging/verdicts.py (every claim's judge; the shell that
+# reads the store is left out) against tests/unit (settings in pyproject.toml), about 5 minutes on
+# two cores, not part of make test. A fresh mutants/ each time, so no result is carried over from
+# older tests; lists the mutants that survived and fails below MUTATION_FLOOR of them killed.
 MUTATION_FLOOR ?= 0.9
 # mutmut is a development tool outside the lock (its parser's YAML dependency differs between
 # Python 3.12 and 3.13, and CI never runs it): installed into the venv on first use.
