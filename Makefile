@@ -14,8 +14,8 @@ help:
 	@echo "make demo   - set up, run the quick suite, then serve WSGI (:$(WSGI_PORT)), ASGI (:$(ASGI_PORT)) and the dashboard (:$(DASHBOARD_PORT))"
 	@echo "make test   - set up, then run the whole test suite against real servers and PostgreSQL"
 	@echo "make test-fast - the same without the slow tests (bench runs, faults, browsers)"
-	@echo "make unit   - the unit layer (tests/unit) alone: no database, no servers, a few seconds"
-	@echo "make mutation - mutation testing of the judging core against the unit tests (mutmut)"
+	@echo "make unit   - the unit tests alone (the judging core, every claim's judge): no database, no servers, seconds"
+	@echo "make mutation - mutation testing of the judging core and the claims' judges against the unit tests (mutmut)"
 	@echo "  LAB_PYTHON=python3.12 make test - pick the Python (default: newest of 3.14, 3.13, 3.12)"
 	@echo "make lock   - after editing requirements.txt: write requirements.lock, which make setup installs"
 
@@ -55,16 +55,19 @@ test-fast: venv
 	$(PY) manage.py postgres start
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
-# The judging core's unit tests (tests/unit): pure functions, no database. --confcutdir keeps
-# tests/conftest.py (PostgreSQL and Django for the rest of the suite) from being loaded; make test
-# runs them too, with it. Hypothesis' plugin is left out: unused here, it would take 1 s of 1.2.
+# The unit tests (tests/unit): the judging core and every claim's judge on evidence built in memory,
+# no database. --confcutdir keeps tests/conftest.py (PostgreSQL for the rest of the suite) from being
+# loaded; tests/unit/conftest.py sets Django up with the lab's settings (the judges read model
+# instances; nothing connects) and refuses every query. make test runs them too, beside the
+# database. Hypothesis' plugin is left out: unused here, it would take 1 s of the run.
 # The same options are in pyproject.toml's [tool.mutmut].
 unit: venv
 	$(PY) -m pytest tests/unit --confcutdir=tests/unit -p no:hypothesispytest $(PYTEST_ARGS)
 
-# Mutation testing of judging/core.py against tests/unit (settings in pyproject.toml), not part
-# of make test. A fresh mutants/ each time, so no result is carried over from older tests; lists
-# the mutants that survived and fails below MUTATION_FLOOR of them killed.
+# Mutation testing of judging/core.py and judging/verdicts.py (every claim's judge; the shell that
+# reads the store is left out) against tests/unit (settings in pyproject.toml), about 5 minutes on
+# two cores, not part of make test. A fresh mutants/ each time, so no result is carried over from
+# older tests; lists the mutants that survived and fails below MUTATION_FLOOR of them killed.
 MUTATION_FLOOR ?= 0.9
 # mutmut is a development tool outside the lock (its parser's YAML dependency differs between
 # Python 3.12 and 3.13, and CI never runs it): installed into the venv on first use.

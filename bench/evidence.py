@@ -9,7 +9,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from bench.experiments import Experiment, Variant
 from bench.suites import VERDICT_SUITES, experiments_named
@@ -18,12 +18,17 @@ from bench.models import EndpointStat, ExperimentRun, Run, ServerSample, Step
 
 @dataclass
 class Measured:
-    """One experiment run's figures at its last valid step."""
+    """One experiment run's figures at one valid step, with everything a verdict reads of it
+    already in hand: built by ``measure_steps`` from the store, or in memory from unsaved rows
+    (the verdict tests), it never goes back to the database."""
 
     experiment_run: ExperimentRun
     step: Step
     endpoints: dict[str, EndpointStat]
     samples: list[ServerSample]
+    # the experiment run's samples outside every measured window (step_index None), oldest first:
+    # the first was taken primed, before any load
+    baseline: list[ServerSample] = field(default_factory=list)
 
     @property
     def variant(self) -> str:
@@ -78,8 +83,7 @@ class Measured:
 
     def before_step(self, attr: str) -> float | None:
         """The value in the first sample of the experiment (primed, before any load)."""
-        first = self.experiment_run.samples.filter(step_index=None).order_by("t").first()
-        return getattr(first, attr) if first else None
+        return getattr(self.baseline[0], attr) if self.baseline else None
 
     def ctx_switches_per_request(self) -> float | None:
         if len(self.samples) < 2:
@@ -125,13 +129,17 @@ class Measured:
 
 def measure_steps(experiment_run: ExperimentRun) -> list[Measured]:
     """One ``Measured`` per valid step, lowest load level first (two queries for the steps and
-    their endpoints, one for all the samples)."""
+    their endpoints, one for all the samples: the valid steps' and those outside every measured window)."""
     steps = list(experiment_run.steps.filter(valid=True).order_by("index").prefetch_related("endpoints"))
-    samples: dict[int, list[ServerSample]] = {}
-    for sample in experiment_run.samples.filter(step_index__in=[s.index for s in steps]).order_by("t"):
+    if not steps:
+        return []
+    samples: dict[int | None, list[ServerSample]] = {}
+    wanted = Q(step_index__in=[s.index for s in steps]) | Q(step_index__isnull=True)
+    for sample in experiment_run.samples.filter(wanted).order_by("t"):
         samples.setdefault(sample.step_index, []).append(sample)
-    return [Measured(experiment_run, step, {e.name: e for e in step.endpoints.all()}, samples.get(step.index, []))
-            for step in steps]
+    baseline = samples.get(None, [])
+    return [Measured(experiment_run, step, {e.name: e for e in step.endpoints.all()}, samples.get(step.index, []),
+                     baseline) for step in steps]
 
 
 @dataclass

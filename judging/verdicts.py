@@ -1,11 +1,17 @@
 """Verdicts for the claims (docs/claims.md), computed from stored measurements.
 
-One function per claim. Each reads the newest quick or full run holding its experiments
-(or the runs it is given), refers to the compared configurations by their objects in
-``bench.experiments``, applies its ``Rule`` (thresholds as data, rendered on the card) and
-returns a ``Verdict`` with medians and ranges over repeats. Missing or invalid data gives
-``inconclusive`` with the command that would produce it, never ``refuted``; a verdict
-resting on one repeat is marked provisional.
+A functional core and an imperative shell. The core is one pure function per claim,
+``judge_cX``: it takes evidence already read (``bench.evidence.Evidence``, the pgbench ceiling,
+the ladder's figures, for C9 the C4 and C7 verdicts), refers to the compared configurations by
+their objects in ``bench.experiments``, applies its ``Rule`` (thresholds as data, rendered on the
+card) and returns a ``Verdict`` with medians and ranges over repeats. No query runs inside it, so
+it is tested on evidence built in memory (tests/unit) and mutation-tested cheaply. Missing or
+invalid data gives ``inconclusive`` with the command that would produce it, never ``refuted``; a
+verdict resting on one repeat is marked provisional.
+
+The shell, at the end of this file, is ``verdict_cX(runs)``: it reads the newest quick or full run
+holding the claim's experiments (or the runs it is given) through ``bench.evidence``, reads every
+other part of the card from that same run, and calls the core. The pages call the shell.
 """
 from __future__ import annotations
 
@@ -123,10 +129,9 @@ def _c1_scope(ev: Evidence, endpoint: str) -> tuple[Scope, list[float]]:
 
 # --- PostgreSQL alone: the ceiling under db/read ---------------------------------------------
 
-def database_ceiling(runs: QuerySet[Run] | None = None) -> dict[str, float]:
+def pg_ceiling(ev: Evidence | None) -> dict[str, float]:
     """pgbench's median rate for db/read's query, per driver it stands for: the ORM sends simple
     queries, the native psycopg driver prepared statements. Empty without a pgbench run."""
-    ev = latest_evidence(X.PG_ALONE, runs)
     if ev is None:
         return {}
     found = {"orm": median(_values(ev.get(X.PG_ALONE_SIMPLE), _rps(X.PGBENCH_ENDPOINT))),
@@ -143,12 +148,11 @@ def ceiling_figures(label: str, ms: list[Measured], driver: str, ceiling: dict[s
                    " %", 1)]
 
 
-def verdict_c1(runs: QuerySet[Run] | None = None) -> Verdict:
-    ev = latest_evidence(X.C1_FULL, runs)
+def judge_c1(ev: Evidence | None, ceiling: dict[str, float]) -> Verdict:
+    """``ceiling``: PostgreSQL alone (``pg_ceiling``) from the same run, db/read's shares of it shown."""
     if ev is None:
         return _no_data("C1", C1_RULE, X.C1_FULL.name)
     scopes, drops, figures, chart = [], [], [], {}
-    ceiling = database_ceiling(Run.objects.filter(id=ev.run.id))  # one run per card
     for endpoint in X.C1_WORKLOADS:
         for stack in X.C1_STACKS:
             one = ev.get(X.c1_variant(stack, 1, endpoint))
@@ -263,8 +267,7 @@ def _c2_utilisation(mixed: list[Measured], cpu: list[float | None], demand: floa
                  sum(1 for c in cpu if c is not None))
 
 
-def verdict_c2(runs=None) -> Verdict:
-    ev = latest_evidence(X.C2_FULL, runs)
+def judge_c2(ev: Evidence | None) -> Verdict:
     if ev is None:
         return _no_data("C2", C2_RULE, X.C2_FULL.name)
     switch_ms = _switch_interval_ms(ev, X.C2_THREADS)
@@ -331,12 +334,12 @@ def _two_frameworks(claim: str, rule: Rule, ev: Evidence | None, django: Judged,
     return verdict
 
 
-def _judge_both(claim: str, rule: Rule, experiment: X.Experiment, runs, judge, cells, present) -> Verdict:
+def _judge_both(claim: str, rule: Rule, experiment: X.Experiment, ev: Evidence | None, judge, cells,
+                present) -> Verdict:
     """``judge(ev, cells, name)`` -> (Judged, what the chart needs) for Django's cells and FastAPI's
     (``cells``: the pair, FastAPI's with its variants for the command); ``present(django_extra,
     fastapi_extra)`` -> the Verdict's chart and note."""
     (django_cells, fastapi_cells, fastapi_variants) = cells
-    ev = latest_evidence(experiment, runs)
     if ev is None:
         return _nothing_yet(claim, rule, experiment, fastapi_variants)
     django, django_extra = judge(ev, django_cells, "Django")
@@ -423,8 +426,8 @@ def _c3_chart(django_p99: dict, fastapi_p99: dict) -> dict:
                          {"Django": [django_p99[r] for r in roles], "FastAPI": [fastapi_p99.get(r) for r in roles]})}
 
 
-def verdict_c3(runs=None) -> Verdict:
-    return _judge_both("C3", C3_RULE, X.C3, runs, _c3, (X.C3_DJANGO, X.C3_FASTAPI, X.C3_FASTAPI.variants),
+def judge_c3(ev: Evidence | None) -> Verdict:
+    return _judge_both("C3", C3_RULE, X.C3, ev, _c3, (X.C3_DJANGO, X.C3_FASTAPI, X.C3_FASTAPI.variants),
                        _c3_chart)
 
 
@@ -437,13 +440,15 @@ C4_RULE = Rule(
 
 
 def _c4(ev: Evidence, variants: tuple[X.Variant, ...], name: str) -> tuple[Judged, dict[str, float | None]]:
-    """One framework's C4 outcome over its deployments, and the (pid, loop) pairs each showed."""
-    figures, pairs_count, problems, unsure = [], {}, [], []
+    """One framework's C4 outcome over its deployments, and the (pid, loop) pairs each showed. A
+    deployment without samples (silent) and one some of whose workers never answered (short)
+    leave it open, each said as what it is."""
+    figures, pairs_count, problems, silent, short = [], {}, [], [], []
     for variant in variants:
         ms = ev.get(variant)
         contexts = [c for m in ms for c in m.experiment_run.observations.get("/api", {}).get("contexts", [])]
         if not contexts:
-            unsure.append(variant.label)
+            silent.append(variant.label)
             continue
         workers = ms[0].workers()
         pairs = {(c["pid"], c["loop_id"]) for c in contexts}  # repeats run servers of their own: pids differ
@@ -460,14 +465,13 @@ def _c4(ev: Evidence, variants: tuple[X.Variant, ...], name: str) -> tuple[Judge
                 or any(c["loop_id"] is None for c in contexts):
             problems.append(variant.label)
         elif any(len(p) < workers for p in pairs_by_repeat):
-            unsure.append(variant.label)
+            short.append(variant.label)
     if problems:
         return Judged(REFUTED, f"violated by {', '.join(problems)}", figures), pairs_count
-    if len(unsure) == len(variants):
-        return Judged(INCONCLUSIVE, f"no whoami samples from {', '.join(unsure)}", figures), pairs_count
-    if unsure:
-        return Judged(INCONCLUSIVE, f"some workers of {', '.join(unsure)} never answered the samples",
-                      figures), pairs_count
+    if silent or short:
+        why = [f"some workers of {', '.join(short)} never answered the samples"] if short else []
+        why += [f"no whoami samples from {', '.join(silent)}"] if silent else []
+        return Judged(INCONCLUSIVE, "; ".join(why), figures), pairs_count
     return Judged(SUPPORTED, "one event loop per worker process, on its main thread, everywhere", figures), pairs_count
 
 
@@ -478,9 +482,9 @@ def _c4_chart(django_pairs: dict, fastapi_pairs: dict) -> dict:
                           "FastAPI": [fastapi_pairs.get(k) for k in pairs]})}
 
 
-def verdict_c4(runs=None) -> Verdict:
+def judge_c4(ev: Evidence | None) -> Verdict:
     fastapi = (X.C4_FASTAPI,)
-    return _judge_both("C4", C4_RULE, X.C4, runs, _c4, (X.C4_DJANGO, fastapi, fastapi), _c4_chart)
+    return _judge_both("C4", C4_RULE, X.C4, ev, _c4, (X.C4_DJANGO, fastapi, fastapi), _c4_chart)
 
 
 C7_RULE = Rule(
@@ -513,8 +517,8 @@ def _c7(ev: Evidence, variant: X.Variant, name: str) -> tuple[Judged, list[int]]
     return Judged(REFUTED, "some samples ran elsewhere than claimed", figures), on_main
 
 
-def verdict_c7(runs=None) -> Verdict:
-    return _judge_both("C7", C7_RULE, X.C7, runs, _c7, (X.C7_DJANGO, X.C7_FASTAPI, (X.C7_FASTAPI,)),
+def judge_c7(ev: Evidence | None) -> Verdict:
+    return _judge_both("C7", C7_RULE, X.C7, ev, _c7, (X.C7_DJANGO, X.C7_FASTAPI, (X.C7_FASTAPI,)),
                        lambda django, fastapi: {"chart": bar("Samples on the main thread", "samples",
                                                              ["async views", "sync views"],
                                                              {"Django": django, "FastAPI": fastapi})})
@@ -524,9 +528,8 @@ C9_RULE = Rule("Covered by C4 and C7: supported if both are supported, refuted i
                "inconclusive otherwise.", {})
 
 
-def verdict_c9(runs=None, c4: Verdict | None = None, c7: Verdict | None = None) -> Verdict:
-    """``c4``/``c7``: those verdicts when already computed for the same runs (all_verdicts)."""
-    c4, c7 = c4 or verdict_c4(runs), c7 or verdict_c7(runs)
+def judge_c9(c4: Verdict, c7: Verdict) -> Verdict:
+    """C9 from the C4 and C7 verdicts themselves (the cards it is covered by), not from their data."""
     figures = [text_figure("C4", c4.verdict), text_figure("C7", c7.verdict)]
     if SUPPORTED == c4.verdict == c7.verdict:
         verdict = SUPPORTED
@@ -573,8 +576,8 @@ def _c5(ev: Evidence, cells: tuple[X.Variant, X.Variant], name: str) -> tuple[Ju
                   [Scope("lag", outcome, told, n)]), [yielding, blocking]
 
 
-def verdict_c5(runs=None) -> Verdict:
-    return _judge_both("C5", C5_RULE, X.C5, runs, _c5, (X.C5_DJANGO, X.C5_FASTAPI, X.C5_FASTAPI),
+def judge_c5(ev: Evidence | None) -> Verdict:
+    return _judge_both("C5", C5_RULE, X.C5, ev, _c5, (X.C5_DJANGO, X.C5_FASTAPI, X.C5_FASTAPI),
                        lambda django, fastapi: {"chart": bar("Event-loop lag (median of per-sample worst)", "ms",
                                                              [_role(v) for v in X.C5_DJANGO],
                                                              {"Django": django, "FastAPI": fastapi})})
@@ -626,7 +629,7 @@ def _c6(ev: Evidence, cells: X.C6Cells, name: str) -> tuple[Judged, dict[str, fl
             outcome, disagree, n = classify_repeats(ratios, banded(needed))
             at_levels.append(Scope(f"{users} users", outcome, f"{_listed_ratios(ratios)}"
                                    + (f" ({disagree})" if disagree else ""), n))
-        outcome, why = combine(at_levels, "level")
+        outcome = combine(at_levels)[0]
         repeats = min((s.repeats for s in at_levels if s.outcome != INCONCLUSIVE), default=0)
         scopes.append(Scope(part, outcome, "; ".join(f"{s.name}: {s.why}" for s in at_levels) or "no data", repeats))
     for v in cells.variants:
@@ -660,8 +663,8 @@ def _c6_present(django_probe: dict, fastapi_probe: dict) -> dict:
     return {"chart": chart, "note": C6_NOTE}
 
 
-def verdict_c6(runs=None) -> Verdict:
-    return _judge_both("C6", C6_RULE, X.C6, runs, _c6, (X.C6_DJANGO, X.C6_FASTAPI, X.C6_FASTAPI.variants),
+def judge_c6(ev: Evidence | None) -> Verdict:
+    return _judge_both("C6", C6_RULE, X.C6, ev, _c6, (X.C6_DJANGO, X.C6_FASTAPI, X.C6_FASTAPI.variants),
                        _c6_present)
 
 
@@ -739,8 +742,10 @@ def _c8_throughput(per_repeat: list[float | None], t_values: list, best_asgi, be
                                 f"{_listed_ratios(per_repeat)}" + (f" ({disagree})" if disagree else ""), n)
 
 
-def verdict_c8(runs=None) -> Verdict:
-    ev = latest_evidence(X.C8_SLEEP_FULL, runs)
+def judge_c8(ev: Evidence | None, db: Evidence | None, ceiling: dict[str, float], ladder: list[Figure]) -> Verdict:
+    """``db``: the async-ORM experiment, ``ceiling``: PostgreSQL alone (``pg_ceiling``), both from
+    ``ev``'s own run; ``ladder``: what keeping the loop free costs, from the database ladder
+    (``judging.ladders.async_orm_cost_figures``), shown beside the rule."""
     if ev is None:
         return _no_data("C8", C8_RULE, X.C8_SLEEP_FULL.name)
     present = lambda vs: tuple(dict.fromkeys(v for v in vs if ev.levels.get(v.label)))  # noqa: E731
@@ -769,7 +774,6 @@ def verdict_c8(runs=None) -> Verdict:
     # (2) throughput against the strongest thread configuration, with where each model saturates
     t_values = _values(ev.get(best_threads), rps) if best_threads else []
     a_values = _values(ev.get(best_asgi), rps) if best_asgi else []
-    advantage = ratio(median(a_values), median(t_values))
     sleep_s = X.C8_SLOW["ms"] / 1000
     for side, best, values in (("strongest gthread", best_threads, t_values), ("best ASGI", best_asgi, a_values)):
         if best is None:
@@ -790,10 +794,7 @@ def verdict_c8(runs=None) -> Verdict:
         note = (f"Machine-dependent: {best_asgi.label} used its whole core, so it saturated at about "
                 f"{saturates:.0f} requests in flight (RPS x sleep length) on this machine; below that concurrency "
                 "the sleeps, not the CPU, set its throughput. On a faster core the crossover moves up.")
-    # (3) the async ORM and the loop, from the same run as the rest of the card
-    same_run = Run.objects.filter(id=ev.run.id)
-    db = latest_evidence(X.C8_DB, same_run)
-    ceiling = database_ceiling(same_run)
+    # (3) the async ORM and the loop, from the same run as the rest of the card (the shell's part)
     if db:
         for v in X.C8_DB.variants:
             ms = db.get(v)
@@ -813,12 +814,71 @@ def verdict_c8(runs=None) -> Verdict:
         scopes.append(Scope("the async ORM keeps the loop free", INCONCLUSIVE,
                             f"no {X.C8_DB.name} data in run #{ev.run.id}", 0))
     # What keeping the loop free costs, beside the rule (which it does not change): the DB ladder.
-    figures += async_orm_cost_figures(runs)
+    figures += ladder
     verdict, why = combine(scopes, "part")
     chart = bar(f"RPS with {X.C8_USERS} concurrent 100 ms requests", "req/s", [r["configuration"] for r in compared],
                 {"RPS (median)": [r["median"] for r in compared]})
     return Verdict("C8", verdict, C8_RULE.render(), why, figures, scopes=scopes, compared=compared, chart=chart,
                    note=note, **_base(ev))
+
+
+# --- the shell: read the store, call the core ---------------------------------------------------
+# Every part of a card comes from the run of its main evidence ("one run per card"). The shell runs
+# queries, so the unit tests cannot reach it and mutmut leaves it alone (the pragma below); the
+# tests in tests/test_verdict_shells.py run it against PostgreSQL.
+# pragma: no mutate start
+
+def _one_run(ev: Evidence) -> QuerySet[Run]:
+    return Run.objects.filter(id=ev.run.id)
+
+
+def database_ceiling(runs: QuerySet[Run] | None = None) -> dict[str, float]:
+    """``pg_ceiling`` of the newest run holding pgbench's measurement (or of the runs given)."""
+    return pg_ceiling(latest_evidence(X.PG_ALONE, runs))
+
+
+def verdict_c1(runs: QuerySet[Run] | None = None) -> Verdict:
+    ev = latest_evidence(X.C1_FULL, runs)
+    return judge_c1(ev, database_ceiling(_one_run(ev)) if ev else {})
+
+
+def verdict_c2(runs: QuerySet[Run] | None = None) -> Verdict:
+    return judge_c2(latest_evidence(X.C2_FULL, runs))
+
+
+def verdict_c3(runs: QuerySet[Run] | None = None) -> Verdict:
+    return judge_c3(latest_evidence(X.C3, runs))
+
+
+def verdict_c4(runs: QuerySet[Run] | None = None) -> Verdict:
+    return judge_c4(latest_evidence(X.C4, runs))
+
+
+def verdict_c5(runs: QuerySet[Run] | None = None) -> Verdict:
+    return judge_c5(latest_evidence(X.C5, runs))
+
+
+def verdict_c6(runs: QuerySet[Run] | None = None) -> Verdict:
+    return judge_c6(latest_evidence(X.C6, runs))
+
+
+def verdict_c7(runs: QuerySet[Run] | None = None) -> Verdict:
+    return judge_c7(latest_evidence(X.C7, runs))
+
+
+def verdict_c8(runs: QuerySet[Run] | None = None) -> Verdict:
+    """The DB part and the ceiling from the run of the sleep sweep; the ladder's figures from the
+    ladder runs (or the runs given), as the ladders page reads them."""
+    ev = latest_evidence(X.C8_SLEEP_FULL, runs)
+    if ev is None:
+        return judge_c8(None, None, {}, [])
+    same_run = _one_run(ev)
+    return judge_c8(ev, latest_evidence(X.C8_DB, same_run), database_ceiling(same_run), async_orm_cost_figures(runs))
+
+
+def verdict_c9(runs: QuerySet[Run] | None = None, c4: Verdict | None = None, c7: Verdict | None = None) -> Verdict:
+    """``c4``/``c7``: those verdicts when already computed for the same runs (all_verdicts)."""
+    return judge_c9(c4 or verdict_c4(runs), c7 or verdict_c7(runs))
 
 
 VERDICTS: dict[str, Callable[..., Verdict]] = {
@@ -833,3 +893,4 @@ def all_verdicts(runs: QuerySet[Run] | None = None) -> list[Verdict]:
     done = {claim: f(runs) for claim, f in VERDICTS.items() if claim != "C9"}
     done["C9"] = verdict_c9(runs, done["C4"], done["C7"])
     return [done[claim] for claim in VERDICTS]
+# pragma: no mutate end

@@ -1,91 +1,32 @@
-"""Stored synthetic results for verdict tests: real rows in the results store, made by hand
-so each verdict can be driven to each outcome."""
+"""Stored synthetic results: the rows of tests/unit/evidence_builder.py saved in the results store,
+for the tests of what reads it (the verdicts' shells, the pages, the curves)."""
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
 
-from django.utils import timezone
-
-from bench.models import EndpointStat, ExperimentRun, Run, ServerSample, Step
+from bench.models import EndpointStat, Run, ServerSample
 from groundwork.database import BASE_DIR
+from tests.unit.evidence_builder import V, endpoint, experiment_runs, new_run, sample
 
 sys.path.insert(0, str(BASE_DIR / "loadtests"))  # the recorder's own HdrHistogram summary (_hdr.py)
 
-
-@dataclass
-class V:
-    """One variant's measured figures (per repeat: call ``make_run`` with several runs' values)."""
-
-    endpoints: dict[str, dict]  # name -> {"rps", "p50", "p99", "failures", "min"}
-    deployment: dict = field(default_factory=lambda: {"server": "uvicorn", "workers": 1, "threads": None})
-    params: dict = field(default_factory=dict)
-    samples: list[dict] = field(default_factory=list)  # ServerSample fields
-    observations: dict = field(default_factory=dict)
-    valid: bool = True
-    users: int = 10  # the step's load level
-    repeat: int | None = None  # which repeat this step belongs to (None: the list's order)
-    open_loop: dict = field(default_factory=dict)  # Step.open_loop, see ``open_loop`` below
-    invalid_reason: str = "synthetic invalid"
-    invalid_kind: str = "error"  # bench.validity.InvalidKind, for an invalid step
-    quality: dict = field(default_factory=dict)  # Step.quality (bench/step_quality.py): precision etc.
-
-
-def endpoint(rps: float, p99: float, p50: float | None = None, failures: int = 0, fastest: float | None = None,
-             timing: dict | None = None) -> dict:
-    """``timing``: Server-Timing metric -> its p50 in ms, as the recorder stores it."""
-    return {"rps": rps, "p99": p99, "p50": p50 if p50 is not None else p99 / 2, "failures": failures,
-            "min": fastest if fastest is not None else (p50 if p50 is not None else p99 / 2),
-            "server_timing": {k: {"count": 10, "sum_ms": 10 * v, "p50": v, "p99": v} for k, v in (timing or {}).items()}}
-
-
-def sample(**kw) -> dict:
-    base = dict(t=1.0, processes=1, cpu_percent=50.0, rss_bytes=50 * 2**20, uss_bytes=40 * 2**20,
-                vms_bytes=300 * 2**20, threads=10, ctx_voluntary=1000, ctx_involuntary=100, open_files=20,
-                db_connections=2, loop_lag_ms={})
-    base.update(kw)
-    return base
+__all__ = ["V", "endpoint", "sample", "make_run", "only", "open_loop", "curve_step", "decided", "make_curves_run"]
 
 
 def make_run(experiment: str, variants: dict, claim: str = "C?", suite: str = "synthetic",
              into: Run | None = None) -> Run:
-    """``variants``: Variant (or its label) -> V or list of V. Vs that share a ``repeat`` become
-    the steps of one experiment run (one per load level); otherwise each V is a repeat.
+    """``variants``: Variant (or its label) -> V or list of V (see ``experiment_runs``), stored.
     ``into``: add the experiment to that run instead of a new one (a card reads one run)."""
-    run = into or Run.objects.create(suite=suite, status=Run.COMPLETED, started_at=timezone.now(),
-                                     finished_at=timezone.now(), environment={"switch_interval_s": 0.005})
-    for variant, vs in variants.items():
-        label = getattr(variant, "label", variant)
-        vs = vs if isinstance(vs, list) else [vs]
-        repeats: dict[int, list[V]] = {}
-        for i, v in enumerate(vs):
-            repeats.setdefault(i if v.repeat is None else v.repeat, []).append(v)
-        for repeat, steps in repeats.items():
-            first = steps[0]
-            er = ExperimentRun.objects.create(run=run, claim=claim, experiment=experiment, variant=label, repeat=repeat,
-                                              deployment=first.deployment, target="http://synthetic",
-                                              scenario="synthetic", params=first.params,
-                                              observations=first.observations, started_at=timezone.now())
-            for index, v in enumerate(sorted(steps, key=lambda v: v.users)):
-                _step(er, index, v)
+    run = into or new_run(suite)
+    if run.pk is None:
+        run.save()
+    for recorded in experiment_runs(run, experiment, variants, claim):
+        recorded.experiment_run.save()
+        for step, endpoints, samples in recorded.steps:
+            step.save()
+            EndpointStat.objects.bulk_create(endpoints)
+            ServerSample.objects.bulk_create(samples)
     return run
-
-
-def _step(er: ExperimentRun, index: int, v: V) -> None:
-    step = Step.objects.create(experiment=er, index=index, users=v.users, started_at=timezone.now(), measured_s=10,
-                               valid=v.valid, invalid_reason="" if v.valid else v.invalid_reason, open_loop=v.open_loop,
-                               invalid_kind="" if v.valid else v.invalid_kind,
-                               quality=v.quality,
-                               generator_cpu_max_process=20, generator_cpu_total=20)
-    for name, e in v.endpoints.items():
-        requests = max(1, int(e["rps"] * 10))
-        EndpointStat.objects.create(step=step, name=name, method="GET", requests=requests,
-                                    failures=e["failures"], rps=e["rps"], avg_ms=e["p50"], p50=e["p50"],
-                                    p90=e["p99"], p95=e["p99"], p99=e["p99"], p999=e["p99"], max_ms=e["p99"],
-                                    histogram={str(e["min"]): 1, str(e["p50"]): requests - 1},
-                                    server_timing=e.get("server_timing", {}))
-    for s in v.samples:
-        ServerSample.objects.create(experiment=er, **{"step_index": index, **s})  # step_index None: before load
 
 
 def only(*runs: Run):

@@ -136,8 +136,8 @@ print(run.id)
 
 
 # The test modules that delete rows: by suite "synthetic", by experiment "curves", by scenario.
-DESTRUCTIVE = ["tests/integration/test_verdicts.py", "tests/system/test_ladders.py", "tests/system/test_curves_page.py",
-               "tests/integration/test_overload.py"]
+DESTRUCTIVE = ["tests/integration/test_verdict_shells.py", "tests/system/test_ladders.py",
+               "tests/system/test_curves_page.py", "tests/integration/test_overload.py"]
 
 
 def databases_named(prefix: str) -> set[str]:

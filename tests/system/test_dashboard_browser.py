@@ -175,7 +175,7 @@ def decisive_run() -> int:
     """A stored run on which C4 and C5 reach a verdict (synthetic rows, real store)."""
     from bench import experiments as X
     from tests.synthetic import V, endpoint, make_run, sample
-    from tests.integration.test_verdicts import c5_variants, whoami_obs
+    from tests.unit.cells import c5_variants, whoami_obs
 
     c4 = {v: V({"whoami": endpoint(1000, 5)}, deployment={"server": "uvicorn", "workers": 3},
                observations=whoami_obs([(1, 11, True), (2, 22, True), (3, 33, True)])) for v in X.C4.variants}

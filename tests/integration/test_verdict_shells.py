@@ -1,0 +1,123 @@
+"""The verdicts' shell against the results store: which runs a card reads, what the reader hands
+the judge, and that every part of a card comes from one run. The judges themselves (every outcome
+of every claim) are tested without a database in tests/unit/test_verdicts.py, on the same cells
+(tests/unit/cells.py), stored here by ``make_run``."""
+from __future__ import annotations
+
+import pytest
+
+from bench import experiments as X
+from bench.evidence import latest_evidence
+from bench.models import Run
+from judging.core import INCONCLUSIVE, REFUTED, SUPPORTED
+from judging.verdicts import VERDICTS, all_verdicts, database_ceiling, verdict_c1, verdict_c8
+from tests.synthetic import V, endpoint, make_run, only, sample
+from tests.unit.cells import KiB, MiB, c1_variants, c5_variants, c8_db_variants, c8_variants, merged, pgbench_variants
+
+
+@pytest.fixture(autouse=True)
+def forget_synthetic_runs():
+    """Synthetic runs exist for one test only: the dashboard tests must not see them."""
+    yield
+    Run.objects.filter(suite="synthetic").delete()
+
+
+@pytest.mark.parametrize("claim", list(VERDICTS))
+def test_a_card_no_run_holds_is_inconclusive_with_the_command_that_produces_it(claim):
+    verdict = VERDICTS[claim](only())
+    assert verdict.verdict == INCONCLUSIVE and "manage.py bench --suite" in verdict.needs
+
+
+def test_all_verdicts_gives_every_card_in_order():
+    assert [v.claim for v in all_verdicts(only())] == list(VERDICTS)
+
+
+def test_cards_read_only_quick_and_full_runs_unless_a_run_is_picked():
+    run = make_run(X.C5.name, c5_variants(1.0, 300.0), suite="smoke")
+    try:
+        assert VERDICTS["C5"]().verdict == INCONCLUSIVE  # the default: quick and full runs only
+        assert VERDICTS["C5"](only(run)).verdict == SUPPORTED  # picked by the user
+    finally:
+        run.delete()
+
+
+def test_a_newer_run_with_fewer_repeats_does_not_replace_a_fuller_one():
+    full = make_run(X.C5.name, merged(c5_variants(1.0, 300.0), c5_variants(1.0, 310.0), c5_variants(1.0, 290.0)),
+                    suite="full")
+    quick = make_run(X.C5.name, c5_variants(1.0, 3.0), suite="quick")  # newer, one repeat, the other way
+    try:
+        verdict = VERDICTS["C5"]()
+        assert verdict.run_id == full.id and verdict.verdict == SUPPORTED and verdict.repeats == 3
+        assert VERDICTS["C5"](only(quick)).verdict == REFUTED  # still there when picked
+        newer_full = make_run(X.C5.name, merged(*[c5_variants(1.0, 3.0)] * 3), suite="full")
+        assert VERDICTS["C5"]().run_id == newer_full.id  # equal repeats: the newest
+        newer_full.delete()
+    finally:
+        Run.objects.filter(id__in=[full.id, quick.id]).delete()
+
+
+def test_an_interrupted_run_decides_no_card_unless_it_is_picked():
+    """A newer quick run that was aborted half-way must not decide a card over a complete one."""
+    complete = make_run(X.C5.name, c5_variants(1.0, 300.0), suite="quick")
+    aborted = make_run(X.C5.name, c5_variants(1.0, 3.0), suite="quick")
+    Run.objects.filter(id=aborted.id).update(status=Run.ABORTED)
+    try:
+        default = VERDICTS["C5"]()
+        assert default.run_id == complete.id and default.verdict == SUPPORTED
+        assert VERDICTS["C5"](only(aborted)).verdict == REFUTED  # the user may still pick it
+    finally:
+        Run.objects.filter(id__in=[complete.id, aborted.id]).delete()
+
+
+def test_c1_invalid_steps_are_excluded():
+    run = make_run(X.C1_FULL.name, {
+        X.c1_variant("uvicorn", 1, "ping"): V({"ping": endpoint(1000, 20)}),
+        X.c1_variant("uvicorn", 4, "ping"): V({"ping": endpoint(100, 30)}, valid=False),  # "supported" if used
+    })
+    verdict = VERDICTS["C1"](only(run))
+    assert verdict.verdict == INCONCLUSIVE
+
+
+def test_the_reader_hands_the_judge_the_samples_taken_before_load():
+    """C8's memory per request starts from the first sample outside the measured windows."""
+    run = make_run(X.C8_SLEEP_FULL.name, {X.C8_UVICORN_1W: V({"io/sleep": endpoint(3000, 400)}, samples=[
+        sample(t=5, uss_bytes=70 * MiB, step_index=None), sample(t=0, uss_bytes=50 * MiB, step_index=None),
+        sample(t=3, uss_bytes=90 * MiB)])})
+    (measured,) = latest_evidence(X.C8_SLEEP_FULL, only(run)).get(X.C8_UVICORN_1W)
+    assert [s.uss_bytes for s in measured.baseline] == [50 * MiB, 70 * MiB]
+    assert measured.before_step("uss_bytes") == 50 * MiB and measured.peak("uss_bytes") == 90 * MiB
+
+
+def test_c8_reads_every_part_from_one_run():
+    c8 = make_run(X.C8_SLEEP_FULL.name, c8_variants(3000, 8 * MiB))  # without its database part
+    elsewhere = make_run(X.C8_DB.name, {v: V({"db/read": endpoint(800, 30)}, samples=[
+        sample(t=t, loop_lag_ms={"9": 1.0}) for t in (1, 1.5)]) for v in X.C8_DB.variants})
+    verdict = VERDICTS["C8"](only(c8, elsewhere))
+    part = {s.name: s for s in verdict.scopes}["the async ORM keeps the loop free"]
+    assert part.outcome == INCONCLUSIVE and f"run #{c8.id}" in part.why
+    assert verdict.verdict == INCONCLUSIVE
+
+
+def shares(verdict) -> dict[str, float]:
+    return {f.label.split(":")[0]: f.median for f in verdict.figures if "share of PostgreSQL alone" in f.label}
+
+
+def test_c8_reads_its_database_part_and_postgresql_alone_from_its_own_run():
+    c8 = make_run(X.C8_SLEEP_FULL.name, c8_variants(3000, 32 * KiB))
+    make_run(X.C8_DB.name, c8_db_variants(speed=2.5), into=c8)  # db/read at 800 x 2.5 = 2,000 RPS
+    make_run(X.PG_ALONE.name, pgbench_variants(20_000, 40_000), claim="DB", into=c8)
+    other = make_run(X.C8_DB.name, c8_db_variants(speed=5))  # newer: 4,000 RPS against a slower PostgreSQL
+    make_run(X.PG_ALONE.name, pgbench_variants(8_000, 8_000), claim="DB", into=other)
+    assert database_ceiling(only(c8)) == {"orm": 20_000, "native": 40_000}
+    assert database_ceiling(only(c8, other)) == {"orm": 8_000, "native": 8_000}  # alone, the newest run's
+    assert shares(verdict_c8(only(c8, other))) == {X.C8_DB_SYNC_ORM.label: 10.0, X.C8_DB_ASYNC_ORM.label: 10.0,
+                                                   X.C8_DB_SYNC_RAW.label: 5.0, X.C8_DB_NATIVE.label: 5.0}
+    assert database_ceiling(only(make_run(X.C8_DB.name, c8_db_variants()))) == {}  # no pgbench in that run
+
+
+def test_c1_reads_postgresql_alone_from_its_own_run():
+    c1 = make_run(X.C1_FULL.name, c1_variants({"db/read": [(1000, 700)]}))  # gthread beside it at 3,000
+    make_run(X.PG_ALONE.name, pgbench_variants(20_000, 40_000), claim="DB", into=c1)
+    other = make_run(X.PG_ALONE.name, pgbench_variants(8_000, 8_000), claim="DB")  # newer, elsewhere
+    assert database_ceiling(only(c1, other)) == {"orm": 8_000, "native": 8_000}
+    assert shares(verdict_c1(only(c1, other))) == {"uvicorn 1w": 5.0, "uvicorn 4w": 3.5, "gthread 1w": 15.0}
