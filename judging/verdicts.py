@@ -37,13 +37,20 @@ def _no_data(claim: str, rule: Rule, experiments: str, suite: str = "quick") -> 
 
 
 def _values(ms: list[Measured], f: Callable[[Measured], float | None]) -> list[float | None]:
+    """Each repeat's figure. Arithmetic on a figure the step lacks (None) gives None, never an
+    exception; a misspelt attribute is an AttributeError, never a quietly missing figure."""
     out = []
     for m in ms:
         try:
             out.append(f(m))
-        except (AttributeError, TypeError, ZeroDivisionError):
-            out.append(None)  # a figure the step lacks is missing, never an exception
+        except (TypeError, ZeroDivisionError):
+            out.append(None)
     return out
+
+
+def _main_rps(m: Measured) -> float | None:
+    main = m.main_endpoint()
+    return main.rps if main is not None else None
 
 
 def _base(ev: Evidence) -> dict:
@@ -635,7 +642,7 @@ def _c6(ev: Evidence, cells: X.C6Cells, name: str) -> tuple[Judged, dict[str, fl
     for v in cells.variants:
         for users in ev.users_levels(v):
             ms = ev.at(v, users)
-            figures.append(Figure(f"{v.label}, {users} users: RPS", _values(ms, lambda m: m.main_endpoint().rps), "", 1))
+            figures.append(Figure(f"{v.label}, {users} users: RPS", _values(ms, _main_rps), "", 1))
             figures.append(Figure(f"{v.label}, {users} users: probe p99", _values(ms, _p99("probe")), " ms"))
             figures.append(Figure(f"{v.label}, {users} users: peak USS", _values(ms, uss), " MiB", 0, 1 / MiB))
             for endpoint, metric, what in (("json", "parse", "parse time in the server"),

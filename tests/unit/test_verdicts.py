@@ -1088,3 +1088,16 @@ def test_every_card_shows_what_was_reviewed(claim):
         path.write_text(shown)
     assert path.exists(), f"{path} is missing: write it with LAB_WRITE_CARDS=1 and review it"
     assert shown == path.read_text()
+
+
+def test_a_missing_figure_reads_as_none_but_a_misspelt_attribute_fails_loudly():
+    """A typo in a verdict must not turn a card quietly inconclusive."""
+    from judging.verdicts import _values
+
+    class Step:
+        def rps(self, name):
+            return None  # the step lacks the figure
+
+    assert _values([Step()], lambda m: m.rps("ping") * 2) == [None]
+    with pytest.raises(AttributeError):
+        _values([Step()], lambda m: m.rsp("ping"))
