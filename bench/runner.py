@@ -279,7 +279,8 @@ class BenchRunner:
                     raise DeploymentCrashed(f"{running.deployment.label} exited with code "
                                             f"{running.process.returncode}\n{running.log_tail()}")
                 judged = judge(result, failures_intended=experiment.fault is not None or experiment.failures_intended,
-                               server_pinned=variant.deployment is not None and variant.deployment.cpus is not None)
+                               server_pinned=not self.options.target and variant.deployment is not None
+                               and variant.deployment.cpus is not None)
                 store.save_step(record, index, load.users, load.rate, result, judged)
                 if not judged.valid:
                     level = f"{load.rate:g} requests/s offered" if load.open_loop else f"{load.users} users"

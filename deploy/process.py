@@ -39,7 +39,11 @@ def sigterm_as_interrupt(signum, frame) -> None:
 
 
 def stop_on_signals() -> None:
-    """SIGTERM and SIGHUP stop this process the way Ctrl-C does (``sigterm_as_interrupt``)."""
+    """SIGTERM and SIGHUP stop this process the way Ctrl-C does (``sigterm_as_interrupt``), and
+    Ctrl-C itself raises KeyboardInterrupt even when this process was started with SIGINT ignored
+    (a shell starts background commands so, and Python then keeps it ignored): a runner or a
+    server started in the background still stops, with its servers, on SIGINT."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     for sig in STOP_SIGNALS:
         signal.signal(sig, sigterm_as_interrupt)
 

@@ -132,6 +132,24 @@ def test_serve_stops_the_server_and_all_workers(server, sig, interface):
         kill_tree(proc.pid)
 
 
+def test_ctrl_c_stops_serve_even_when_it_was_started_with_sigint_ignored():
+    """A shell without job control starts background commands with SIGINT ignored, and Python then
+    keeps it ignored: `serve` must install its own Ctrl-C handling, or SIGINT would do nothing."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "manage.py", "serve", "uvicorn", "--workers", "1", "--port", str(port)],
+                            cwd=BASE_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        assert wait_until_serving(f"http://127.0.0.1:{port}/api/ping", 120, alive=lambda: proc.poll() is None)
+        tree = psutil.Process(proc.pid).children(recursive=True)
+        os.kill(proc.pid, signal.SIGINT)
+        proc.wait(30)
+        _, alive = psutil.wait_procs(tree, timeout=10)
+        assert not alive, alive
+    finally:
+        kill_tree(proc.pid)
+
+
 def test_the_session_end_check_finds_a_server_left_behind():
     """The check in conftest.pytest_sessionfinish: a process this session started and forgot
     carries the session's mark and is found; once killed, it is not."""
