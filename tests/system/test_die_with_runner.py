@@ -11,6 +11,7 @@ import time
 
 import psutil
 import pytest
+import requests
 from django.utils import timezone
 
 from bench.models import Run
@@ -31,8 +32,13 @@ SERVERS = {
 
 
 def serve(args: list[str]) -> tuple[subprocess.Popen, list[psutil.Process]]:
-    """``manage.py serve`` with two workers, once it serves: (the command, its server's processes)."""
-    proc = subprocess.Popen([sys.executable, "manage.py", "serve", *args, "--workers", "2", "--port", str(free_port())],
+    """``manage.py serve`` with two workers, once both serve: (the command, its server's processes).
+
+    Both workers must have answered first: a Granian master told to stop while a worker is still
+    booting can wait for it forever (seen about once in a dozen tries even with
+    ``--workers-kill-timeout``), a race of Granian's own that this test is not about."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "manage.py", "serve", *args, "--workers", "2", "--port", str(port)],
                             cwd=BASE_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     seen = []
     for line in proc.stdout:  # blocks until serve says it serves, or exits
@@ -40,6 +46,11 @@ def serve(args: list[str]) -> tuple[subprocess.Popen, list[psutil.Process]]:
         if "serving at" in line:
             break
     assert proc.poll() is None, "".join(seen)
+    pids, deadline = set(), time.monotonic() + 30
+    while len(pids) < 2 and time.monotonic() < deadline:
+        pids.add(requests.get(f"http://127.0.0.1:{port}/api/whoami", headers={"Connection": "close"},
+                              timeout=10).json()["pid"])
+    assert len(pids) == 2, pids
     tree = psutil.Process(proc.pid).children(recursive=True)
     assert len(tree) >= 3, [p.cmdline() for p in tree]  # the master and its two workers at least
     return proc, tree
@@ -68,9 +79,10 @@ def test_a_killed_runner_takes_its_server_and_workers_with_it(server):
     proc.kill()  # no handler runs: what SIGKILL or the OOM killer does
     proc.wait(10)
     alive = still_running(tree, timeout_s=20)  # Gunicorn's graceful stop may take a few seconds
+    described = [f"{p.pid} {p.name()}" for p in alive]
     for p in alive:
         p.kill()
-    assert not alive, [p.cmdline() for p in alive]
+    assert not alive, described
 
 
 def test_a_closed_terminal_stops_the_server_cleanly():
