@@ -164,17 +164,28 @@ def bench(*args: str, **kwargs) -> subprocess.Popen:
 
 @pytest.fixture(scope="session")
 def smoke_run(database):
-    """One real ``bench --suite smoke`` run, stored in the test database."""
+    """One real ``bench --suite smoke`` run, stored in the test database. Its queries run on a
+    thread of their own: in random order the first test to ask may be a browser test, whose
+    Playwright runs an event loop on this thread, where Django refuses ORM calls."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from bench.models import Run
 
-    before = set(Run.objects.values_list("id", flat=True))
-    proc = bench("--suite", "smoke")
-    output, _ = proc.communicate(timeout=300)
-    assert proc.returncode == 0, output
-    (run_id,) = set(Run.objects.values_list("id", flat=True)) - before
-    run = Run.objects.get(id=run_id)
-    run.output = output
-    return run
+    def make() -> Run:
+        try:
+            before = set(Run.objects.values_list("id", flat=True))
+            proc = bench("--suite", "smoke")
+            output, _ = proc.communicate(timeout=300)
+            assert proc.returncode == 0, output
+            (run_id,) = set(Run.objects.values_list("id", flat=True)) - before
+            run = Run.objects.get(id=run_id)
+            run.output = output
+            return run
+        finally:
+            connections.close_all()  # this thread's own connections
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(make).result()
 
 
 # The embedded PostgreSQL may be started by the session; it is meant to outlive it.
