@@ -12,6 +12,7 @@ from importlib import metadata
 import psutil
 import psycopg
 
+from deploy.limits import Limits
 from groundwork.database import BASE_DIR, database_target
 
 PACKAGES = ("Django", "asgiref", "gunicorn", "uvicorn", "uvicorn-worker", "granian", "uvloop", "httptools", "locust",
@@ -72,6 +73,9 @@ def capture(server_cpus, generator_cpus, locust_workers: int) -> dict:
                     "generator": list(generator_cpus) if generator_cpus else None,
                     "postgres": "not pinned (shares all CPUs)"},
         "locust_workers": locust_workers,
+        # what bounds how many requests a server or the generator can hold at once (read after the
+        # runner raised its open-file limit, which servers and Locust inherit)
+        "limits": Limits.read().as_dict(),
         "postgres": postgres_info(),
         "git": git_commit(),
     }

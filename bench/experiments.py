@@ -30,6 +30,7 @@ class Variant:
     users: tuple[int, ...] | None = None  # its own load levels instead of the experiment's (0 = probe alone)
     fresh_server: bool = False  # memory is measured: a server process of its own, never a reused one
     coroutine_counts: tuple[int, ...] = ()  # after the steps: io/gather with each n (USS per coroutine)
+    neighbour: bool = False  # a CPU-bound process shares the server's core while it is measured
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class Experiment:
     rates: tuple[float, ...] = ()  # open loop: the offered requests/s per step, instead of user counts
     arrivals: str = "poisson"  # open loop: "poisson" or "constant" gaps between scheduled starts
     rate_change: tuple[float, float] | None = None  # open loop: (s into the measured window, factor)
+    measures_generator: bool = False  # its steps measure the load generator's capacity (saturating it is the point)
 
     @property
     def open_loop(self) -> bool:

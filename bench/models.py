@@ -52,6 +52,8 @@ class Run(models.Model):
 
 class ExperimentRun(models.Model):
     COMPLETED, ABORTED, FAILED = "completed", "aborted", "failed"
+    # declared before it ran: the cell cannot decide anything on this machine (its error says why)
+    OUT_OF_SCOPE = "out_of_scope"
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="experiments")
     claim = models.CharField(max_length=8)
@@ -161,6 +163,7 @@ class ServerSample(models.Model):
     cpu_percent = models.FloatField()  # sum over the tree, 100 = one core
     rss_bytes = models.BigIntegerField()
     uss_bytes = models.BigIntegerField()
+    pss_bytes = models.BigIntegerField(default=0)  # shared pages split among their sharers (copy-on-write)
     vms_bytes = models.BigIntegerField(default=0)  # virtual size: thread stacks are reserved here
     threads = models.PositiveIntegerField()
     ctx_voluntary = models.BigIntegerField()  # cumulative, as the kernel counts them

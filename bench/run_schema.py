@@ -268,6 +268,7 @@ class SampleDoc(_Row):
     cpu_percent: Number
     rss_bytes: Big
     uss_bytes: Big
+    pss_bytes: Big = 0
     vms_bytes: Big = 0
     threads: Count
     ctx_voluntary: Big
@@ -306,7 +307,7 @@ class ExperimentDoc(_Row):
     target: Str(200)
     scenario: Str(200)
     params: Json
-    status: Literal[ExperimentRun.COMPLETED, ExperimentRun.ABORTED, ExperimentRun.FAILED]
+    status: Literal[ExperimentRun.COMPLETED, ExperimentRun.ABORTED, ExperimentRun.FAILED, ExperimentRun.OUT_OF_SCOPE]
     error: Str()
     observations: ObservationsDoc
     started_at: AwareDatetime

@@ -33,11 +33,13 @@ from bench.validity import judge
 from bench.pg_activity import connections_after_stop, count_connections
 from bench.evidence import read_run
 from bench.experiments import Experiment, Load, Variant
+from bench.in_flight import OutOfScope
 from bench.models import ExperimentRun, Run
 from bench.progress import Progress
 from bench.runner_process import RunnerProcess, abort_orphaned_runs
 from bench.sampler import ServerSampler
 from groundwork.database import BASE_DIR, database_target
+from deploy.limits import raise_open_files
 from deploy.process import (STOP_SIGNALS, RunningDeployment, check_deployment, die_with_parent, free_port,
                             prepare_database, stop_on_signals)
 
@@ -116,6 +118,7 @@ class BenchRunner:
 
     # --- the run ---------------------------------------------------------------------------
     def execute(self) -> Run:
+        raise_open_files()  # Locust and the servers inherit it: one descriptor per connection held
         prepare_database()
         for orphan in abort_orphaned_runs():
             self.out(f"Run {orphan.id} was left running by a runner that is gone: marked aborted.")
@@ -183,6 +186,9 @@ class BenchRunner:
         """One entry of the plan: its deployment (reused or started), then its steps."""
         try:
             experiment, variant, decided = experiment.resolve(self.run, variant, read_run)
+        except OutOfScope as exc:  # declared before it runs: not missing data, not a failure
+            self._record_not_run(experiment, repeat, variant, str(exc), ExperimentRun.OUT_OF_SCOPE)
+            return
         except LookupError as exc:  # a curve whose sweep measured nothing: say so, go on
             self._record_not_run(experiment, repeat, variant, f"not run: {exc}")
             return
@@ -238,11 +244,13 @@ class BenchRunner:
             record.save(update_fields=["observations"])
         self._served_by_current = []
 
-    def _record_not_run(self, experiment: Experiment, repeat: int, variant: Variant, why: str) -> None:
+    def _record_not_run(self, experiment: Experiment, repeat: int, variant: Variant, why: str,
+                        status: str = ExperimentRun.FAILED) -> None:
         now = timezone.now()
         ExperimentRun.objects.create(run=self.run, claim=experiment.claim, experiment=experiment.name,
                                      variant=variant.label, repeat=repeat, target="", scenario=experiment.scenario,
-                                     status=ExperimentRun.FAILED, error=why, started_at=now, finished_at=now)
+                                     params=self._knobs(variant), status=status, error=why, started_at=now,
+                                     finished_at=now)
         self.out(f"\n  {experiment.name} / {variant.label}: {why}")
 
     def _run_variant(self, experiment: Experiment, repeat: int, variant: Variant,
@@ -262,7 +270,7 @@ class BenchRunner:
         if running and self.options.server_samples:
             sampler = ServerSampler(running.process.pid, running.deployment.application_name,
                                     str(self.workdir / "loop-lag")).start()
-        with self._recorded(record, sampler):
+        with self._recorded(record, sampler), cpu_neighbour(self.server_cpus if variant.neighbour else None):
             prime(url)
             for index, load in enumerate(self.loads(experiment, variant)):
                 during = None
@@ -280,7 +288,8 @@ class BenchRunner:
                                             f"{running.process.returncode}\n{running.log_tail()}")
                 judged = judge(result, failures_intended=experiment.fault is not None or experiment.failures_intended,
                                server_pinned=not self.options.target and variant.deployment is not None
-                               and variant.deployment.cpus is not None)
+                               and variant.deployment.cpus is not None,
+                               measures_generator=experiment.measures_generator)
                 store.save_step(record, index, load.users, load.rate, result, judged)
                 if not judged.valid:
                     level = f"{load.rate:g} requests/s offered" if load.open_loop else f"{load.users} users"
@@ -418,6 +427,23 @@ class BenchRunner:
             except ProcessLookupError:
                 pass
             self._locust.wait(5)
+
+
+@contextlib.contextmanager
+def cpu_neighbour(cpus: tuple[int, ...] | None):
+    """A process that spins on ``cpus`` (the server's) while the block runs: the neighbour a shared
+    host has. Nothing when ``cpus`` is None. It dies with the runner however the runner dies."""
+    if not cpus:
+        yield None
+        return
+    argv = ["taskset", "--cpu-list", ",".join(map(str, cpus)), sys.executable, "-c", "while True: pass"]
+    neighbour = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                 preexec_fn=die_with_parent(signal.SIGKILL))
+    try:
+        yield neighbour
+    finally:
+        neighbour.kill()
+        neighbour.wait(5)
 
 
 def locust_processes(count: int) -> list[str]:

@@ -54,7 +54,7 @@ def save_step(experiment: ExperimentRun, index: int, users: int, arrival_rate: f
 _ENDPOINT_FIELDS = ("name", "method", "requests", "failures", "rps", "avg_ms", "p50", "p90", "p95", "p99", "p999",
                     "max_ms", "histogram", "server_timing")
 _POINT_FIELDS = ("t", "name", "requests", "failures", "p50", "p99")
-_SAMPLE_FIELDS = ("step_index", "t", "processes", "cpu_percent", "rss_bytes", "uss_bytes", "vms_bytes", "threads",
+_SAMPLE_FIELDS = ("step_index", "t", "processes", "cpu_percent", "rss_bytes", "uss_bytes", "pss_bytes", "vms_bytes", "threads",
                   "ctx_voluntary", "ctx_involuntary", "open_files", "db_connections", "loop_lag_ms")
 
 

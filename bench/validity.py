@@ -41,7 +41,8 @@ class Judgement(NamedTuple):
 VALID = Judgement(True)
 
 
-def judge(result: dict, failures_intended: bool = False, server_pinned: bool = True) -> Judgement:
+def judge(result: dict, failures_intended: bool = False, server_pinned: bool = True,
+          measures_generator: bool = False) -> Judgement:
     """A step is invalid when it measured nothing, the load generator was the bottleneck (busy
     CPU, held back waiting for its core, or an open loop that fell behind its schedule), or more
     than 1 % of its requests failed when the experiment did not set out to cause that.
@@ -49,7 +50,10 @@ def judge(result: dict, failures_intended: bool = False, server_pinned: bool = T
     ``server_pinned``: the server ran on cores of its own, so the step measures performance and a
     generator waiting for its CPU spoils it. An unpinned server (the experiments that only observe
     which processes, threads and loops serve) shares every core with the generator by design:
-    the wait is expected there and decides nothing."""
+    the wait is expected there and decides nothing.
+
+    ``measures_generator``: the step measures the load generator's own capacity (its saturation
+    is the point), so neither its busy CPU nor its wait for a core invalidates it."""
     if "error" in result:
         return Judgement(False, result["error"], InvalidKind.ERROR)
     if not any(e["requests"] for e in result["endpoints"]):
@@ -61,11 +65,12 @@ def judge(result: dict, failures_intended: bool = False, server_pinned: bool = T
         return Judgement(False, f"{failed} of {total} requests failed ({100 * failed / total:.1f} %, limit "
                                 f"{100 * FAILURE_LIMIT:.0f} %): {kinds}", InvalidKind.FAILURES)
     busiest = result["generator"]["cpu_percent_max_process"]
-    if busiest > GENERATOR_CPU_LIMIT:
+    if busiest > GENERATOR_CPU_LIMIT and not measures_generator:
         return Judgement(False, f"{GENERATOR_SATURATED}: its busiest process used {busiest:.0f}% of a core "
                                 f"(limit {GENERATOR_CPU_LIMIT:.0f}%); add --locust-workers or a faster machine",
                          InvalidKind.GENERATOR)
-    starved = step_quality.starved_generator(step_quality.assess(result)) if server_pinned else ""
+    starved = (step_quality.starved_generator(step_quality.assess(result))
+               if server_pinned and not measures_generator else "")
     if starved:
         return Judgement(False, starved, InvalidKind.GENERATOR)
     valid, reason = judge_schedule(result.get("open_loop"))

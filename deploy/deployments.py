@@ -12,6 +12,7 @@ import sys
 from dataclasses import dataclass, field
 
 from groundwork.database import BASE_DIR, PoolLimits, application_name
+from deploy.limits import Limits
 
 # Apps other than Django, each on the same Uvicorn (uvloop, httptools) as "uvicorn", with its
 # lifespan on (it opens the native pool per worker): "fastapi", the catalogue's FastAPI adapter
@@ -72,6 +73,9 @@ class Deployment:
     # setting (see OVERLOAD_CONTROLS); None = the server's default (no limit of the lab's).
     backpressure: int | None = None
     loop: str = "uvloop"  # uvicorn only
+    # The listen backlog each server asks the kernel for (None = the server's default: 2048 for
+    # Gunicorn and Uvicorn, 1024 for Granian); the kernel caps it at somaxconn.
+    backlog: int | None = None
 
     def __post_init__(self):
         interfaces = SERVER_INTERFACES.get(self.server, ())
@@ -110,7 +114,8 @@ class Deployment:
         cpus = f"@cpu{','.join(map(str, self.cpus))}" if self.cpus else ""
         app = "" if self.app == "lab" else f"{self.app}-"
         loop = "" if self.loop == LOOPS[0] else f"-{self.loop}"
-        return f"{app}{self.stack}{loop}-{self.workers}w{threads}{backpressure}{cpus}:{self.port}"
+        backlog = f"-bl{self.backlog}" if self.backlog else ""
+        return f"{app}{self.stack}{loop}-{self.workers}w{threads}{backpressure}{backlog}{cpus}:{self.port}"
 
     @property
     def url(self) -> str:
@@ -135,7 +140,7 @@ class Deployment:
         return {"server": self.server, "workers": self.workers, "threads": self.threads,
                 "cpus": list(self.cpus) if self.cpus else None, "host": self.host, "port": self.port,
                 "pool_size": self.pool_size, "interface": self.interface, "label": self.label, "app": self.app,
-                "backpressure": self.backpressure, "loop": self.loop}
+                "backpressure": self.backpressure, "loop": self.loop, "backlog": self.backlog}
 
     # --- checks ------------------------------------------------------------------------
     def validate(self) -> list[str]:
@@ -160,8 +165,12 @@ class Deployment:
                 f"--threads applies to gunicorn (gthread) and granian --interface wsgi only; {self.stack} "
                 "runs one event loop per worker process and has no request threads. "
                 "Use --workers to add processes.")
-        if self.threads is not None and not 1 <= self.threads <= 1024:
-            raise DeploymentError(f"--threads must be between 1 and 1024, got {self.threads}")
+        most_threads = Limits.read().threads_per_process  # the machine's limit, not the lab's
+        if self.threads is not None and not 1 <= self.threads <= most_threads:
+            raise DeploymentError(f"--threads must be between 1 and {most_threads} (this machine's thread "
+                                  f"and memory-mapping limits), got {self.threads}")
+        if self.backlog is not None and not 1 <= self.backlog <= 65535:
+            raise DeploymentError(f"--backlog must be between 1 and 65535, got {self.backlog}")
         if self.backpressure is not None and not 1 <= self.backpressure <= 65536:
             raise DeploymentError(f"--backpressure must be between 1 and 65536, got {self.backpressure}")
         if not 1 <= self.port <= 65535:
@@ -203,11 +212,12 @@ class Deployment:
                     "--workers", str(self.workers), "--bind", bind]
         if self.server == "gunicorn":
             limit = ["--worker-connections", str(self.backpressure)] if self.backpressure else []
+            limit += ["--backlog", str(self.backlog)] if self.backlog else []
             command = [*gunicorn, "--worker-class", "gthread", "--threads", str(self.threads), *limit,
                        APPS[self.app]["wsgi"]]
         elif self.server == "gunicorn-uvicorn":
             command = [*gunicorn, "--worker-class", "config.uvicorn_worker.LabUvicornWorker",
-                       APPS[self.app]["asgi"]]
+                       *(["--backlog", str(self.backlog)] if self.backlog else []), APPS[self.app]["asgi"]]
         elif self.server == "granian":
             command = self._granian_argv(python)
         else:  # Django's ASGI handler speaks no lifespan; the other apps open their DB pool there
@@ -217,6 +227,8 @@ class Deployment:
                        "--no-access-log", "--log-level", "warning"]
             if self.backpressure:
                 command += ["--limit-concurrency", str(self.backpressure)]
+            if self.backlog:
+                command += ["--backlog", str(self.backlog)]
         if self.cpus:
             taskset = shutil.which("taskset")
             if not taskset:
@@ -241,6 +253,8 @@ class Deployment:
             command += ["--loop", "uvloop"]
         if self.backpressure:
             command += ["--backpressure", str(self.backpressure)]
+        if self.backlog:
+            command += ["--backlog", str(self.backlog)]
         return command
 
     def command_line(self, python: str = sys.executable) -> str:

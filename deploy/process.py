@@ -24,6 +24,7 @@ import psycopg
 
 from groundwork.database import BASE_DIR, database_target
 from deploy.deployments import Deployment, DeploymentError
+from deploy.limits import raise_open_files
 
 
 # Besides Ctrl-C (SIGINT), the signals that ask a runner to stop: SIGTERM, and SIGHUP, which a
@@ -181,7 +182,9 @@ class RunningDeployment:
     @classmethod
     def start(cls, deployment: Deployment, log_path: Path | None = None,
               extra_env: dict[str, str] | None = None) -> "RunningDeployment":
-        """Launch the server (no checks: call ``check_deployment`` first)."""
+        """Launch the server (no checks: call ``check_deployment`` first). It inherits this
+        process's open-file limit, raised to the hard limit first: one descriptor per connection."""
+        raise_open_files()
         log: IO | None = open(log_path, "ab") if log_path else None
         process = subprocess.Popen(
             deployment.argv(), cwd=BASE_DIR, env={**deployment.environment(), **(extra_env or {})},

@@ -215,6 +215,7 @@ class Verdict:
     compared: list[dict] = field(default_factory=list)  # configurations in a sweep, the strongest marked
     note: str = ""  # what the reader must know to read the figures right
     beside: list[Beside] = field(default_factory=list)  # other frameworks under the same rule (FastAPI)
+    heatmap: list[dict] = field(default_factory=list)  # a grid of cells per wait (C8), for the page's heat map
 
     @property
     def deciding_repeats(self) -> int:
@@ -236,7 +237,7 @@ class Verdict:
                 "figures": [f.as_dict() for f in self.figures], "run_id": self.run_id, "suite": self.suite,
                 "scopes": [s.__dict__ for s in self.scopes], "compared": self.compared,
                 "experiment_run_ids": self.experiment_run_ids, "chart": self.chart, "needs": self.needs,
-                "beside": [b.__dict__ for b in self.beside]}
+                "beside": [b.__dict__ for b in self.beside], "heatmap": self.heatmap}
 
 
 def bar(title: str, unit: str, labels: list[str], datasets: dict[str, list[float | None]]) -> dict:

@@ -21,14 +21,19 @@ from django.db.models import QuerySet
 
 from bench import experiments as X
 from bench.models import Run
-from bench.evidence import Evidence, Measured, latest_evidence
+from bench.evidence import Evidence, Measured, latest_evidence, verdict_runs
+from bench.grid_evidence import GridEvidence, fullest_grid_run, read_grid
+from bench.in_flight import GRID_WAITS_S as X_GRID_WAITS, STACKS as _GRID_STACKS
 from bench.suites import SUITES
+from judging import in_flight as G
 from judging.ladders import async_orm_cost_figures
 from judging.core import (INCONCLUSIVE, PARTLY, REFUTED, SUPPORTED, Beside, Figure, Judged, Rule, Scope, Verdict,
                                banded, bar, classify_repeats, combine, median, paired, ratio,
                                text_figure, versus_limit)
 
 MiB, KiB = 2**20, 2**10
+X_DJANGO_UVICORN = next(s.name for s in _GRID_STACKS if s.role == "django-asgi")  # stock Django, Uvicorn 1w
+X_FASTAPI = next(s.name for s in _GRID_STACKS if s.role == "reference")
 
 
 def _no_data(claim: str, rule: Rule, experiments: str, suite: str = "quick") -> Verdict:
@@ -676,157 +681,73 @@ def judge_c6(ev: Evidence | None) -> Verdict:
 
 
 # --- C8 -------------------------------------------------------------------------------------
+# At the scale the claim speaks of: the thousands-in-flight grid (judging.in_flight), plus the
+# async ORM's part from the same run. (The 200-user experiment of the quick suite is shown on the
+# run pages; at 200 in flight on one core it measures the framework's CPU, not concurrency.)
 
 C8_RULE = Rule(
-    "Three parts. (1) Memory per request in flight: the USS slope per gthread thread (a thread-count sweep, one "
-    "worker) against the USS growth per in-flight Django request on Uvicorn 1w: supported if threads cost >= "
-    "{memory_ratio:.0f}x as much, refuted if <= 1x, inconclusive between (the ~8 MB and ~1 KB of the claim are "
-    "shown as figures, not judged alone: the claim is about what holding many requests costs). "
-    "(2) Coroutines suit many concurrent slow requests: with {users} users on 100 ms sleeps, the best ASGI "
-    "configuration (1 or 2 workers of Uvicorn or Gunicorn+UvicornWorker on one core) must serve >= "
-    "{advantage}x the RPS of the strongest gthread configuration of the sweep, repeat by repeat; it is out of "
-    "scope when the strongest gthread already served more than 1/{advantage} of what {users} users can ask "
-    "for (users / 100 ms), since no server could then be {advantage}x faster. (3) The async ORM keeps the loop "
-    "free: the loop lag under Django's async ORM stays <= {lag_ms:.0f} ms in every repeat. Supported if all "
-    "hold, refuted if none, partly if some do; missing or straddling data never decides. All parts come "
-    "from one run.",
-    {"memory_ratio": 2, "users": X.C8_USERS, "advantage": 1.2, "lag_ms": 10})
+    G.GRID_RULE.text + " The async ORM keeps the loop free: the loop lag under Django's async ORM stays <= "
+    "{lag_ms:.0f} ms in every repeat. Overall by the combine rule; every part from one run.",
+    {**G.GRID_RULE.limits, "lag_ms": 10})
 
 
-def _slope(points: list[tuple[float, float]]) -> float | None:
-    """Least-squares slope of y over x; None with fewer than two distinct x."""
-    if len({x for x, _ in points}) < 2:
-        return None
-    n = len(points)
-    mx, my = sum(x for x, _ in points) / n, sum(y for _, y in points) / n
-    return sum((x - mx) * (y - my) for x, y in points) / sum((x - mx) ** 2 for x, _ in points)
+def _c8_async_orm(db: Evidence | None, ceiling: dict[str, float], run_id: int) -> tuple[Scope, list[Figure]]:
+    figures = []
+    name = "the async ORM keeps the loop free"
+    if not db:
+        return Scope(name, INCONCLUSIVE, f"no {X.C8_DB.name} data in run #{run_id}", 0), figures
+    for v in X.C8_DB.variants:
+        ms = db.get(v)
+        figures += [Figure(f"db/read {v.label}: RPS", _values(ms, _rps("db/read"))),
+                    Figure(f"db/read {v.label}: probe p99", _values(ms, _p99("probe")), " ms"),
+                    Figure(f"db/read {v.label}: loop lag (median)", _values(ms, Measured.median_loop_lag_ms),
+                           " ms", 1),
+                    *ceiling_figures(v.label, ms, v.knobs["driver"], ceiling)]
+    lags = _values(db.get(X.C8_DB_ASYNC_ORM), Measured.median_loop_lag_ms)
+    outcome = versus_limit(lags, C8_RULE["lag_ms"], at_least=False)
+    return Scope(name, outcome, "no loop-lag samples" if median(lags) is None else
+                 f"loop lag per repeat {', '.join(f'{v:.1f}' for v in lags if v is not None)} ms under "
+                 "the async ORM" + (" (repeats on both sides of the limit)" if outcome == INCONCLUSIVE else ""),
+                 sum(1 for v in lags if v is not None)), figures
 
 
-def _thread_slopes(ev: Evidence) -> tuple[float | None, float | None]:
-    """(USS, virtual size) bytes per extra thread over the one-worker members of the sweep."""
-    uss, vms = [], []
-    for sweep in X.C8_THREAD_SWEEPS:
-        for v in sweep:
-            if v.deployment.workers != 1:
-                continue
-            ms = ev.get(v)
-            threads = median(_values(ms, lambda m: m.peak("threads")))
-            if threads is None or any(t == threads for t, _ in uss):
-                continue
-            uss.append((threads, median(_values(ms, lambda m: m.peak("uss_bytes")))))
-            vms.append((threads, median(_values(ms, lambda m: m.peak("vms_bytes")))))
-    clean = lambda pts: [(x, y) for x, y in pts if y is not None]  # noqa: E731
-    return _slope(clean(uss)), _slope(clean(vms))
+def _c8_note(grid: GridEvidence) -> str:
+    """Where Django's async stack falls behind FastAPI's, and what it holds meanwhile."""
+    parts = []
+    for wait in X_GRID_WAITS:
+        django_stack, django = G.best_django(grid, wait)
+        fastapi = G.reach(grid, X_FASTAPI, wait)
+        if fastapi.n > django.n:
+            parts.append(f"at {wait} s waits FastAPI holds {fastapi.text()} where Django's best ASGI stack holds "
+                         f"{django.text()}")
+    threads = median(G.memory_slopes(grid, X_DJANGO_UVICORN, int(G.GRID_RULE["memory_wait"]), "threads"))
+    if threads is not None and threads >= 0.5:
+        parts.append(f"stock Django on Uvicorn holds about {threads:.2f} OS threads per request in flight (its "
+                     "handler gives each request a thread-sensitive context whose thread lives until the "
+                     "request ends)")
+    return ("Where Django's async stack loses it: " + "; ".join(parts) + ".") if parts else ""
 
 
-def _coroutine_slope(ev: Evidence) -> float | None:
-    points = [(o["n"], o["uss_during"] - o["uss_before"]) for m in ev.get(X.C8_UVICORN_1W)
-              for o in m.experiment_run.observations.get("coroutines", []) if "error" not in o]
-    return _slope(points)
-
-
-def _c8_memory(per_thread: float | None, per_request: float | None) -> Scope:
-    name = "memory per request in flight"
-    if per_thread is None or per_request is None or per_request <= 0:
-        return Scope(name, INCONCLUSIVE, "needs the thread sweep and the Uvicorn 1w hold", 0)
-    times = per_thread / per_request
-    outcome = (SUPPORTED if times >= C8_RULE["memory_ratio"] else REFUTED if times <= 1 else INCONCLUSIVE)
-    return Scope(name, outcome, f"a thread {per_thread / KiB:.0f} KiB, an in-flight Django ASGI request "
-                                f"{per_request / KiB:.0f} KiB: threads cost {times:.2f}x as much", 1)
-
-
-def _c8_throughput(per_repeat: list[float | None], t_values: list, best_asgi, best_threads, ideal: float) -> Scope:
-    name = "coroutines win at high concurrency"
-    if best_asgi is None or best_threads is None or not [r for r in per_repeat if r is not None]:
-        return Scope(name, INCONCLUSIVE, "a side has no valid data", 0)
-    strongest = median(t_values)
-    if strongest is not None and strongest * C8_RULE["advantage"] > ideal:
-        return Scope(name, INCONCLUSIVE, f"{best_threads.label} served {strongest:,.0f} RPS of the {ideal:,.0f} the "
-                                         f"users can ask for: {C8_RULE['advantage']}x more is arithmetically out of "
-                                         "reach", in_scope=False)
-    outcome, disagree, n = classify_repeats(per_repeat, banded(C8_RULE["advantage"]))
-    return Scope(name, outcome, f"{best_asgi.label} vs {best_threads.label}, RPS ratio per repeat: "
-                                f"{_listed_ratios(per_repeat)}" + (f" ({disagree})" if disagree else ""), n)
-
-
-def judge_c8(ev: Evidence | None, db: Evidence | None, ceiling: dict[str, float], ladder: list[Figure]) -> Verdict:
-    """``db``: the async-ORM experiment, ``ceiling``: PostgreSQL alone (``pg_ceiling``), both from
-    ``ev``'s own run; ``ladder``: what keeping the loop free costs, from the database ladder
-    (``judging.ladders.async_orm_cost_figures``), shown beside the rule."""
-    if ev is None:
-        return _no_data("C8", C8_RULE, X.C8_SLEEP_FULL.name)
-    present = lambda vs: tuple(dict.fromkeys(v for v in vs if ev.levels.get(v.label)))  # noqa: E731
-    threads = present(X.C8_THREADS_FULL + X.C8_THREADS_QUICK)
-    asgi = present(X.C8_ASGI_FULL)
-    rps = _rps("io/sleep")
-    best_threads, thread_rows = ev.strongest(threads, rps)
-    best_asgi, asgi_rows = ev.strongest(asgi, rps)
-    compared = [{**r, "side": "threads (gthread)"} for r in thread_rows] + \
-               [{**r, "side": "coroutines (ASGI)"} for r in asgi_rows]
-    figures, scopes = [], []
-    per_thread, per_thread_virtual = _thread_slopes(ev)
-    per_coroutine = _coroutine_slope(ev)
-    loop = ev.get(X.C8_UVICORN_1W)
-    whole_request = None
-    if loop:
-        base, peak = loop[0].before_step("uss_bytes"), median(_values(loop, lambda m: m.peak("uss_bytes")))
-        whole_request = (peak - base) / X.C8_USERS if base is not None and peak is not None else None
-    figures += [Figure("per thread: USS slope over the thread sweep", [per_thread], " KiB", 0, 1 / KiB),
-                Figure("per thread: virtual-size slope (stack reserved, not used)", [per_thread_virtual],
-                       " MiB", 1, 1 / MiB),
-                Figure("per coroutine in flight: USS slope over io/gather's n", [per_coroutine], " KiB", 2, 1 / KiB),
-                Figure("per whole in-flight Django request on Uvicorn 1w (USS growth / requests)", [whole_request],
-                       " KiB", 1, 1 / KiB)]
-    scopes.append(_c8_memory(per_thread, whole_request))
-    # (2) throughput against the strongest thread configuration, with where each model saturates
-    t_values = _values(ev.get(best_threads), rps) if best_threads else []
-    a_values = _values(ev.get(best_asgi), rps) if best_asgi else []
-    sleep_s = X.C8_SLOW["ms"] / 1000
-    for side, best, values in (("strongest gthread", best_threads, t_values), ("best ASGI", best_asgi, a_values)):
-        if best is None:
-            continue
-        ms = ev.get(best)
-        figures.append(Figure(f"{side} ({best.label}): RPS", values))
-        figures.append(Figure(f"{side} ({best.label}): p99", _values(ms, _p99("io/sleep")), " ms"))
-        figures.append(Figure(f"{side} ({best.label}): server CPU", _values(ms, _server_cpu), " %"))
-        figures.append(Figure(f"{side} ({best.label}): requests in flight (RPS x sleep length, Little's law)",
-                              [r * sleep_s if r else None for r in values]))
-    per_repeat = [ratio(a, t) for a, t in paired(a_values, t_values)]
-    figures.append(Figure("best ASGI / strongest gthread RPS, per repeat", per_repeat, "x", 2))
-    scopes.append(_c8_throughput(per_repeat, t_values, best_asgi, best_threads, X.C8_USERS / sleep_s))
-    note = ""
-    asgi_cpu = median(_values(ev.get(best_asgi), _server_cpu)) if best_asgi else None
-    if asgi_cpu is not None and asgi_cpu >= 90 and median(a_values):
-        saturates = median(a_values) * sleep_s
-        note = (f"Machine-dependent: {best_asgi.label} used its whole core, so it saturated at about "
-                f"{saturates:.0f} requests in flight (RPS x sleep length) on this machine; below that concurrency "
-                "the sleeps, not the CPU, set its throughput. On a faster core the crossover moves up.")
-    # (3) the async ORM and the loop, from the same run as the rest of the card (the shell's part)
-    if db:
-        for v in X.C8_DB.variants:
-            ms = db.get(v)
-            figures += [Figure(f"db/read {v.label}: RPS", _values(ms, _rps("db/read"))),
-                        Figure(f"db/read {v.label}: probe p99", _values(ms, _p99("probe")), " ms"),
-                        Figure(f"db/read {v.label}: loop lag (median)", _values(ms, Measured.median_loop_lag_ms),
-                               " ms", 1),
-                        *ceiling_figures(v.label, ms, v.knobs["driver"], ceiling)]
-        lags = _values(db.get(X.C8_DB_ASYNC_ORM), Measured.median_loop_lag_ms)
-        outcome = versus_limit(lags, C8_RULE["lag_ms"], at_least=False)
-        scopes.append(Scope("the async ORM keeps the loop free", outcome,
-                            "no loop-lag samples" if median(lags) is None else
-                            f"loop lag per repeat {', '.join(f'{v:.1f}' for v in lags if v is not None)} ms under "
-                            "the async ORM" + (" (repeats on both sides of the limit)" if outcome == INCONCLUSIVE
-                                               else ""), sum(1 for v in lags if v is not None)))
-    else:
-        scopes.append(Scope("the async ORM keeps the loop free", INCONCLUSIVE,
-                            f"no {X.C8_DB.name} data in run #{ev.run.id}", 0))
-    # What keeping the loop free costs, beside the rule (which it does not change): the DB ladder.
-    figures += ladder
+def judge_c8(grid: GridEvidence | None, db: Evidence | None, ceiling: dict[str, float],
+             ladder: list[Figure]) -> Verdict:
+    """``grid``: the thousands-in-flight grid of one run; ``db``: the async-ORM experiment and
+    ``ceiling``: PostgreSQL alone (``pg_ceiling``), both from the grid's own run; ``ladder``: what
+    keeping the loop free costs (``judging.ladders.async_orm_cost_figures``), shown beside."""
+    if grid is None:
+        return _no_data("C8", C8_RULE, "the thousands-in-flight grid", suite="concurrency")
+    scopes = [G.wait_scope(grid, wait) for wait in X_GRID_WAITS]
+    memory, ratios = G.memory_scope(grid)
+    scopes.append(memory)
+    orm, orm_figures = _c8_async_orm(db, ceiling, grid.run_id)
+    scopes.append(orm)
+    figures = [*G.grid_figures(grid),
+               Figure("gthread / stock Django ASGI USS per request in flight, per repeat", ratios, "x", 2),
+               *orm_figures, *ladder]
     verdict, why = combine(scopes, "part")
-    chart = bar(f"RPS with {X.C8_USERS} concurrent 100 ms requests", "req/s", [r["configuration"] for r in compared],
-                {"RPS (median)": [r["median"] for r in compared]})
-    return Verdict("C8", verdict, C8_RULE.render(), why, figures, scopes=scopes, compared=compared, chart=chart,
-                   note=note, **_base(ev))
+    ids = sorted({*(db.experiment_run_ids if db else [])})
+    return Verdict("C8", verdict, C8_RULE.render(), why, figures, run_id=grid.run_id, suite=grid.suite,
+                   experiment_run_ids=ids, repeats=grid.repeats, scopes=scopes, note=_c8_note(grid),
+                   heatmap=G.heatmap(grid))
 
 
 # --- the shell: read the store, call the core ---------------------------------------------------
@@ -874,13 +795,15 @@ def verdict_c7(runs: QuerySet[Run] | None = None) -> Verdict:
 
 
 def verdict_c8(runs: QuerySet[Run] | None = None) -> Verdict:
-    """The DB part and the ceiling from the run of the sleep sweep; the ladder's figures from the
-    ladder runs (or the runs given), as the ladders page reads them."""
-    ev = latest_evidence(X.C8_SLEEP_FULL, runs)
-    if ev is None:
+    """The grid of the fullest run holding it; the DB part and the ceiling from that same run; the
+    ladder's figures from the ladder runs (or the runs given), as the ladders page reads them."""
+    run = fullest_grid_run(verdict_runs(runs))
+    grid = read_grid(run) if run else None
+    if grid is None:
         return judge_c8(None, None, {}, [])
-    same_run = _one_run(ev)
-    return judge_c8(ev, latest_evidence(X.C8_DB, same_run), database_ceiling(same_run), async_orm_cost_figures(runs))
+    same_run = Run.objects.filter(id=run.id)
+    return judge_c8(grid, latest_evidence(X.C8_DB, same_run), database_ceiling(same_run),
+                    async_orm_cost_figures(runs))
 
 
 def verdict_c9(runs: QuerySet[Run] | None = None, c4: Verdict | None = None, c7: Verdict | None = None) -> Verdict:

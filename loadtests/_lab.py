@@ -74,7 +74,8 @@ def _lab_arguments(parser):
                         help="/api = the deployment's own view flavour; /sync, /async = a fixed flavour (cross cells)")
     parser.add_argument("--endpoint", default="", help="the endpoint a scenario's main user hits "
                         "(each scenario says which it accepts; empty = its default)")
-    parser.add_argument("--ms", **_int_knob(c.MS, "sleep length in ms for io/*, db/sleep, mixed"))
+    parser.add_argument("--ms", **_int_knob(c.WAIT_MS, f"sleep length in ms for io/*, db/sleep, mixed (io/sleep "
+                                                       f"takes up to {c.WAIT_MS.high}, the others {c.MS.high})"))
     parser.add_argument("--n", **_int_knob(c.N, "CPU work size for cpu, cpu/offload, mixed"))
     parser.add_argument("--count", **_int_knob(c.COUNT, "reads per db/queries request"))
     parser.add_argument("--driver", **_choice_knob(c.DRIVER, "DB path for db/*: Django's ORM, raw SQL on psycopg, or django-async-backend (async views on ASGI only)"))

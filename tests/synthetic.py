@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from django.utils import timezone
+
 from bench.models import EndpointStat, Run, ServerSample
 from groundwork.database import BASE_DIR
 from tests.unit.evidence_builder import V, endpoint, experiment_runs, new_run, sample
@@ -82,3 +84,40 @@ def make_curves_run(cells: dict[tuple[str, str], list[V]], suite: str = "curves"
 
     return make_run(CURVES.name, {curve_variant(stack, workload): steps for (stack, workload), steps in cells.items()},
                     claim="CURVES", suite=suite)
+
+
+# --- the thousands-in-flight grid (bench/in_flight.py) -----------------------------------------
+def make_grid_run(grid, suite: str = "synthetic") -> Run:
+    """Store ``grid`` (a ``bench.grid_evidence.GridEvidence`` built by ``tests.unit.grid_cells``)
+    as the runner would: one experiment run per cell and repeat, in its row's experiment, out-of-scope
+    cells recorded without a step; and the generator's capacity and each stack's ping rate."""
+    from bench import in_flight as G
+    from bench.grid_evidence import MEASURED, OUT_OF_SCOPE
+    from bench.models import ExperimentRun
+
+    run = new_run(suite)
+    run.environment = {"limits": grid.limits}
+    run.save()
+    for c in grid.cells:
+        variant = G.cell(c.stack, c.n, c.wait_s, c.neighbour)
+        row = G.ROW_BY_WAIT[c.wait_s].name
+        if c.status == OUT_OF_SCOPE:
+            now = timezone.now()
+            ExperimentRun.objects.create(run=run, claim="C8", experiment=row, variant=variant.label, repeat=c.repeat,
+                                         status=ExperimentRun.OUT_OF_SCOPE, error=c.reason, started_at=now,
+                                         finished_at=now)
+            continue
+        window = [sample(t=1.0 + k / 2, uss_bytes=c.uss_bytes or 0, pss_bytes=c.pss_bytes or 0,
+                         threads=c.threads or 1, processes=c.processes or 1, cpu_percent=c.server_cpu_pct or 0.0)
+                  for k in range(2)] if c.status == MEASURED else []
+        idle = [sample(t=0.0, step_index=None, uss_bytes=c.uss_idle_bytes or 0)]
+        make_run(row, {variant: V({"io/sleep": endpoint(c.rps or 0.0, c.p99_ms or 0.0, c.p50_ms, c.failures)},
+                                  samples=idle + window, users=c.n, repeat=c.repeat,
+                                  valid=c.status == MEASURED, invalid_reason=c.reason)}, claim="C8", into=run)
+    for stack, rates in grid.ping_rps.items():
+        make_run(G.PING.name, {G.ping_cell(stack): [V({"ping": endpoint(r, 5.0)}, users=64) for r in rates]},
+                 claim="C8", into=run)
+    if grid.generator_capacity_rps:
+        make_run(G.CALIBRATION.name, {G.CALIBRATION_CELL: V({"ping": endpoint(grid.generator_capacity_rps, 10.0)},
+                                                            users=64)}, claim="C8", into=run)
+    return run

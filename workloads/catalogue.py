@@ -13,6 +13,10 @@ from typing import Any, Callable
 from workloads.params import ChoiceParam, IntParam, Param
 
 MS = IntParam("ms", default=100, low=0, high=10_000)
+# io/sleep waits without holding anything but the request: up to a minute, so that the
+# thousands-in-flight grid can hold requests of 30 s (the other sleeps hold a thread, a loop or
+# a database connection, and stop at 10 s).
+WAIT_MS = IntParam("ms", default=100, low=0, high=60_000)
 N = IntParam("n", default=200_000, low=0, high=20_000_000)
 COUNT = IntParam("count", default=10, low=1, high=500)
 # orm: Django's ORM (async views: sync_to_async); native: raw SQL on a psycopg pool;
@@ -62,7 +66,7 @@ def _row(a, r):
 
 PING = Endpoint("ping", "GET", lambda a, r: {"ok": True})
 WHOAMI = Endpoint("whoami", "GET", lambda a, r: r)
-IO_SLEEP = Endpoint("io/sleep", "GET", _slept, (MS,))
+IO_SLEEP = Endpoint("io/sleep", "GET", _slept, (WAIT_MS,))
 IO_BLOCKING = Endpoint("io/blocking", "GET", _slept, (MS,))
 IO_THREADPOOL = Endpoint("io/threadpool", "GET", _slept, (MS,))
 IO_BACKGROUND = Endpoint("io/background", "GET", lambda a, r: {"accepted": True, "ms": a.ms, "call": a.call},

@@ -11,8 +11,12 @@ from bench.evidence import latest_evidence
 from bench.models import Run
 from judging.core import INCONCLUSIVE, REFUTED, SUPPORTED
 from judging.verdicts import VERDICTS, all_verdicts, database_ceiling, verdict_c1, verdict_c8
-from tests.synthetic import V, endpoint, make_run, only, sample
-from tests.unit.cells import KiB, MiB, c1_variants, c5_variants, c8_db_variants, c8_variants, merged, pgbench_variants
+from bench.grid_evidence import fullest_grid_run, read_grid
+from judging.verdicts import judge_c8
+from tests.synthetic import V, endpoint, make_grid_run, make_run, only, sample
+from tests.unit.cells import MiB, c1_variants, c5_variants, c8_db_variants, merged, pgbench_variants
+from tests.unit.grid_cells import FASTAPI, THREADS, UVICORN_1W, KiB, grid_of, held_cell, replace_cells
+from bench.grid_evidence import INVALID, CellRepeat
 
 
 @pytest.fixture(autouse=True)
@@ -88,14 +92,50 @@ def test_the_reader_hands_the_judge_the_samples_taken_before_load():
     assert measured.before_step("uss_bytes") == 50 * MiB and measured.peak("uss_bytes") == 90 * MiB
 
 
-def test_c8_reads_every_part_from_one_run():
-    c8 = make_run(X.C8_SLEEP_FULL.name, c8_variants(3000, 8 * MiB))  # without its database part
-    elsewhere = make_run(X.C8_DB.name, {v: V({"db/read": endpoint(800, 30)}, samples=[
-        sample(t=t, loop_lag_ms={"9": 1.0}) for t in (1, 1.5)]) for v in X.C8_DB.variants})
-    verdict = VERDICTS["C8"](only(c8, elsewhere))
-    part = {s.name: s for s in verdict.scopes}["the async ORM keeps the loop free"]
-    assert part.outcome == INCONCLUSIVE and f"run #{c8.id}" in part.why
-    assert verdict.verdict == INCONCLUSIVE
+C8_REACH = {THREADS: {1: 1_000, 5: 1_000, 30: 4_000}, UVICORN_1W: 10_000, FASTAPI: 10_000}
+C8_USS = {THREADS: 64 * KiB, UVICORN_1W: 16 * KiB}
+
+
+def test_the_grid_reader_hands_the_judge_what_was_stored():
+    """Stored and read back, the grid gives the judge the same cells: measured figures, an invalid
+    repeat with its reason, out-of-scope cells, ping rates and the generator's capacity."""
+    grid = grid_of(C8_REACH, uss_per_request=C8_USS, out_of_scope=((10_000, 1),), ping_rps={UVICORN_1W: 1_500.0})
+    invalid = CellRepeat(UVICORN_1W, 4_000, 5, False, 1, INVALID, "load generator saturated")
+    grid = replace_cells(grid, invalid, held_cell(UVICORN_1W, 1_000, 5, 0, neighbour=True))
+    read = read_grid(make_grid_run(grid))
+    key = lambda c: (c.stack, c.n, c.wait_s, c.neighbour, c.repeat)  # noqa: E731
+    stored = {key(c): c for c in read.cells}
+    assert set(stored) == {key(c) for c in grid.cells}
+    for c in grid.cells:
+        got = stored[key(c)]
+        assert (got.status, got.rps, got.p99_ms, got.uss_bytes, got.threads) == \
+            (c.status, c.rps, c.p99_ms, c.uss_bytes, c.threads), key(c)
+        assert c.reason in got.reason
+    assert read.ping_rps == {UVICORN_1W: [1_500.0, 1_500.0]} and read.generator_capacity_rps == 10_000.0
+    assert read.limits == grid.limits
+    assert judge_c8(read, None, {}, []).scopes[:-1] == judge_c8(grid, None, {}, []).scopes[:-1]  # all but the DB part
+
+
+def test_c8_reads_the_fullest_grid_and_every_part_from_its_run():
+    full = make_grid_run(grid_of(C8_REACH, uss_per_request=C8_USS))
+    make_run(X.C8_DB.name, merged(c8_db_variants(), c8_db_variants()), into=full)
+    thin = make_grid_run(grid_of({THREADS: 10_000}, repeats=1))  # newer, one repeat, refuting
+    elsewhere = make_run(X.C8_DB.name, merged(c8_db_variants(30.0), c8_db_variants(30.0)))
+    assert fullest_grid_run(only(full, thin, elsewhere)) == full
+    verdict = verdict_c8(only(full, thin, elsewhere))
+    assert verdict.run_id == full.id and verdict.verdict == SUPPORTED, verdict.why
+    # without its own database part the card does not borrow one from another run
+    bare = make_grid_run(grid_of(C8_REACH, uss_per_request=C8_USS, repeats=3))
+    part = {s.name: s for s in verdict_c8(only(bare, elsewhere)).scopes}["the async ORM keeps the loop free"]
+    assert part.outcome == INCONCLUSIVE and f"run #{bare.id}" in part.why
+
+
+def test_a_grid_run_is_read_by_the_cards_by_default():
+    run = make_grid_run(grid_of(C8_REACH, uss_per_request=C8_USS), suite="concurrency")
+    try:
+        assert VERDICTS["C8"]().run_id == run.id
+    finally:
+        run.delete()
 
 
 def shares(verdict) -> dict[str, float]:
@@ -103,7 +143,7 @@ def shares(verdict) -> dict[str, float]:
 
 
 def test_c8_reads_its_database_part_and_postgresql_alone_from_its_own_run():
-    c8 = make_run(X.C8_SLEEP_FULL.name, c8_variants(3000, 32 * KiB))
+    c8 = make_grid_run(grid_of(C8_REACH, uss_per_request=C8_USS))
     make_run(X.C8_DB.name, c8_db_variants(speed=2.5), into=c8)  # db/read at 800 x 2.5 = 2,000 RPS
     make_run(X.PG_ALONE.name, pgbench_variants(20_000, 40_000), claim="DB", into=c8)
     other = make_run(X.C8_DB.name, c8_db_variants(speed=5))  # newer: 4,000 RPS against a slower PostgreSQL

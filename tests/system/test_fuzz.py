@@ -71,7 +71,7 @@ def value_for(param) -> st.SearchStrategy:
 # The most each integer parameter may ask for here. A value a lenient parser would read as more
 # (digits, maybe a plus and whitespace around them) is brought down to it, its padding kept: the
 # test decides this itself, not with the parser it is testing.
-CHEAP = {id(c.MS): 30, id(c.N): 5000, id(c.COUNT): 20, id(c.COROUTINES): 200}
+CHEAP = {id(c.MS): 30, id(c.WAIT_MS): 30, id(c.N): 5000, id(c.COUNT): 20, id(c.COROUTINES): 200}
 LENIENT = re.compile(r"(\s*\+?)([0-9]+)(\s*)")
 
 

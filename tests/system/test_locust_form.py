@@ -56,8 +56,8 @@ def test_hostile_forms_are_refused_and_nothing_is_written(tmp_path):
         ({"dashboard_url": "https://evil.example"}, "dashboard_url is set by the runner only"),
         ({"html_file": str(tmp_path / "report.html")}, "html_file is set by the runner only"),
         ({"web_host": "0.0.0.0"}, "web_host is not an option of this form"),
-        ({"ms": "-5"}, f"must be between {c.MS.low} and {c.MS.high}"),
-        ({"ms": str(c.MS.high + 1)}, f"must be between {c.MS.low} and {c.MS.high}"),
+        ({"ms": "-5"}, f"must be between {c.WAIT_MS.low} and {c.WAIT_MS.high}"),
+        ({"ms": str(c.WAIT_MS.high + 1)}, f"must be between {c.WAIT_MS.low} and {c.WAIT_MS.high}"),
         ({"n": "9" * 5000}, "n:"),
         ({"count": "many"}, "count:"),
         ({"driver": "sqlite"}, f"driver must be one of {', '.join(c.DRIVER.choices)}"),
@@ -98,7 +98,7 @@ def test_a_start_with_options_changed_behind_the_forms_back_is_refused_at_test_s
     before = web_runs()
     with web_ui(f"{SCENARIO},{tamper}", NOWHERE, log_path=log) as url:
         for changed, why in (({"lab_out": str(lab_out)}, "lab_out is set by the runner only"),
-                             ({"ms": "-5"}, f"must be between {c.MS.low} and {c.MS.high}")):
+                             ({"ms": "-5"}, f"must be between {c.WAIT_MS.low} and {c.WAIT_MS.high}")):
             assert requests.post(f"{url}/tamper", data=changed, timeout=10).text == "changed"
             assert requests.post(f"{url}/swarm", data=form(), timeout=10).json()["success"]  # Locust's answer
             deadline = time.monotonic() + 15

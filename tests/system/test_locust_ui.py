@@ -50,7 +50,7 @@ def test_every_knob_shows_in_the_web_ui_with_the_catalogues_defaults_and_choices
     args = json.loads(re.search(r"window\.templateArgs = (\{.*?\})\s*</script>", html, re.S).group(1))
     extra = args["extra_options"]
     assert set(KNOBS) <= set(extra), sorted(set(KNOBS) - set(extra))
-    assert extra["ms"]["default_value"] == c.MS.default and str(c.MS.high) in extra["ms"]["help_text"]
+    assert extra["ms"]["default_value"] == c.WAIT_MS.default and str(c.WAIT_MS.high) in extra["ms"]["help_text"]
     assert extra["driver"]["choices"] == list(c.DRIVER.choices)
     assert extra["call"]["choices"] == list(c.BACKGROUND_CALL.choices)
     assert all(extra[k]["help_text"] for k in KNOBS)

@@ -294,7 +294,7 @@ def test_verdict_as_dict():
     v = Verdict("C1", S, "rule text", "holds on ping", figures=[figure], run_id=7, suite="quick",
                 experiment_run_ids=[7, 8], chart={"type": "bar"}, needs="manage.py bench", repeats=3,
                 scopes=[scope], compared=[{"label": "uvicorn 4w", "strongest": True}], note="one core",
-                beside=[beside])
+                beside=[beside], heatmap=[{"wait_s": 5}])
     assert v.as_dict() == {
         "claim": "C1", "verdict": S, "provisional": True, "repeats": 3, "deciding_repeats": 1,
         "rule": "rule text", "why": "holds on ping", "note": "one core", "figures": [figure.as_dict()],
@@ -302,7 +302,8 @@ def test_verdict_as_dict():
         "scopes": [{"name": "ping", "outcome": S, "why": "drop 25 %", "repeats": 1, "in_scope": True}],
         "compared": [{"label": "uvicorn 4w", "strongest": True}], "experiment_run_ids": [7, 8],
         "chart": {"type": "bar"}, "needs": "manage.py bench",
-        "beside": [{"framework": "FastAPI", "outcome": R, "why": "no drop", "needs": "manage.py bench --suite full"}]}
+        "beside": [{"framework": "FastAPI", "outcome": R, "why": "no drop", "needs": "manage.py bench --suite full"}],
+        "heatmap": [{"wait_s": 5}]}
 
 
 def test_verdict_defaults():
@@ -310,7 +311,7 @@ def test_verdict_defaults():
     assert v.as_dict() == {
         "claim": "C4", "verdict": I, "provisional": False, "repeats": 0, "deciding_repeats": 0, "rule": "rule",
         "why": "why", "note": "", "figures": [], "run_id": None, "suite": "", "scopes": [], "compared": [],
-        "experiment_run_ids": [], "chart": None, "needs": "", "beside": []}
+        "experiment_run_ids": [], "chart": None, "needs": "", "beside": [], "heatmap": []}
     assert Verdict("C4", I, "r", "w").figures is not v.figures  # no list shared between verdicts
 
 

@@ -22,13 +22,16 @@ from typing import Callable
 import pytest
 
 from bench import experiments as X
+from bench import in_flight as IF
 from bench.evidence import Evidence
 from bench.suites import SUITES
 from judging import verdicts
 from judging.core import INCONCLUSIVE, OUTCOMES, PARTLY, REFUTED, SUPPORTED, Scope, Verdict, combine
 from tests.unit.cells import (KiB, MiB, c1_variants, c2_variants, c3_variants, c5_variants, c6_variants, c7_obs,
-                              c8_db_variants, c8_variants, merged, pgbench_variants, whoami_obs)
+                              c8_db_variants, merged, pgbench_variants, whoami_obs)
 from tests.unit.evidence_builder import V, endpoint, evidence, new_run, sample
+from tests.unit.grid_cells import (FASTAPI, GRANIAN, REUSE, THREADS, UVICORN_1W, UVICORN_2W, grid_of, missed_cell,
+                                   replace_cells)
 
 SLOW = 1 / 3  # a machine three times slower per core
 
@@ -36,10 +39,10 @@ JUDGES = {"C2": verdicts.judge_c2, "C3": verdicts.judge_c3, "C4": verdicts.judge
           "C6": verdicts.judge_c6, "C7": verdicts.judge_c7}
 
 
-def judge(claim: str, ev: Evidence | None = None, *, db: Evidence | None = None, ceiling: dict | None = None,
+def judge(claim: str, ev=None, *, db: Evidence | None = None, ceiling: dict | None = None,
           ladder: tuple = (), c4: Verdict | None = None, c7: Verdict | None = None) -> Verdict:
     """The claim's judge on what a shell would have read: ``ev`` its main evidence (None: no run
-    holds it), and the other parts of the card where the claim has them."""
+    holds it; for C8 the thousands-in-flight grid), and the other parts of the card where the claim has them."""
     if claim == "C1":
         verdict = verdicts.judge_c1(ev, ceiling or {})
     elif claim == "C8":
@@ -72,8 +75,8 @@ def test_no_judge_queries_the_database(no_database):
     """Evidence in, verdict out: every judge, on evidence that reaches each of its parts (C8's
     baseline sample too), runs without a single attempt to reach the database."""
     run = new_run()
-    c8_parts = {"ev": evidence(X.C8_SLEEP_FULL, c8_variants(3000, 8 * MiB), run),
-                "db": evidence(X.C8_DB, c8_db_variants(), run),
+    c8_parts = {"ev": grid_of(C8_SUPPORTED, uss_per_request=C8_MEMORY_SUPPORTED),
+                "db": evidence(X.C8_DB, merged(c8_db_variants(), c8_db_variants()), run),
                 "ceiling": verdicts.pg_ceiling(evidence(X.PG_ALONE, pgbench_variants(20_000, 40_000), run))}
     c4 = judge("C4", evidence(X.C4, {v: V({"whoami": endpoint(1000, 5)}, deployment={"workers": 1},
                                           observations=whoami_obs([(1, 11, True)])) for v in X.C4.variants}))
@@ -643,105 +646,20 @@ def test_no_run_at_all_shows_both_frameworks_inconclusive(claim):
 
 
 # --- C8 -------------------------------------------------------------------------------------
+# The grid's own rules are tested in tests/unit/test_in_flight.py; here the card as a whole.
 
-def c8(asgi_rps: float, uss_per_thread: float, coroutine_bytes: float = 1200, async_orm_lag: float = 2.0,
-       speed: float = 1.0, db: dict | None = None, **sweep) -> dict:
-    """The C8 card's parts from one run: the sleep sweep and the database part (``db``: its cells,
-    else ``c8_db_variants``), as ``judge``'s keywords."""
-    run = new_run()
-    return {"ev": evidence(X.C8_SLEEP_FULL, c8_variants(asgi_rps, uss_per_thread, coroutine_bytes, speed, **sweep), run),
-            "db": evidence(X.C8_DB, db or c8_db_variants(async_orm_lag, speed), run)}
+C8_SUPPORTED = {THREADS: {1: 1_000, 5: 1_000, 30: 4_000}, UVICORN_1W: 10_000, UVICORN_2W: 4_000, GRANIAN: 4_000,
+                REUSE: 10_000, FASTAPI: 10_000}
+C8_MEMORY_SUPPORTED = {THREADS: 64 * KiB, UVICORN_1W: 16 * KiB}
 
 
-@pytest.mark.parametrize("asgi_rps,uss_per_thread,coroutine_bytes,lag,expected", [
-    (3000, 8 * MiB, 1200, 2.0, SUPPORTED),
-    (3000, 32 * KiB, 1200, 2.0, PARTLY),  # a thread costs kilobytes of real memory, not megabytes
-    (600, 32 * KiB, 30 * KiB, 50.0, REFUTED),  # nothing of the claim holds
-])
-@pytest.mark.parametrize("speed", [1.0, SLOW])
-def test_c8_outcomes_at_any_speed(asgi_rps, uss_per_thread, coroutine_bytes, lag, expected, speed):
-    verdict = judge("C8", **c8(asgi_rps, uss_per_thread, coroutine_bytes, lag, speed))
-    assert verdict.verdict == expected, verdict.why
-
-
-def test_c8_is_decided_against_the_strongest_gthread_of_the_sweep():
-    verdict = judge("C8", **c8(1450, 32 * KiB))
-    strongest = [r["configuration"] for r in verdict.compared if r["strongest"]]
-    assert strongest == ["gthread 1w x 256t", "uvicorn 1w"]  # 1,500 RPS beats 2w x 128t's 1,400
-    # 1,450 vs 1,500 is no win for coroutines, though it is 18x the 80 RPS of gthread 1w x 8t
-    assert {s.name: s.outcome for s in verdict.scopes}["coroutines win at high concurrency"] == REFUTED
-    assert "Machine-dependent" in verdict.note  # uvicorn used its whole core
-
-
-def c8_physical(speed: float) -> dict:
-    """C8's cells as physics makes them: each configuration serves min(what its 200 users ask for,
-    what its core can do), the sleeps fixed in wall time and the CPU cost per request scaled by
-    the machine's speed (gthread 0.6 ms, Django ASGI 1.0 ms on the reference core)."""
-    ideal = X.C8_USERS / (X.C8_SLOW["ms"] / 1000)
-    served = lambda cpu_ms: min(ideal, 1000 / (cpu_ms / speed))  # noqa: E731
-    return c8(served(1.0), 8 * MiB, threads_rps=[served(0.6)] * len(X.C8_THREADS_FULL), second_asgi_share=1.0)
-
-
-def test_c8_throughput_moves_with_the_machine_the_way_physics_says():
-    """A fast core: both sides serve every request the users ask for, so no side can be 1.2x the
-    other and the part is out of scope (not refuted). A slow core: the CPU cost per request
-    decides, and Django ASGI's higher cost refutes the part."""
-    fast = {s.name: s for s in judge("C8", **c8_physical(speed=3.0)).scopes}
-    slow = {s.name: s for s in judge("C8", **c8_physical(speed=1 / 3)).scopes}
-    assert not fast["coroutines win at high concurrency"].in_scope
-    assert "out of reach" in fast["coroutines win at high concurrency"].why
-    assert slow["coroutines win at high concurrency"].in_scope
-    assert slow["coroutines win at high concurrency"].outcome == REFUTED
-
-
-@pytest.mark.parametrize("per_thread,expected", [(8 * MiB, SUPPORTED), (150 * KiB, INCONCLUSIVE),
-                                                 (32 * KiB, REFUTED)])
-def test_c8_memory_compares_a_thread_with_a_whole_in_flight_async_request(per_thread, expected):
-    """An in-flight Django ASGI request holds 100 KiB here: a thread is 80x (supported), 1.5x
-    (between the bands) or 0.3x (refuted) of it."""
-    scopes = {s.name: s for s in judge("C8", **c8(3000, per_thread)).scopes}
-    assert scopes["memory per request in flight"].outcome == expected, scopes["memory per request in flight"].why
-
-
-@pytest.mark.parametrize("per_thread,expected", [(200 * KiB, SUPPORTED), (100 * KiB, REFUTED)])
-def test_c8_memory_exactly_on_the_rules_lines(per_thread, expected):
-    """Against 100 KiB per in-flight request: a thread of exactly 2x supports, exactly 1x refutes."""
-    scope = {s.name: s for s in judge("C8", **c8(3000, per_thread)).scopes}["memory per request in flight"]
-    assert scope.outcome == expected, scope.why
-
-
-def test_c8_any_growth_of_the_hold_is_compared():
-    """Half a byte per request held is little, but it is growth: compared, not set aside."""
-    scope = {s.name: s for s in judge("C8", **c8(3000, 8 * MiB, held_per_request=0.5)).scopes}
-    assert scope["memory per request in flight"].outcome == SUPPORTED
-
-
-def test_c8_a_gthread_serving_exactly_the_reachable_share_stays_in_scope():
-    """Out of scope only when the strongest gthread served more than 1/1.2 of what the users ask
-    for (users / 100 ms): exactly that much leaves room for 1.2x more, so the part is judged."""
-    edge = X.C8_USERS / (X.C8_SLOW["ms"] / 1000) / verdicts.C8_RULE["advantage"]
-    scopes = {s.name: s for s in judge("C8", **c8(3000, 8 * MiB, threads_rps=(80, 320, 1200, edge, 1400))).scopes}
-    assert scopes["coroutines win at high concurrency"].in_scope is True
-
-
-def test_c8_the_asgi_side_saturated_from_90_percent_of_its_core():
-    assert "Machine-dependent" in judge("C8", **c8(3000, 8 * MiB, asgi_cpu=90)).note
-    assert judge("C8", **c8(3000, 8 * MiB, asgi_cpu=89.9)).note == ""
-
-
-def test_c8_memory_slopes_come_from_the_sweep_and_from_io_gather():
-    verdict = judge("C8", **c8(3000, 100 * KiB, coroutine_bytes=1500))
-    figures = {f.label: f for f in verdict.figures}
-    assert figures["per thread: USS slope over the thread sweep"].median == pytest.approx(100, rel=0.01)
-    assert figures["per coroutine in flight: USS slope over io/gather's n"].median == pytest.approx(1500 / KiB,
-                                                                                                    rel=0.01)
-
-
-def test_c8_missing_the_uvicorn_side_is_inconclusive_not_an_exception():
-    ev = evidence(X.C8_SLEEP_FULL, {X.C8_THREADS_FULL[0]: V({"io/sleep": endpoint(80, 300)})})
-    verdict = judge("C8", ev)
-    assert {s.name: s.outcome for s in verdict.scopes}["coroutines win at high concurrency"] == INCONCLUSIVE
-    assert verdict.verdict == INCONCLUSIVE
+def c8(reach: dict | None = None, uss: dict | None = None, lag_ms: float = 2.0, repeats: int = 2, db: dict | None = None,
+       **grid) -> dict:
+    """The C8 card's parts from one run: the grid (``reach``: the largest N each stack holds) and the
+    database part (``db``: its cells, else ``c8_db_variants`` on as many repeats), as ``judge``'s keywords."""
+    cells = db or merged(*(c8_db_variants(lag_ms) for _ in range(repeats)))
+    return {"ev": grid_of(reach or C8_SUPPORTED, repeats=repeats, uss_per_request=uss or C8_MEMORY_SUPPORTED, **grid),
+            "db": evidence(X.C8_DB, cells, new_run())}
 
 
 def test_repeats_on_both_sides_of_a_limit_decide_nothing():
@@ -753,13 +671,13 @@ def test_repeats_on_both_sides_of_a_limit_decide_nothing():
     assert versus_limit([], 10) == INCONCLUSIVE
     db = {**c8_db_variants(), X.C8_DB_ASYNC_ORM: [V({"db/read": endpoint(800, 30)}, samples=[
         sample(t=t, loop_lag_ms={"9": lag}) for t in (1, 1.5)]) for lag in (4.0, 17.0, 5.0)]}
-    verdict = judge("C8", **c8(3000, 8 * MiB, db=db))
+    verdict = judge("C8", **c8(db=db))
     assert {s.name: s.outcome for s in verdict.scopes}["the async ORM keeps the loop free"] == INCONCLUSIVE
 
 
 def test_db_read_is_shown_as_a_share_of_postgresql_alone_with_the_matching_protocol():
-    parts = c8(3000, 32 * KiB, speed=2.5)  # db/read at 800 x 2.5 = 2,000 RPS
-    ceiling = verdicts.pg_ceiling(evidence(X.PG_ALONE, pgbench_variants(20_000, 40_000), parts["ev"].run))
+    parts = c8(db=c8_db_variants(speed=2.5))  # db/read at 800 x 2.5 = 2,000 RPS
+    ceiling = verdicts.pg_ceiling(evidence(X.PG_ALONE, pgbench_variants(20_000, 40_000), parts["db"].run))
     assert ceiling == {"orm": 20_000, "native": 40_000}
     shares = {f.label.split(":")[0]: f.median for f in judge("C8", **parts, ceiling=ceiling).figures
               if "share of PostgreSQL alone" in f.label}
@@ -876,59 +794,6 @@ def c3_gaps() -> Evidence:
     return evidence(X.C3, variants)
 
 
-def c8_parts(variants: dict, db: dict | None = None) -> dict:
-    """The C8 card's parts from one run, from cells built here."""
-    run = new_run()
-    return {"ev": evidence(X.C8_SLEEP_FULL, variants, run), "db": evidence(X.C8_DB, db or c8_db_variants(), run)}
-
-
-def c8_two_repeats() -> dict:
-    """Uvicorn 1w at 2x the strongest gthread in one repeat, 0.9x in the other."""
-    return c8_parts(merged(c8_variants(3000, 8 * MiB), c8_variants(1350, 8 * MiB)))
-
-
-def c8_unpaired() -> dict:
-    """Two repeats, but Uvicorn 1w (the only ASGI cell) lacks io/sleep's figures in the first and
-    the strongest gthread in the second: no repeat has both sides."""
-    variants = merged(c8_variants(3000, 8 * MiB), c8_variants(1350, 8 * MiB))
-    del variants[X.C8_ASGI_FULL[1]]
-    variants[X.C8_UVICORN_1W][0] = V({}, samples=[sample(t=0, uss_bytes=50 * MiB, step_index=None)])
-    variants[X.C8_THREADS_FULL[3]][1] = V({}, deployment={"server": "gunicorn", "workers": 1})
-    return c8_parts(variants)
-
-
-def c8_memory_gaps() -> dict:
-    """The sweep's 1w x 32t without samples (skipped), Uvicorn 1w without a primed sample, one
-    io/gather call that failed and the rest each with its own starting USS, and no loop-lag
-    samples under the async ORM."""
-    variants = c8_variants(3000, 8 * MiB, asgi_cpu=80)
-    variants[X.C8_THREADS_FULL[1]] = V({"io/sleep": endpoint(320, 300)})
-    gather = [{"n": n, "uss_before": 50 * MiB + k * MiB, "uss_during": 50 * MiB + k * MiB + n * 1500}
-              for k, n in enumerate(X.C8_COROUTINE_COUNTS)] + [{"n": 10 ** 6, "error": "MemoryError"}]
-    variants[X.C8_UVICORN_1W] = V({"io/sleep": endpoint(3000, 400)}, observations={"coroutines": gather},
-                                  samples=[sample(cpu_percent=80, uss_bytes=70 * MiB)])
-    db = {**c8_db_variants(), X.C8_DB_ASYNC_ORM: V({"db/read": endpoint(800, 30)})}
-    return c8_parts(variants, db)
-
-
-def c8_one_thread_count() -> dict:
-    """One gthread configuration: no slope per thread, beside Uvicorn's hold (without io/gather)."""
-    variants = {v: vs for v, vs in c8_variants(3000, 8 * MiB).items() if v not in X.C8_THREADS_FULL[1:]}
-    variants[X.C8_UVICORN_1W].observations = {}
-    return c8_parts(variants)
-
-
-def c8_crooked_sweep() -> dict:
-    """USS not on a straight line over the thread counts (256 threads 10 MiB above it), with the
-    quick sweep's cells (which share 8 and 256 threads with the full one) in the same run."""
-    variants = c8_variants(3000, 8 * MiB)
-    quick = c8_variants(3000, 8 * MiB, sweep=X.C8_THREADS_QUICK, threads_rps=(80, 640, 1500))
-    variants[X.C8_THREADS_QUICK[1]] = quick[X.C8_THREADS_QUICK[1]]
-    crooked = variants[X.C8_THREADS_FULL[3]].samples[0]
-    variants[X.C8_THREADS_FULL[3]].samples = [{**crooked, "uss_bytes": crooked["uss_bytes"] + 10 * MiB}]
-    return c8_parts(variants)
-
-
 LADDER = (verdicts.Figure("DB ladder db/read, async ORM: CPU per request", [250.0, 260.0], " µs"),)
 
 CARDS: dict[str, dict[str, Callable[[], Verdict]]] = {
@@ -1043,28 +908,21 @@ CARDS: dict[str, dict[str, Callable[[], Verdict]]] = {
     "C8": {
         "no run": lambda: judge("C8"),
         "supported, PostgreSQL alone and the DB ladder beside": lambda: judge(
-            "C8", **c8(3000, 8 * MiB), ceiling={"orm": 20_000, "native": 40_000}, ladder=LADDER),
-        "partly": lambda: judge("C8", **c8(3000, 32 * KiB)),
-        "refuted": lambda: judge("C8", **c8(600, 32 * KiB, 30 * KiB, 50.0)),
-        "a thread 1.5x a request": lambda: judge("C8", **c8(3000, 150 * KiB)),
-        "a fast core: throughput out of reach": lambda: judge("C8", **c8_physical(speed=3.0)),
-        "loop lag on both sides of the limit": lambda: judge("C8", **c8(3000, 8 * MiB, db={
-            **c8_db_variants(), X.C8_DB_ASYNC_ORM: [V({"db/read": endpoint(800, 30)}, samples=[
-                sample(t=t, loop_lag_ms={"9": lag}) for t in (1, 1.5)]) for lag in (4.0, 17.0, 5.0)]})),
-        "no database part in the run": lambda: judge("C8", c8(3000, 8 * MiB)["ev"]),
-        "the quick suite's sweep": lambda: judge("C8", **c8(
-            3000, 64 * KiB, sweep=X.C8_THREADS_QUICK, threads_rps=(80, 640, 1500))),
-        "two repeats that disagree on throughput": lambda: judge("C8", **c8_two_repeats()),
-        "no repeat measured both sides": lambda: judge("C8", **c8_unpaired()),
-        "memory figures with gaps, Uvicorn below 90 % CPU, no loop-lag samples": lambda: judge("C8", **c8_memory_gaps()),
-        "no USS growth during the hold": lambda: judge("C8", **c8(3000, 8 * MiB, held_per_request=0)),
-        "one gthread configuration beside Uvicorn": lambda: judge("C8", **c8_one_thread_count()),
-        "a crooked sweep, the quick and full sweeps in one run": lambda: judge("C8", **c8_crooked_sweep()),
-        "a thread sweep of two": lambda: judge("C8", **c8(3000, 8 * MiB, sweep=X.C8_THREADS_FULL[:2])),
-        "no gthread configuration": lambda: judge("C8", **c8_parts({
-            v: vs for v, vs in c8_variants(3000, 8 * MiB).items() if v not in X.C8_THREADS_FULL})),
-        "only one gthread configuration": lambda: judge("C8", evidence(X.C8_SLEEP_FULL, {
-            X.C8_THREADS_FULL[0]: V({"io/sleep": endpoint(80, 300)})})),
+            "C8", **c8(), ceiling={"orm": 20_000, "native": 40_000}, ladder=LADDER),
+        "refuted": lambda: judge("C8", **c8({THREADS: 10_000, UVICORN_1W: {1: 1_000, 5: 1_000, 30: 4_000}},
+                                            uss={THREADS: 32 * KiB, UVICORN_1W: 80 * KiB}, lag_ms=30.0)),
+        "partly: coroutines hold more at 30 s waits only": lambda: judge("C8", **c8(
+            {THREADS: {1: 4_000, 5: 4_000, 30: 1_000}, UVICORN_1W: {1: 1_000, 5: 1_000, 30: 10_000}})),
+        "the 1 s waits beyond the generator, CPU-bound cells marked": lambda: judge("C8", **c8(
+            out_of_scope=tuple((n, 1) for n in IF.GRID_N), ping_rps={UVICORN_1W: 1_000.0, THREADS: 2_500.0})),
+        "repeats that disagree at 4,000": lambda: judge("C8", ev=replace_cells(
+            grid_of(C8_SUPPORTED, uss_per_request=C8_MEMORY_SUPPORTED),
+            *(missed_cell(UVICORN_1W, 4_000, w, 1) for w in IF.GRID_WAITS_S)), db=c8()["db"]),
+        "one repeat: provisional": lambda: judge("C8", **c8(repeats=1)),
+        "Django holds less than FastAPI, a thread per request": lambda: judge("C8", **c8(
+            {THREADS: 4_000, UVICORN_1W: 1_000, UVICORN_2W: 1_000, GRANIAN: 1_000, FASTAPI: 10_000},
+            threads_per_request={UVICORN_1W: 1.0, UVICORN_2W: 1.0, GRANIAN: 1.0})),
+        "no database part in the run": lambda: judge("C8", c8()["ev"]),
     },
     "C9": {
         "no run": lambda: judge("C9"),

@@ -42,6 +42,9 @@ def add_deployment_arguments(parser) -> None:
                         help="the overload control: requests a worker takes on at once, through the server's own "
                              "setting (gthread --worker-connections, Uvicorn --limit-concurrency, Granian "
                              "--backpressure); default: the server's")
+    parser.add_argument("--backlog", type=int, default=None,
+                        help="the listen backlog asked of the kernel (capped at net.core.somaxconn); "
+                             "default: the server's (2048 for Gunicorn and Uvicorn, 1024 for Granian)")
     parser.add_argument("--cpus", type=cpu_list, default=None, help="pin the server to these CPUs, e.g. 0 or 0,1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--host", default="127.0.0.1", help="bind address (loopback unless told otherwise)")
@@ -55,7 +58,7 @@ def deployment_from_options(options: dict) -> Deployment:
     return Deployment(server=options["server"], workers=options["workers"], threads=options["threads"],
                       cpus=options["cpus"], host=options["host"], port=options["port"],
                       interface=options.get("interface"), backpressure=options.get("backpressure"),
-                      loop=options.get("loop") or LOOPS[0], **extra)
+                      backlog=options.get("backlog"), loop=options.get("loop") or LOOPS[0], **extra)
 
 
 class Command(BaseCommand):

@@ -1,0 +1,144 @@
+"""Reading the thousands-in-flight grid (``bench.in_flight``) of one run out of the store, as
+typed records the judging reads without a query (``judging.in_flight``).
+
+Unlike ``bench.evidence``, which keeps valid steps only, the grid needs every cell's every
+repeat with what became of it: measured, invalid (and why), out of scope (declared before it
+ran) or failed. A cell that was not measured must say so on the heat map, never vanish.
+"""
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+
+from bench import in_flight as G
+from bench.models import ExperimentRun, Run
+
+MEASURED, INVALID, OUT_OF_SCOPE, FAILED = "measured", "invalid", "out of scope", "failed"
+
+
+@dataclass(frozen=True)
+class CellRepeat:
+    """One repeat of one cell: what the step measured, or why nothing was."""
+
+    stack: str
+    n: int
+    wait_s: int
+    neighbour: bool
+    repeat: int
+    status: str  # MEASURED, INVALID, OUT_OF_SCOPE, FAILED
+    reason: str = ""
+    rps: float | None = None
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    requests: int = 0
+    failures: int = 0
+    uss_bytes: float | None = None  # median over the samples of the measured window (the hold)
+    pss_bytes: float | None = None
+    threads: int | None = None  # peak, over the server's processes
+    processes: int | None = None
+    server_cpu_pct: float | None = None  # mean, 100 = one core
+    uss_idle_bytes: float | None = None  # the primed server before the load
+
+    @property
+    def ideal_rps(self) -> float:
+        return self.n / self.wait_s
+
+
+@dataclass
+class GridEvidence:
+    """The grid of one run, and what was measured before it in the same run."""
+
+    run_id: int
+    suite: str
+    cells: list[CellRepeat] = field(default_factory=list)
+    ping_rps: dict[str, list[float]] = field(default_factory=dict)  # stack -> saturated ping rate per repeat
+    generator_capacity_rps: float | None = None
+    limits: dict = field(default_factory=dict)  # deploy.limits.Limits as read by the runner
+
+    def repeats_of(self, stack: str, n: int, wait_s: int, neighbour: bool = False) -> list[CellRepeat]:
+        return sorted((c for c in self.cells if (c.stack, c.n, c.wait_s, c.neighbour) == (stack, n, wait_s, neighbour)),
+                      key=lambda c: c.repeat)
+
+    @property
+    def repeats(self) -> int:
+        return max((c.repeat + 1 for c in self.cells), default=0)
+
+
+def _cell_of(experiment: str, label: str) -> tuple[str, int, int, bool] | None:
+    """(stack, n, wait, neighbour) of a stored cell (its row's experiment and its variant's label,
+    the same in every row), through the catalogue's own objects."""
+    row = next((r for r in G.ROWS if r.name == experiment), None)
+    for variant in row.variants if row else ():
+        if variant.label == label:
+            stack = next(s.name for s in G.STACKS if variant.label.startswith(s.name + " ·"))
+            return stack, variant.users[0], row.wait_s, variant.neighbour
+    return None
+
+
+def _median(values) -> float | None:
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else None
+
+
+def _repeat(er: ExperimentRun, where: tuple[str, int, int, bool]) -> CellRepeat:
+    stack, n, wait, neighbour = where
+    base = dict(stack=stack, n=n, wait_s=wait, neighbour=neighbour, repeat=er.repeat)
+    if er.status == ExperimentRun.OUT_OF_SCOPE:
+        return CellRepeat(**base, status=OUT_OF_SCOPE, reason=er.error)
+    step = er.steps.order_by("index").prefetch_related("endpoints").first()
+    if step is None:
+        return CellRepeat(**base, status=FAILED, reason=er.error or "no step was stored")
+    if not step.valid:
+        return CellRepeat(**base, status=INVALID, reason=step.invalid_reason)
+    endpoint = next((e for e in step.endpoints.all() if e.name == "io/sleep"), None)
+    if endpoint is None:
+        return CellRepeat(**base, status=INVALID, reason="no io/sleep request in the step")
+    window = list(er.samples.filter(step_index=step.index))
+    idle = er.samples.filter(step_index__isnull=True).order_by("t").first()
+    return CellRepeat(
+        **base, status=MEASURED, rps=endpoint.rps, p50_ms=endpoint.p50, p99_ms=endpoint.p99,
+        requests=endpoint.requests, failures=endpoint.failures,
+        uss_bytes=_median(s.uss_bytes for s in window), pss_bytes=_median(s.pss_bytes or None for s in window),
+        threads=max((s.threads for s in window), default=None),
+        processes=max((s.processes for s in window), default=None),
+        server_cpu_pct=statistics.fmean(s.cpu_percent for s in window) if window else None,
+        uss_idle_bytes=idle.uss_bytes if idle else None)
+
+
+def read_grid(run: Run) -> GridEvidence | None:
+    """The grid as ``run`` measured it; None when the run holds no cell of it."""
+    rows = ExperimentRun.objects.filter(run=run, experiment__in=[r.name for r in G.ROWS]).order_by("id")
+    grid = GridEvidence(run.id, run.suite, limits=(run.environment or {}).get("limits") or {})
+    for er in rows:
+        where = _cell_of(er.experiment, er.variant)
+        if where is not None:
+            grid.cells.append(_repeat(er, where))
+    if not grid.cells:
+        return None
+    for er in ExperimentRun.objects.filter(run=run, experiment=G.PING.name):
+        stack = next((s.name for s in G.STACKS if G.ping_cell(s.name).label == er.variant), None)
+        step = er.steps.filter(valid=True).prefetch_related("endpoints").first()
+        rps = next((e.rps for e in step.endpoints.all() if e.name == "ping"), None) if step else None
+        if stack and rps:
+            grid.ping_rps.setdefault(stack, []).append(rps)
+    capacities = []
+    for er in ExperimentRun.objects.filter(run=run, experiment=G.CALIBRATION.name):
+        step = er.steps.filter(valid=True).prefetch_related("endpoints").first()
+        capacities += [e.rps for e in step.endpoints.all() if e.name == "ping"] if step else []
+    grid.generator_capacity_rps = _median(capacities)
+    return grid
+
+
+def fullest_grid_run(runs: QuerySet[Run]) -> Run | None:
+    """Among ``runs``, the one whose grid has the most repeats, the newest among equals (a newer,
+    thinner run never silently replaces a fuller one: one run per card)."""
+    best, best_key = None, None
+    for run in runs.filter(experiments__experiment__in=[r.name for r in G.ROWS]).distinct():
+        repeats = (ExperimentRun.objects.filter(run=run, experiment__in=[r.name for r in G.ROWS])
+                   .values_list("repeat", flat=True).distinct().count())
+        key = (repeats, run.started_at, run.id)
+        if best_key is None or key > best_key:
+            best, best_key = run, key
+    return best
