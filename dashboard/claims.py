@@ -43,9 +43,11 @@ CLAIMS = {
     "C8": ("Threads are heavy, coroutines are light",
            "A thread costs about 8 MB and a coroutine about 1 KB; thread-per-request suits low concurrency, "
            "coroutines suit many concurrent I/O waits; async database access keeps the loop free.",
-           "200 concurrent 100 ms requests: a gthread sweep up to 256 threads (its strongest member decides) vs 1 "
-           "and 2 workers of each ASGI stack; USS slopes per thread and per coroutine (io/gather); DB reads through "
-           "the sync ORM, sync raw SQL, Django's async ORM and a native async driver, with a probe and loop lag."),
+           "One core; 1,000, 4,000 and 10,000 requests in flight, each waiting 1, 5 or 30 s: gthread with a thread "
+           "per request against stock Django ASGI on Uvicorn (1 and 2 workers) and Granian, every stack at its "
+           "strongest; Django with its per-request thread reused, and FastAPI, shown beside; memory and threads "
+           "sampled during the hold; a CPU-bound neighbour column; DB reads through the sync ORM, sync raw SQL, "
+           "Django's async ORM and a native async driver, with a probe and loop lag."),
     "C9": ("Processes contain threads, threads run coroutines",
            "A process can host an event loop that runs many coroutines: the layers nest.",
            "Covered by C4 and C7."),
@@ -55,4 +57,31 @@ CLAIMS = {
 def claim_cards(runs=None) -> list[dict]:
     """What each claim's card shows, for the claims page and the report file."""
     return [{"v": v, "title": CLAIMS[v.claim][0], "text": CLAIMS[v.claim][1], "experiment": CLAIMS[v.claim][2],
-             "chart": v.chart, "chart_id": f"chart-{v.claim}"} for v in all_verdicts(runs)]
+             "chart": v.chart, "chart_id": f"chart-{v.claim}", "heatmap": painted(v.heatmap)}
+            for v in all_verdicts(runs)]
+
+
+def cell_colour(share: float | None, state: str) -> str:
+    """A heat-map cell's background: red at half the ideal rate or less, green at all of it; grey
+    where nothing was measured (out of scope, invalid, not run)."""
+    if share is None:
+        return "#e2e8f0"
+    t = max(0.0, min(1.0, (share - 0.5) / 0.5))
+    return f"hsl({round(120 * t)}, 65%, {round(82 - 10 * t)}%)"
+
+
+def painted(maps: list[dict]) -> list[dict]:
+    """The grid's heat maps with each cell's colour and short text (achieved share, p99 over the wait)."""
+    out = []
+    for m in maps:
+        rows = []
+        for row in m["rows"]:
+            cells = []
+            for c in row["cells"]:
+                text = "" if c["share"] is None else f"{c['share']:.0%}"
+                if c["p99_overhead_ms"] is not None:
+                    text += f" · +{c['p99_overhead_ms'] / 1000:.1f} s"
+                cells.append({**c, "colour": cell_colour(c["share"], c["state"]), "text": text or c["state"]})
+            rows.append({**row, "cells": cells})
+        out.append({**m, "rows": rows})
+    return out

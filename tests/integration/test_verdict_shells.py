@@ -161,3 +161,22 @@ def test_c1_reads_postgresql_alone_from_its_own_run():
     other = make_run(X.PG_ALONE.name, pgbench_variants(8_000, 8_000), claim="DB")  # newer, elsewhere
     assert database_ceiling(only(c1, other)) == {"orm": 8_000, "native": 8_000}
     assert shares(verdict_c1(only(c1, other))) == {"uvicorn 1w": 5.0, "uvicorn 4w": 3.5, "gthread 1w": 15.0}
+
+
+def test_the_claims_page_draws_the_grid_as_heat_maps():
+    """The C8 card of a grid run: one heat map per wait, a cell per stack and N with its state, the
+    out-of-scope cells grey, the neighbour column, each stack's largest N held."""
+    from django.test import Client
+
+    from bench import in_flight as G
+
+    grid = grid_of(C8_REACH, uss_per_request=C8_USS, out_of_scope=((10_000, 1),))
+    run = make_grid_run(grid)
+    page = Client(HTTP_HOST="127.0.0.1").get(f"/dashboard/claims/?run={run.id}").content.decode()
+    assert page.count('<table class="heatmap"') == len(G.GRID_WAITS_S)
+    assert page.count('data-state="held"') == sum(
+        1 for w in G.GRID_WAITS_S for s in G.row_stacks(w) for n in G.GRID_N
+        if n <= (C8_REACH.get(s.name, 0) if isinstance(C8_REACH.get(s.name, 0), int) else C8_REACH[s.name][w])
+        and (n, w) != (10_000, 1))
+    assert page.count('data-state="out of scope"') == len(G.row_stacks(1))
+    assert "+ CPU-bound neighbour" in page and "&gt;= 10,000" in page

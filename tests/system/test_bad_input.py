@@ -14,7 +14,8 @@ PREFIXES = ("api", "sync", "async")
 BAD_REQUESTS = [
     ("GET", "io/sleep", "ms=abc", None, None, 400),
     ("GET", "io/sleep", "ms=-1", None, None, 400),
-    ("GET", "io/sleep", "ms=10001", None, None, 400),
+    ("GET", "io/sleep", "ms=60001", None, None, 400),  # io/sleep waits up to a minute (the in-flight grid)
+    ("GET", "io/threadpool", "ms=10001", None, None, 400),  # the sleeps that hold a thread stop at 10 s
     ("GET", "io/sleep", "ms=1.5", None, None, 400),
     ("GET", "io/sleep", "ms=", None, None, 400),
     ("GET", "io/sleep", "ms=1&ms=2", None, None, 400),

@@ -306,6 +306,7 @@ def test_the_report_file_opens_from_disk_offline_and_every_chart_draws(browser, 
     """``manage.py bench --report`` writes one HTML file; opened from disk with the network
     cut off it draws every chart (data, styles and Chart.js are inside it)."""
     out = ARTIFACTS / f"report-run-{smoke_run.id}.html"
+    out.unlink(missing_ok=True)  # a file of an earlier session (run ids start again with each test database)
     made = subprocess.run([sys.executable, "manage.py", "bench", "--report", str(smoke_run.id), "--out", str(out)],
                           cwd=BASE_DIR, capture_output=True, text=True, timeout=120)
     assert made.returncode == 0, made.stderr

@@ -243,10 +243,11 @@ def test_the_page_renders_a_stored_run_with_its_chart():
 
 
 def test_c8_card_shows_the_async_orm_costs_without_changing_its_rule():
-    from bench import experiments as X
     from judging.verdicts import verdict_c8
+    from tests.synthetic import make_grid_run
+    from tests.unit.grid_cells import THREADS, UVICORN_1W, grid_of
 
-    sleep = make_run(X.C8_SLEEP_FULL.name, {X.C8_UVICORN_1W: V({"io/sleep": endpoint(1500, 120.0)})})
+    sleep = make_grid_run(grid_of({THREADS: 4_000, UVICORN_1W: 1_000}))
     before = verdict_c8(only(sleep))
     assert not any(f.label.startswith("DB ladder") for f in before.figures)  # no ladder run: nothing added
     db = make_run(L.DB_LADDER.name, {
