@@ -118,7 +118,7 @@ def wait_scope(grid: GridEvidence, wait_s: int) -> Scope:
     outcome = compare(django, threads)
     name = f"{wait_s} s waits: coroutines hold more"
     all_outside = all(cell_state(grid.repeats_of(s.name, n, wait_s))[0] == OUTSIDE
-                      for s in G.STACKS for n in G.GRID_N if s.role in ("threads", "django-asgi"))
+                      for s in G.row_stacks(wait_s) for n in G.GRID_N)
     if all_outside:
         return Scope(name, INCONCLUSIVE, "every cell of this wait is beyond the load generator", in_scope=False)
     why = (f"{django_stack} holds {django.text()}, gthread with a thread per request {threads.text()} "

@@ -26,7 +26,7 @@ RULE = G.GRID_RULE
     (0.95, 0.0, 0, True),  # exactly on the throughput line
     (0.9499, 0.0, 0, False),
     (1.0, 1.0, 0, True),  # exactly on the overhead line
-    (1.0, 1.01, 0, False),
+    (1.0, 1.001, 0, False),
     (1.0, 0.0, None, True),  # failures exactly at 0.1 % of the requests
     (1.0, 0.0, "over", False),
 ])
@@ -58,6 +58,12 @@ def test_a_repeat_that_measured_nothing_neither_holds_nor_misses(status):
     assert G.repeat_holds(cell) is None
 
 
+@pytest.mark.parametrize("missing", ["rps", "p99_ms"])
+def test_a_measured_repeat_without_its_rate_or_its_p99_decides_nothing(missing):
+    cell = measured(THREADS, 1_000, 5)
+    assert G.repeat_holds(CellRepeat(**{**cell.__dict__, missing: None})) is None
+
+
 # --- a cell over its repeats -----------------------------------------------------------------
 
 def test_cell_states_cut_both_ways():
@@ -70,7 +76,9 @@ def test_cell_states_cut_both_ways():
     invalid = CellRepeat(THREADS, 1_000, 5, False, 1, INVALID, "generator saturated")
     state, why = G.cell_state([held[0], invalid])
     assert state == G.UNKNOWN and "generator saturated" in why
-    assert G.cell_state([])[0] == G.UNKNOWN
+    assert G.cell_state([]) == (G.UNKNOWN, "not run")
+    outside = [CellRepeat(THREADS, 10_000, 1, False, r, "out of scope", f"beyond the generator ({r})") for r in range(2)]
+    assert G.cell_state(outside) == (G.OUTSIDE, "beyond the generator (0)")
 
 
 # --- reach and the per-wait comparison -----------------------------------------------------------
@@ -82,6 +90,8 @@ def test_reach_is_exact_only_when_the_next_n_was_missed():
     assert G.reach(grid_of({THREADS: 0}), THREADS, 5) == G.Reach(0, True, 2)
     beyond = grid_of({THREADS: 10_000}, out_of_scope=((10_000, 5),))
     assert G.reach(beyond, THREADS, 5) == G.Reach(4_000, False, 2)
+    first_unknown = replace_cells(grid_of({THREADS: 10_000}), CellRepeat(THREADS, 1_000, 5, False, 1, INVALID, "x"))
+    assert G.reach(first_unknown, THREADS, 5) == G.Reach(0, False, 0)
 
 
 @pytest.mark.parametrize("django, threads, expected", [
@@ -93,6 +103,7 @@ def test_reach_is_exact_only_when_the_next_n_was_missed():
     (G.Reach(1_000, False, 2), G.Reach(4_000, True, 2), INCONCLUSIVE),  # Django might hold more
     (G.Reach(4_000, True, 2), G.Reach(4_000, True, 2), REFUTED),  # same N, both miss the next
     (G.Reach(4_000, False, 2), G.Reach(4_000, True, 2), INCONCLUSIVE),
+    (G.Reach(4_000, True, 2), G.Reach(4_000, False, 2), INCONCLUSIVE),  # the threads might hold more
     (G.Reach(10_000, False, 2), G.Reach(10_000, False, 2), INCONCLUSIVE),  # both hold the whole grid
     (G.Reach(0, True, 2), G.Reach(1_000, True, 2), REFUTED),
 ])
@@ -108,6 +119,17 @@ def test_the_best_django_server_decides_and_fastapi_and_the_reused_thread_never_
     grid = grid_of({THREADS: 4_000, UVICORN_1W: 1_000, UVICORN_2W: 1_000, GRANIAN: 1_000, FASTAPI: 10_000,
                     REUSE: 10_000})
     assert G.wait_scope(grid, 5).outcome == REFUTED
+
+
+def test_a_django_server_that_may_reach_further_is_preferred_at_the_same_n():
+    """Uvicorn 1w misses 10,000; Granian's 10,000 is unknown: Granian may hold it, so the threads'
+    equal, exact reach cannot refute the claim."""
+    grid = grid_of({THREADS: 4_000, UVICORN_1W: 4_000, GRANIAN: 4_000})
+    grid = replace_cells(grid, CellRepeat(GRANIAN, 10_000, 5, False, 1, INVALID, "generator saturated"))
+    assert G.best_django(grid, 5) == (GRANIAN, G.Reach(4_000, False, 2))
+    scope = G.wait_scope(grid, 5)
+    assert scope.outcome == INCONCLUSIVE and scope.repeats == 0  # an undecided scope claims no repeats
+    assert G.wait_scope(grid_of({THREADS: 4_000, UVICORN_1W: 4_000}), 5).repeats == 2
 
 
 def test_a_wait_whose_every_cell_is_beyond_the_generator_is_out_of_scope():
@@ -142,6 +164,22 @@ def test_memory_reads_only_cells_both_sides_hold_and_needs_two_of_them():
     # the 10,000 cell, missed by the threads, would pull their slope anywhere: it is left out
     grid = replace_cells(grid, *(missed_cell(THREADS, 10_000, 30, r, uss_per_request=1 * KiB) for r in range(2)))
     assert G.memory_scope(grid)[0].outcome == SUPPORTED
+
+
+def test_memory_leaves_out_the_async_side_s_cells_the_threads_missed_too():
+    grid = grid_of({THREADS: 4_000, UVICORN_1W: 10_000}, uss_per_request={THREADS: 64 * KiB, UVICORN_1W: 16 * KiB})
+    grid = replace_cells(grid, *(held_cell(UVICORN_1W, 10_000, 30, r, uss_per_request=100 * KiB) for r in range(2)))
+    assert G.memory_scope(grid)[1] == pytest.approx([4.0, 4.0])  # 10,000 is not held by both: not read
+
+
+def test_a_repeat_without_memory_figures_is_shown_as_such_and_the_others_decide():
+    grid = grid_of({THREADS: 10_000, UVICORN_1W: 10_000},
+                   uss_per_request={THREADS: 64 * KiB, UVICORN_1W: 16 * KiB})
+    grid = replace_cells(grid, *(CellRepeat(**{**held_cell(THREADS, n, 30, 1).__dict__, "uss_bytes": None})
+                                 for n in X.GRID_N))
+    scope, ratios = G.memory_scope(grid)
+    assert ratios == [pytest.approx(4.0), None]
+    assert scope.outcome == SUPPORTED and scope.repeats == 1 and "4.00x, n/a" in scope.why
 
 
 def test_memory_repeats_that_straddle_the_line_decide_nothing():
@@ -217,6 +255,38 @@ def test_the_heat_map_shows_every_cell_with_its_state():
     # CPU-bound: 1,000 requests/s against a ping rate of 1,000 (above 85 % of it); no ping rate: unknown
     assert django[1_000]["cpu_bound"] is True and threads[1_000]["cpu_bound"] is None
     assert {c["n"] for c in maps[5]["columns"] if c["neighbour"]} == {X.NEIGHBOUR_CELL[0]}
+    # the neighbour column reads its own cells (none here), not the plain cell of the same N
+    neighbour = [c for c in {r["stack"]: r for r in maps[5]["rows"]}[UVICORN_1W]["cells"] if c["neighbour"]]
+    assert [(c["n"], c["state"], c["why"]) for c in neighbour] == [(X.NEIGHBOUR_CELL[0], G.UNKNOWN, "not run")]
+
+
+def test_a_heat_map_cell_says_everything_the_page_shows():
+    grid = grid_of({THREADS: 4_000}, threads_per_request={THREADS: 1.0}, ping_rps={THREADS: 1_000 / 0.85})
+    (row,) = [r for m in G.heatmap(grid) if m["wait_s"] == 1 for r in m["rows"] if r["stack"] == THREADS]
+    assert {k: v for k, v in row.items() if k != "cells"} == {"stack": THREADS, "role": "threads", "reach": "4,000"}
+    cell = row["cells"][0]
+    assert cell == {"n": 1_000, "neighbour": False, "state": G.HELD, "why": "held in 2 of 2 repeats",
+                    "share": pytest.approx(1.0), "p99_overhead_ms": pytest.approx(10.0), "repeats": 2,
+                    "cpu_bound": False,  # exactly 85 % of the ping rate: not above it
+                    "uss_mib": pytest.approx((40 * 2**20 + 32 * KiB * 1_000) / 2**20), "threads": 1_005}
+
+
+def test_the_card_figures_name_each_stack_s_reach_memory_and_the_machine_s_limits():
+    grid = grid_of({THREADS: 4_000, UVICORN_1W: 10_000}, threads_per_request={UVICORN_1W: 1.0},
+                   uss_per_request={THREADS: 64 * KiB, UVICORN_1W: 16 * KiB})
+    grid.cells = [CellRepeat(**{**c.__dict__, "pss_bytes": c.pss_bytes / 2}) for c in grid.cells]
+    figures = {f.label: f for f in G.grid_figures(grid)}
+    assert figures[f"{THREADS}: largest N held at 5 s"].text() == "4,000"
+    assert figures[f"{UVICORN_1W}: largest N held at 30 s"].text() == ">= 10,000"
+    assert figures[f"{THREADS}: USS per request in flight (30 s row, slope over N)"].median == pytest.approx(64)
+    assert figures[f"{THREADS}: PSS per request in flight (30 s row, slope over N)"].median == pytest.approx(32)
+    assert figures[f"{UVICORN_1W}: threads per request in flight (30 s row, slope over N)"].median == \
+        pytest.approx(1.0, abs=0.01)
+    assert f"{REUSE}: largest N held at 5 s" in figures and f"{REUSE}: largest N held at 30 s" not in figures
+    assert figures["the machine's limits (read by the runner)"].text() == "somaxconn 4,096, open_files_soft 20,000"
+    grid.limits = {}
+    assert {f.label: f for f in G.grid_figures(grid)}["the machine's limits (read by the runner)"].text() == \
+        "not recorded"
 
 
 def test_the_card_names_where_djangos_async_stack_loses_it():
