@@ -14,8 +14,15 @@ from django.db.models import QuerySet
 
 from bench import in_flight as G
 from bench.models import ExperimentRun, Run
+from bench.validity import GENERATOR_CPU_LIMIT, InvalidKind
 
 MEASURED, INVALID, OUT_OF_SCOPE, FAILED = "measured", "invalid", "out of scope", "failed"
+# Steps the general validity rule calls invalid that are, in the grid, what the server did: more
+# failures than a benchmark step may have, or no request completed at all while the generator
+# held its users (a server that takes N connections and answers none of them in the window). The
+# held rule judges them: a stack that fails or answers nothing does not hold the cell. Unless the
+# generator was saturated too: then nobody knows whose limit it was.
+SERVER_OUTCOMES = (InvalidKind.FAILURES, InvalidKind.NOTHING)
 
 
 @dataclass(frozen=True)
@@ -90,16 +97,18 @@ def _repeat(er: ExperimentRun, where: tuple[str, int, int, bool]) -> CellRepeat:
     step = er.steps.order_by("index").prefetch_related("endpoints").first()
     if step is None:
         return CellRepeat(**base, status=FAILED, reason=er.error or "no step was stored")
-    if not step.valid:
+    if not step.valid and (step.invalid_kind not in SERVER_OUTCOMES
+                           or step.generator_cpu_max_process > GENERATOR_CPU_LIMIT):
         return CellRepeat(**base, status=INVALID, reason=step.invalid_reason)
     endpoint = next((e for e in step.endpoints.all() if e.name == "io/sleep"), None)
-    if endpoint is None:
+    if endpoint is None and step.invalid_kind != InvalidKind.NOTHING:
         return CellRepeat(**base, status=INVALID, reason="no io/sleep request in the step")
     window = list(er.samples.filter(step_index=step.index))
     idle = er.samples.filter(step_index__isnull=True).order_by("t").first()
     return CellRepeat(
-        **base, status=MEASURED, rps=endpoint.rps, p50_ms=endpoint.p50, p99_ms=endpoint.p99,
-        requests=endpoint.requests, failures=endpoint.failures,
+        **base, status=MEASURED, reason=step.invalid_reason, rps=endpoint.rps if endpoint else 0.0,
+        p50_ms=endpoint.p50 if endpoint else None, p99_ms=endpoint.p99 if endpoint else None,
+        requests=endpoint.requests if endpoint else 0, failures=endpoint.failures if endpoint else 0,
         uss_bytes=_median(s.uss_bytes for s in window), pss_bytes=_median(s.pss_bytes or None for s in window),
         threads=max((s.threads for s in window), default=None),
         processes=max((s.processes for s in window), default=None),

@@ -39,7 +39,11 @@ GRID_RULE = Rule(
 
 def repeat_holds(c: CellRepeat) -> bool | None:
     """Whether one measured repeat held its cell (None: nothing was measured)."""
-    if c.status != MEASURED or c.rps is None or c.p99_ms is None:
+    if c.status != MEASURED or c.rps is None:
+        return None
+    if c.rps < GRID_RULE["held_share"] * c.ideal_rps:
+        return False  # too few answers (none at all, even: then there is no p99 to read)
+    if c.p99_ms is None:
         return None
     wait_ms = c.wait_s * 1000
     overhead_limit = max(GRID_RULE["overhead_share"] * wait_ms, GRID_RULE["overhead_floor_ms"])

@@ -13,6 +13,7 @@ from judging.core import INCONCLUSIVE, REFUTED, SUPPORTED
 from judging.verdicts import VERDICTS, all_verdicts, database_ceiling, verdict_c1, verdict_c8
 from bench.grid_evidence import fullest_grid_run, read_grid
 from judging.verdicts import judge_c8
+from judging import in_flight as G_in_flight
 from tests.synthetic import V, endpoint, make_grid_run, make_run, only, sample
 from tests.unit.cells import MiB, c1_variants, c5_variants, c8_db_variants, merged, pgbench_variants
 from tests.unit.grid_cells import FASTAPI, THREADS, UVICORN_1W, KiB, grid_of, held_cell, replace_cells
@@ -114,6 +115,28 @@ def test_the_grid_reader_hands_the_judge_what_was_stored():
     assert read.ping_rps == {UVICORN_1W: [1_500.0, 1_500.0]} and read.generator_capacity_rps == 10_000.0
     assert read.limits == grid.limits
     assert judge_c8(read, None, {}, []).scopes[:-1] == judge_c8(grid, None, {}, []).scopes[:-1]  # all but the DB part
+
+
+@pytest.mark.parametrize("kind, generator_cpu, expected", [
+    ("nothing", 40.0, "measured"),  # the server answered nothing: it missed the cell
+    ("failures", 40.0, "measured"),  # the server failed the requests: it missed the cell
+    ("nothing", 95.0, "invalid"),  # ... unless the generator was saturated too
+    ("generator", 95.0, "invalid"),
+    ("error", 40.0, "invalid"),
+])
+def test_a_step_the_general_rule_calls_invalid_may_be_the_servers_own_outcome(kind, generator_cpu, expected):
+    from bench.models import Step
+
+    run = make_grid_run(grid_of({THREADS: 4_000}, repeats=1))
+    step = Step.objects.get(experiment__run=run, experiment__experiment="c8-in-flight-5s",
+                            experiment__variant__startswith=THREADS, users=10_000)
+    step.endpoints.all().delete() if kind == "nothing" else None
+    Step.objects.filter(id=step.id).update(valid=False, invalid_kind=kind, invalid_reason=f"synthetic {kind}",
+                                           generator_cpu_max_process=generator_cpu)
+    (cell,) = read_grid(run).repeats_of(THREADS, 10_000, 5)
+    assert cell.status == expected and cell.reason == f"synthetic {kind}"
+    if expected == "measured":
+        assert G_in_flight.repeat_holds(cell) is False
 
 
 def test_c8_reads_the_fullest_grid_and_every_part_from_its_run():

@@ -64,6 +64,12 @@ def test_a_measured_repeat_without_its_rate_or_its_p99_decides_nothing(missing):
     assert G.repeat_holds(CellRepeat(**{**cell.__dict__, missing: None})) is None
 
 
+def test_a_repeat_that_answered_nothing_missed_its_cell():
+    """A server that took N connections and answered none in the window has no p99: it missed."""
+    cell = measured(THREADS, 10_000, 5)
+    assert G.repeat_holds(CellRepeat(**{**cell.__dict__, "rps": 0.0, "p99_ms": None, "requests": 0})) is False
+
+
 # --- a cell over its repeats -----------------------------------------------------------------
 
 def test_cell_states_cut_both_ways():
