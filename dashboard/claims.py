@@ -51,6 +51,11 @@ CLAIMS = {
     "C9": ("Processes contain threads, threads run coroutines",
            "A process can host an event loop that runs many coroutines: the layers nest.",
            "Covered by C4 and C7."),
+    "C12": ("Choose by load: sync for low concurrency, async for high",
+            "Low concurrency and simple logic: sync views on WSGI; high concurrency and I/O-bound work: async views "
+            "on ASGI; a mixed load: a thread pool for its CPU part.",
+            "A map from the same run: each Django stack at its best on the latency curves (the knee within the "
+            "SLO) for the low band, and C8's thousands-in-flight grid for the high band."),
 }
 
 

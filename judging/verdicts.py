@@ -26,6 +26,9 @@ from bench.grid_evidence import GridEvidence, fullest_grid_run, read_grid
 from bench.in_flight import GRID_WAITS_S as X_GRID_WAITS, STACKS as _GRID_STACKS
 from bench.suites import SUITES
 from judging import in_flight as G
+from judging.advice import C12_RULE, judge_c12
+from bench.knees import run_knees
+from bench.curves import DEFAULT_SLO_MS
 from judging.ladders import async_orm_cost_figures
 from judging.core import (INCONCLUSIVE, PARTLY, REFUTED, SUPPORTED, Beside, Figure, Judged, Rule, Scope, Verdict,
                                banded, bar, classify_repeats, combine, median, paired, ratio,
@@ -806,6 +809,14 @@ def verdict_c8(runs: QuerySet[Run] | None = None) -> Verdict:
                     async_orm_cost_figures(runs))
 
 
+def verdict_c12(runs: QuerySet[Run] | None = None) -> Verdict:
+    """The curves' knees and the grid, both from the fullest run that holds the two (a full run)."""
+    run = fullest_grid_run(verdict_runs(runs).filter(experiments__experiment="curves"))
+    if run is None:
+        return judge_c12(None, None)
+    return judge_c12(run_knees(run, DEFAULT_SLO_MS), read_grid(run), run.id, run.suite)
+
+
 def verdict_c9(runs: QuerySet[Run] | None = None, c4: Verdict | None = None, c7: Verdict | None = None) -> Verdict:
     """``c4``/``c7``: those verdicts when already computed for the same runs (all_verdicts)."""
     return judge_c9(c4 or verdict_c4(runs), c7 or verdict_c7(runs))
@@ -813,10 +824,10 @@ def verdict_c9(runs: QuerySet[Run] | None = None, c4: Verdict | None = None, c7:
 
 VERDICTS: dict[str, Callable[..., Verdict]] = {
     "C1": verdict_c1, "C2": verdict_c2, "C3": verdict_c3, "C4": verdict_c4, "C5": verdict_c5,
-    "C6": verdict_c6, "C7": verdict_c7, "C8": verdict_c8, "C9": verdict_c9,
+    "C6": verdict_c6, "C7": verdict_c7, "C8": verdict_c8, "C9": verdict_c9, "C12": verdict_c12,
 }
 RULES = {"C1": C1_RULE, "C2": C2_RULE, "C3": C3_RULE, "C4": C4_RULE, "C5": C5_RULE, "C6": C6_RULE,
-         "C7": C7_RULE, "C8": C8_RULE, "C9": C9_RULE}
+         "C7": C7_RULE, "C8": C8_RULE, "C9": C9_RULE, "C12": C12_RULE}
 
 
 def all_verdicts(runs: QuerySet[Run] | None = None) -> list[Verdict]:

@@ -78,16 +78,16 @@ def decided(stack: str, workload: str, best_rps: float, default_rps: float | Non
                               "rates": [], "sweep": table, "generator_limited": generator_limited}}
 
 
-def make_curves_run(cells: dict[tuple[str, str], list[V]], suite: str = "curves") -> Run:
+def make_curves_run(cells: dict[tuple[str, str], list[V]], suite: str = "curves", into: Run | None = None) -> Run:
     """A stored curves run: (stack, workload) -> its steps (``curve_step``), in rising rate order."""
     from bench.curves import CURVES, curve_variant
 
     return make_run(CURVES.name, {curve_variant(stack, workload): steps for (stack, workload), steps in cells.items()},
-                    claim="CURVES", suite=suite)
+                    claim="CURVES", suite=suite, into=into)
 
 
 # --- the thousands-in-flight grid (bench/in_flight.py) -----------------------------------------
-def make_grid_run(grid, suite: str = "synthetic") -> Run:
+def make_grid_run(grid, suite: str = "synthetic", into: Run | None = None) -> Run:
     """Store ``grid`` (a ``bench.grid_evidence.GridEvidence`` built by ``tests.unit.grid_cells``)
     as the runner would: one experiment run per cell and repeat, in its row's experiment, out-of-scope
     cells recorded without a step; and the generator's capacity and each stack's ping rate."""
@@ -95,8 +95,8 @@ def make_grid_run(grid, suite: str = "synthetic") -> Run:
     from bench.grid_evidence import MEASURED, OUT_OF_SCOPE
     from bench.models import ExperimentRun
 
-    run = new_run(suite)
-    run.environment = {"limits": grid.limits}
+    run = into or new_run(suite)
+    run.environment = {**(run.environment or {}), "limits": grid.limits}
     run.save()
     for c in grid.cells:
         variant = G.cell(c.stack, c.n, c.wait_s, c.neighbour)

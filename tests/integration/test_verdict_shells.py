@@ -203,3 +203,27 @@ def test_the_claims_page_draws_the_grid_as_heat_maps():
         and (n, w) != (10_000, 1))
     assert page.count('data-state="out of scope"') == len(G.row_stacks(1))
     assert "+ CPU-bound neighbour" in page and "&gt;= 10,000" in page
+
+
+def test_c12_reads_the_knees_and_the_grid_of_one_full_run():
+    """The low band from the curves' knees (the highest achieved rate within the SLO), the high band
+    from the grid, both of the run that holds the two."""
+    from judging.verdicts import verdict_c12
+    from tests.synthetic import curve_step, make_curves_run
+
+    def curve(knee: float) -> list:
+        return [curve_step("ping", rate, rate, 5, 20) for rate in (knee / 2, knee)] + \
+            [curve_step("ping", knee * 1.2, knee * 1.05, 100, 400)]  # past the SLO
+
+    run = make_curves_run({("gthread", "ping"): curve(3000), ("uvicorn", "ping"): curve(2000)}, suite="full")
+    make_grid_run(grid_of(C8_REACH, uss_per_request=C8_USS), into=run)
+    grid_only = make_grid_run(grid_of({THREADS: 10_000}))  # newer, no curves: not C12's run
+    try:
+        verdict = verdict_c12(only(run, grid_only))
+        outcomes = {s.name: s.outcome for s in verdict.scopes}
+        assert verdict.run_id == run.id
+        assert outcomes["low band, ping: sync views"] == SUPPORTED, verdict.why
+        assert outcomes["low band, db/read: sync views"] == INCONCLUSIVE  # no curve for it
+        assert outcomes["high band, io/sleep 30 s: async views"] == SUPPORTED
+    finally:
+        run.delete()

@@ -49,6 +49,8 @@ def judge(claim: str, ev=None, *, db: Evidence | None = None, ceiling: dict | No
         verdict = verdicts.judge_c8(ev, db, ceiling or {}, list(ladder))
     elif claim == "C9":
         verdict = verdicts.judge_c9(c4 or verdicts.judge_c4(None), c7 or verdicts.judge_c7(None))
+    elif claim == "C12":
+        verdict = verdicts.judge_c12(ev, db)  # the curves' knees, and the grid
     else:
         verdict = JUDGES[claim](ev)
     assert verdict.verdict in OUTCOMES
@@ -94,9 +96,11 @@ def test_no_judge_queries_the_database(no_database):
         "C7": c7,
         "C8": judge("C8", **c8_parts),
         "C9": judge("C9", c4=c4, c7=c7),
+        "C12": judge("C12", C12_SYNC_WINS, db=grid_of(C8_SUPPORTED)),
     }
     assert set(made) == set(verdicts.VERDICTS)
-    assert all(v.verdict == SUPPORTED for v in made.values()), {c: (v.verdict, v.why) for c, v in made.items()}
+    assert all(v.verdict == SUPPORTED for c, v in made.items() if c != "C12"), {c: (v.verdict, v.why) for c, v in made.items()}
+    assert made["C12"].verdict == INCONCLUSIVE  # its mixed region needs a probe the curves do not have
     assert any("share of PostgreSQL alone" in f.label for f in made["C8"].figures)  # the ceiling was used
     assert no_database == []
 
@@ -794,6 +798,47 @@ def c3_gaps() -> Evidence:
     return evidence(X.C3, variants)
 
 
+# --- C12 ------------------------------------------------------------------------------------
+# The curves' knees per (stack, workload) and repeat, as bench.knees.run_knees reads them.
+
+def knees(sync: list[float], asyn: list[float], workloads=("ping", "db/read", "db/queries")) -> dict:
+    out = {}
+    for w in workloads:
+        out[("gthread", w)] = sync
+        out[("granian-wsgi", w)] = [k * 0.9 for k in sync]
+        out[("uvicorn", w)] = asyn
+        out[("gunicorn+uvicorn", w)] = [k * 0.8 for k in asyn]
+    return out
+
+
+C12_SYNC_WINS = knees([3000, 3100], [2000, 2100])
+
+
+def test_c12_low_band_cuts_both_ways_and_ties_on_overlapping_ranges():
+    from judging.advice import low_band_scope
+
+    assert low_band_scope(knees([3000, 3100], [2000, 2100]), "ping").outcome == SUPPORTED
+    assert low_band_scope(knees([2000, 2100], [3000, 3100]), "ping").outcome == REFUTED
+    tie = low_band_scope(knees([3000, 2000], [2500, 2600]), "ping")
+    assert tie.outcome == INCONCLUSIVE and "overlap" in tie.why
+    # the best stack of each side decides: Granian WSGI above gthread counts for the sync side
+    mixed = {**knees([1000, 1000], [2000, 2100]), ("granian-wsgi", "ping"): [3000, 3000]}
+    assert low_band_scope(mixed, "ping").outcome == SUPPORTED
+    assert low_band_scope({}, "ping").outcome == INCONCLUSIVE
+
+
+def test_c12_high_band_is_c8_s_grid_and_the_map_adds_up():
+    verdict = judge("C12", C12_SYNC_WINS, db=grid_of(C8_SUPPORTED))
+    outcomes = {s.name: s.outcome for s in verdict.scopes}
+    assert outcomes["low band, ping: sync views"] == SUPPORTED
+    assert outcomes["high band, io/sleep 5 s: async views"] == SUPPORTED
+    assert outcomes["mixed: a thread pool for the CPU part"] == INCONCLUSIVE
+    assert verdict.verdict == INCONCLUSIVE  # mixed is unknown and nothing fails: the combine rule
+    refuting = grid_of({THREADS: 10_000, UVICORN_1W: 1_000})
+    verdict = judge("C12", C12_SYNC_WINS, db=refuting)
+    assert verdict.verdict == PARTLY and verdict.run_id is None
+
+
 LADDER = (verdicts.Figure("DB ladder db/read, async ORM: CPU per request", [250.0, 260.0], " µs"),)
 
 CARDS: dict[str, dict[str, Callable[[], Verdict]]] = {
@@ -923,6 +968,13 @@ CARDS: dict[str, dict[str, Callable[[], Verdict]]] = {
             {THREADS: 4_000, UVICORN_1W: 1_000, UVICORN_2W: 1_000, GRANIAN: 1_000, FASTAPI: 10_000},
             threads_per_request={UVICORN_1W: 1.0, UVICORN_2W: 1.0, GRANIAN: 1.0})),
         "no database part in the run": lambda: judge("C8", c8()["ev"]),
+    },
+    "C12": {
+        "no run": lambda: judge("C12"),
+        "sync wins the low band, async the high band": lambda: judge("C12", C12_SYNC_WINS, db=grid_of(C8_SUPPORTED)),
+        "async wins the low band, the threads the high band": lambda: judge(
+            "C12", knees([2000, 2100], [3000, 3100]), db=grid_of({THREADS: 10_000, UVICORN_1W: 1_000})),
+        "curves without a grid": lambda: judge("C12", knees([3000, 2000], [2500, 2600])),
     },
     "C9": {
         "no run": lambda: judge("C9"),
