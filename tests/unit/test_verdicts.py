@@ -827,6 +827,32 @@ def test_c12_low_band_cuts_both_ways_and_ties_on_overlapping_ranges():
     assert low_band_scope({}, "ping").outcome == INCONCLUSIVE
 
 
+def test_c12_low_band_edges():
+    from judging.advice import low_band_scope, side_best
+    from judging.core import Scope
+
+    # equal knees are a tie, not a win, in either direction
+    assert low_band_scope(knees([3000, 3000], [2000, 3000]), "ping").outcome == INCONCLUSIVE
+    assert low_band_scope(knees([2000, 3000], [3000, 3000]), "ping").outcome == INCONCLUSIVE
+    # a repeat that lacks one side is left out, never filled in
+    only_sync = {("gthread", "ping"): [3000, 3100]}
+    assert low_band_scope(only_sync, "ping") == Scope("low band, ping: sync views", INCONCLUSIVE,
+                                                      "no repeat has a knee on both sides", 0)
+    gaps = {("gthread", "ping"): [3000, None], ("granian-wsgi", "ping"): [None, None, 2500],
+            ("uvicorn", "ping"): [2000, 2000, None]}
+    assert side_best(gaps, ("gthread", "granian-wsgi"), "ping") == [3000, None, 2500]
+    assert side_best({}, ("gthread",), "ping") == []
+    scope = low_band_scope(gaps, "ping")
+    assert scope.outcome == SUPPORTED and scope.repeats == 1  # only the first repeat has both sides
+
+
+def test_c12_high_band_beyond_the_generator_is_out_of_scope():
+    everything = tuple((n, 1) for n in IF.GRID_N)
+    verdict = judge("C12", C12_SYNC_WINS, db=grid_of(C8_SUPPORTED, out_of_scope=everything))
+    (scope,) = [s for s in verdict.scopes if s.name == "high band, io/sleep 1 s: async views"]
+    assert not scope.in_scope
+
+
 def test_c12_high_band_is_c8_s_grid_and_the_map_adds_up():
     verdict = judge("C12", C12_SYNC_WINS, db=grid_of(C8_SUPPORTED))
     outcomes = {s.name: s.outcome for s in verdict.scopes}
