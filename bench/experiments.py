@@ -65,6 +65,7 @@ class Experiment:
     arrivals: str = "poisson"  # open loop: "poisson" or "constant" gaps between scheduled starts
     rate_change: tuple[float, float] | None = None  # open loop: (s into the measured window, factor)
     measures_generator: bool = False  # its steps measure the load generator's capacity (saturating it is the point)
+    server_core_exclusive: bool = False  # its steps need the server's core to itself (bench.step_quality)
 
     @property
     def open_loop(self) -> bool:

@@ -168,7 +168,7 @@ def row(wait_s: int) -> InFlightExperiment:
     return InFlightExperiment(
         f"c8-in-flight-{wait_s}s", "C8", f"Thousands of requests in flight, each waiting {wait_s} s: who holds them?",
         SCENARIO, tuple(cells), users=GRID_N, step_s=MEASURED_S, warmup_s=warmup_s(GRID_N[0], wait_s),
-        key_endpoint="io/sleep", probe=False, wait_s=wait_s, calibration=CALIBRATION)
+        key_endpoint="io/sleep", probe=False, wait_s=wait_s, calibration=CALIBRATION, server_core_exclusive=True)
 
 
 ROWS = tuple(row(w) for w in GRID_WAITS_S)

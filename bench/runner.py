@@ -28,7 +28,7 @@ from typing import Callable
 import requests
 from django.utils import timezone
 
-from bench import environment, faults, pgbench, store
+from bench import environment, faults, pgbench, step_quality, store
 from bench.validity import judge
 from bench.pg_activity import connections_after_stop, count_connections
 from bench.evidence import read_run
@@ -283,13 +283,17 @@ class BenchRunner:
                     record.observations = {**record.observations, "fault": faults.summarise(result, observed)}
                 if sampler and "started_at" in result:
                     sampler.label_window(index, result["started_at"], result["started_at"] + result["measured_s"])
+                    if running.deployment.cpus:  # what others took of the server's core in the window
+                        result["server_core"] = step_quality.server_core_load(result, tuple(running.deployment.cpus),
+                                                                              sampler.window_cpu(index))
                 if running and running.process.poll() is not None:
                     raise DeploymentCrashed(f"{running.deployment.label} exited with code "
                                             f"{running.process.returncode}\n{running.log_tail()}")
                 judged = judge(result, failures_intended=experiment.fault is not None or experiment.failures_intended,
                                server_pinned=not self.options.target and variant.deployment is not None
                                and variant.deployment.cpus is not None,
-                               measures_generator=experiment.measures_generator)
+                               measures_generator=experiment.measures_generator,
+                               server_core_exclusive=experiment.server_core_exclusive and not variant.neighbour)
                 store.save_step(record, index, load.users, load.rate, result, judged)
                 if not judged.valid:
                     level = f"{load.rate:g} requests/s offered" if load.open_loop else f"{load.users} users"

@@ -162,6 +162,11 @@ class ServerSampler:
                       threads=totals["threads"], ctx_voluntary=totals["vol"], ctx_involuntary=totals["invol"],
                       open_files=totals["files"], db_connections=self._db_connections(), loop_lag_ms=lag)
 
+    def window_cpu(self, step_index: int) -> float | None:
+        """The server's mean CPU (100 = one core) over the samples of one step's measured window."""
+        values = [s.cpu_percent for s in self.samples if s.step_index == step_index]
+        return sum(values) / len(values) if values else None
+
     def label_window(self, step_index: int, start_wall: float, end_wall: float) -> None:
         """Mark the samples taken inside a step's measured window (warm-up excluded)."""
         for sample in list(self.samples):

@@ -13,6 +13,10 @@ and whether the load generator's core had room. Pure functions of the recorder's
   its core (PostgreSQL is not pinned). The kernel's scheduler statistics do not: the time a
   Locust process spent runnable but waiting for a CPU. A busy core alone proves nothing (Locust
   may not have wanted more); waiting for it does. The core's busy share is recorded beside it.
+- **The server's core.** The server is pinned, but nothing keeps others off its core: PostgreSQL,
+  the runner's own sampler, another benchmark or test suite. The core's busy share less the
+  server's own CPU is what others took from it; recorded for every pinned step, and a step of an
+  experiment that needs the core to itself is invalid when others took a quarter of it.
 """
 from __future__ import annotations
 
@@ -28,6 +32,9 @@ BATCHES = 5  # few enough that each batch spans seconds, enough for a usable t q
 # back by whatever else ran on its core (PostgreSQL is not pinned): its requests left late.
 GENERATOR_RUNQUEUE_LIMIT = 10.0
 STATIONARY_CHANGE = 10.0  # % between the window's halves beyond which the window was still moving
+# Others' share of the server's core (the core's busy share less the server's own CPU) from which
+# a step that needs the core to itself is invalid: a quarter of the core was not the server's.
+SERVER_CORE_FOREIGN_LIMIT = 25.0
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,8 @@ class StepQuality:
     generator_core_peak_pct: float | None  # busiest second of those cores
     generator_process_peak_pct: float | None  # busiest second of the busiest Locust process
     generator_runqueue_pct: float | None = None  # mean share of the window the busiest Locust process waited for a CPU
+    server_core_busy_pct: float | None = None  # mean busy share of the server's core(s), whoever used it
+    server_core_foreign_pct: float | None = None  # of which not the server's own processes
 
     @property
     def stationary(self) -> bool | None:
@@ -101,6 +110,28 @@ def generator_core(result: dict) -> tuple[float | None, float | None, float | No
             max(p["generator_max_process"] for p in series))
 
 
+def server_core_load(result: dict, cpus: tuple[int, ...], server_cpu_pct: float | None) -> dict:
+    """The server's core(s) over the window, from the recorder's per-second machine series and the
+    server's own CPU (the sampler's mean, 100 = one core): {"cpus", "busy_pct", "foreign_pct"}."""
+    series = (result.get("machine") or {}).get("series") or []
+    per_second = [statistics.fmean(p["cpu_busy"][c] for c in cpus) for p in series
+                  if all(c < len(p["cpu_busy"]) for c in cpus)]
+    if not per_second or not cpus:
+        return {}
+    busy = statistics.fmean(per_second)
+    foreign = None if server_cpu_pct is None else max(0.0, busy - server_cpu_pct / len(cpus))
+    return {"cpus": list(cpus), "busy_pct": round(busy, 1), "foreign_pct": None if foreign is None else round(foreign, 1)}
+
+
+def crowded_server(quality: StepQuality) -> str:
+    """The reason a step that needs the server's core to itself is invalid, or ""."""
+    foreign = quality.server_core_foreign_pct
+    if foreign is not None and foreign >= SERVER_CORE_FOREIGN_LIMIT:
+        return (f"the server's core was shared: other processes used {foreign:.0f} % of it (limit "
+                f"{SERVER_CORE_FOREIGN_LIMIT:.0f} %; the core {quality.server_core_busy_pct:.0f} % busy in all)")
+    return ""
+
+
 def busiest_endpoint(result: dict) -> str:
     """The endpoint the step loads: the one with the most completions, the light probe aside."""
     loaded = [e for e in result.get("endpoints", []) if e.get("name") != "probe"] or result.get("endpoints", [])
@@ -116,7 +147,9 @@ def assess(result: dict, key_endpoint: str | None = None) -> StepQuality:
                        rps_mean=statistics.fmean(values) if values else None, rps_ci_pct=batch_means_ci(values),
                        halves_change_pct=halves_change(values), generator_core_busy_pct=busy,
                        generator_core_peak_pct=peak, generator_process_peak_pct=process_peak,
-                       generator_runqueue_pct=generator_waited(result))
+                       generator_runqueue_pct=generator_waited(result),
+                       server_core_busy_pct=(result.get("server_core") or {}).get("busy_pct"),
+                       server_core_foreign_pct=(result.get("server_core") or {}).get("foreign_pct"))
 
 
 def starved_generator(quality: StepQuality) -> str:

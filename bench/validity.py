@@ -29,6 +29,7 @@ class InvalidKind(enum.StrEnum):
     GENERATOR = "generator"  # the load generator was the limit: the server's figure is a lower bound
     FAILURES = "failures"  # more failed requests than the experiment set out to cause
     NOTHING = "nothing"  # no request completed in the window
+    SHARED_CORE = "shared-core"  # other processes took part of the server's core (bench.step_quality)
     ERROR = "error"  # the step did not run to its end (the recorder or the runner said why)
 
 
@@ -42,7 +43,7 @@ VALID = Judgement(True)
 
 
 def judge(result: dict, failures_intended: bool = False, server_pinned: bool = True,
-          measures_generator: bool = False) -> Judgement:
+          measures_generator: bool = False, server_core_exclusive: bool = False) -> Judgement:
     """A step is invalid when it measured nothing, the load generator was the bottleneck (busy
     CPU, held back waiting for its core, or an open loop that fell behind its schedule), or more
     than 1 % of its requests failed when the experiment did not set out to cause that.
@@ -53,7 +54,10 @@ def judge(result: dict, failures_intended: bool = False, server_pinned: bool = T
     the wait is expected there and decides nothing.
 
     ``measures_generator``: the step measures the load generator's own capacity (its saturation
-    is the point), so neither its busy CPU nor its wait for a core invalidates it."""
+    is the point), so neither its busy CPU nor its wait for a core invalidates it.
+
+    ``server_core_exclusive``: the step needs the server's core to itself (what it measures is how
+    much one core holds); other processes taking a quarter of it invalidate the step."""
     if "error" in result:
         return Judgement(False, result["error"], InvalidKind.ERROR)
     if not any(e["requests"] for e in result["endpoints"]):
@@ -73,6 +77,9 @@ def judge(result: dict, failures_intended: bool = False, server_pinned: bool = T
                if server_pinned and not measures_generator else "")
     if starved:
         return Judgement(False, starved, InvalidKind.GENERATOR)
+    crowded = step_quality.crowded_server(step_quality.assess(result)) if server_core_exclusive else ""
+    if crowded:
+        return Judgement(False, crowded, InvalidKind.SHARED_CORE)
     valid, reason = judge_schedule(result.get("open_loop"))
     if valid:
         return VALID

@@ -90,3 +90,43 @@ def test_only_the_generators_own_cores_count():
         point["cpu_busy"] = [100.0, 60.0]  # the server's core is full: as it should be
     assert judge(busy_server_core) == VALID
     assert Q.assess(busy_server_core).generator_core_peak_pct == 60.0
+
+
+# --- the server's core: what others took of it --------------------------------------------------
+
+def with_server_core(server_busy: list[float], server_cpu_pct: float | None, cpus=(0,)) -> dict:
+    """A step whose server core (CPU 0) was ``server_busy`` % busy each second, the server's own
+    processes using ``server_cpu_pct`` of it (the sampler's mean)."""
+    r = result([1000] * 6, busy=[50.0] * len(server_busy))
+    for point, busy in zip(r["machine"]["series"], server_busy):
+        point["cpu_busy"] = [busy, 50.0]
+    r["server_core"] = Q.server_core_load(r, cpus, server_cpu_pct)
+    return r
+
+
+def test_what_others_took_of_the_servers_core_is_its_busy_share_less_the_servers_own():
+    r = with_server_core([90.0, 100.0, 95.0], 60.0)
+    assert r["server_core"] == {"cpus": [0], "busy_pct": 95.0, "foreign_pct": 35.0}
+    quality = Q.assess(r)
+    assert (quality.server_core_busy_pct, quality.server_core_foreign_pct) == (95.0, 35.0)
+    assert with_server_core([50.0], 80.0)["server_core"]["foreign_pct"] == 0.0  # sampling skew: never negative
+    assert with_server_core([50.0], None)["server_core"]["foreign_pct"] is None  # no samples: unknown
+    assert Q.server_core_load({"machine": {}}, (0,), 50.0) == {}
+    two = with_server_core([80.0], 100.0, cpus=(0, 1))  # two cores at 80 % and 50 %, the server using one core
+    assert two["server_core"] == {"cpus": [0, 1], "busy_pct": 65.0, "foreign_pct": 15.0}
+
+
+@pytest.mark.parametrize("server_busy, server_cpu, exclusive, valid", [
+    ([100.0] * 3, 75.1, True, True),  # others took 24.9 %: under the limit
+    ([100.0] * 3, 75.0, True, False),  # exactly a quarter: invalid
+    ([100.0] * 3, 40.0, False, True),  # an experiment that does not need the core to itself
+    ([100.0] * 3, None, True, True),  # unknown: nothing to hold against the step
+])
+def test_a_step_that_needs_the_servers_core_to_itself_is_invalid_when_others_took_a_quarter(
+        server_busy, server_cpu, exclusive, valid):
+    judged = judge(with_server_core(server_busy, server_cpu), server_core_exclusive=exclusive)
+    assert judged.valid is valid
+    assert judged.kind == (InvalidKind.NONE if valid else InvalidKind.SHARED_CORE)
+    if not valid:
+        assert judged.reason == ("the server's core was shared: other processes used 25 % of it (limit 25 %; "
+                                 "the core 100 % busy in all)")
