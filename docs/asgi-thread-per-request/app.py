@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
+import time
 from collections import deque
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 
 import django
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpResponse
 from django.urls import path
@@ -49,7 +52,55 @@ async def ping(request):
     return HttpResponse(b"pong", content_type="text/plain")
 
 
-urlpatterns = [path("sleep", sleep), path("ping", ping)]
+# --- for tradeoffs.py only (not used by the load): what each handler does with sync code -----
+request_local = threading.local()
+lingering: list[str] = []  # what a task that outlives its request got from a sync hop
+
+
+async def thread(request):
+    """The thread the request's thread-sensitive sync code runs in, and what a thread-local
+    set by an earlier request on that thread still holds."""
+
+    def hop():
+        previous = getattr(request_local, "value", None)
+        request_local.value = request.GET.get("tag", "")
+        return f"{threading.current_thread().name} {threading.get_ident()} previous={previous}"
+
+    return HttpResponse(await sync_to_async(hop)(), content_type="text/plain")
+
+
+async def slow_hop(request):
+    """A thread-sensitive sync call that takes ms milliseconds (an ORM query, say)."""
+    await sync_to_async(time.sleep)(int(request.GET.get("ms", "100")) / 1000)
+    return HttpResponse(b"ok", content_type="text/plain")
+
+
+async def linger(request):
+    """Starts a task that makes a thread-sensitive sync call after the response is sent."""
+
+    async def later():
+        await asyncio.sleep(0.05)
+        try:
+            ident = await sync_to_async(threading.get_ident)()
+            lingering.append(f"ran in thread {ident}")
+        except RuntimeError as exc:
+            lingering.append(f"RuntimeError: {exc}")
+
+    task = asyncio.create_task(later())
+    lingering_tasks.add(task)
+    task.add_done_callback(lingering_tasks.discard)
+    return HttpResponse(b"ok", content_type="text/plain")
+
+
+lingering_tasks: set = set()
+
+urlpatterns = [
+    path("sleep", sleep),
+    path("ping", ping),
+    path("thread", thread),
+    path("slow-hop", slow_hop),
+    path("linger", linger),
+]
 
 
 # --- the handlers ---------------------------------------------------------------------------

@@ -76,6 +76,14 @@ def ns_last_pid() -> int | None:
         return None
 
 
+def pid_max() -> int:
+    try:
+        with open("/proc/sys/kernel/pid_max") as f:
+            return int(f.read())
+    except OSError:
+        return 1 << 22
+
+
 class PerfNewTasks:
     """``perf stat -I 250 -e task:task_newtask -p PID``: new threads of the server, per interval."""
 
@@ -189,9 +197,16 @@ def percentile(sorted_values: list[float], q: float) -> float | None:
 
 
 async def sample(pid: int, hold_start: float, samples: dict) -> None:
-    """Threads and USS twice a second; thread ids in /proc/PID/task ten times a second."""
+    """Threads and USS twice a second; thread ids in /proc/PID/task and the namespace's last
+    process id ten times a second (the ids wrap at pid_max: summed step by step)."""
     tick = 0
+    wrap, last = pid_max(), ns_last_pid()
     while True:
+        now_last = ns_last_pid()
+        if last is not None and now_last is not None:
+            if time.monotonic() >= hold_start:
+                samples["pids_allocated"] += (now_last - last) % wrap
+            last = now_last
         try:
             samples["tids"].update(os.listdir(f"/proc/{pid}/task"))
         except OSError:
@@ -204,7 +219,6 @@ async def sample(pid: int, hold_start: float, samples: dict) -> None:
                 samples["uss_kib"].append(uss)
         if time.monotonic() >= hold_start and samples["tids_at_hold"] is None:
             samples["tids_at_hold"] = set(samples["tids"])
-            samples["last_pid_at_hold"] = ns_last_pid()
         tick += 1
         await asyncio.sleep(0.1)
 
@@ -214,7 +228,7 @@ async def run(args) -> dict:
     request = (f"GET /sleep?ms={args.wait_ms} HTTP/1.1\r\nHost: {args.host}:{args.port}\r\n"
                f"User-Agent: repro-load\r\n\r\n").encode()
     stats = Stats()
-    samples = {"threads": [], "uss_kib": [], "tids": set(), "tids_at_hold": None, "last_pid_at_hold": None}
+    samples = {"threads": [], "uss_kib": [], "tids": set(), "tids_at_hold": None, "pids_allocated": 0}
     perf = PerfNewTasks(args.pid) if args.pid and not args.no_perf else None
     await asyncio.sleep(0.3 if perf else 0)  # perf attaches to every thread of the process first
     cpu0 = time.process_time()
@@ -224,7 +238,6 @@ async def run(args) -> dict:
              for i in range(args.connections)]
     sampler = asyncio.create_task(sample(args.pid, hold_start, samples)) if args.pid else None
     await asyncio.sleep(max(0.0, end - time.monotonic()))
-    last_pid_at_end = ns_last_pid()
     tids_at_end = set(samples["tids"])
     intervals = perf.stop() if perf else None
     client_cpu = time.process_time() - cpu0
@@ -262,9 +275,8 @@ async def run(args) -> dict:
         if samples["tids_at_hold"] is not None and done:
             seen = len(tids_at_end - samples["tids_at_hold"])
             result["threads_per_request_min"] = round(seen / done, 2)
-            if samples["last_pid_at_hold"] is not None and last_pid_at_end is not None:
-                allocated = (last_pid_at_end - samples["last_pid_at_hold"]) % (1 << 22)
-                result["threads_per_request_max"] = round(allocated / done, 2)
+            if ns_last_pid() is not None:
+                result["threads_per_request_max"] = round(samples["pids_allocated"] / done, 2)
     return result
 
 
