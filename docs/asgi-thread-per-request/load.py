@@ -10,6 +10,7 @@ open; everything below is measured over the "hold": from W until the end of the 
 Printed: requests/s against that ideal N / W, the latency overhead (latency minus W; p50, p99,
 max), failures, and, read from outside the server process (its code is not touched):
 
+- server CPU: its user + system time during the hold (/proc/PID/stat), in % of one core;
 - threads: the server's /proc/PID/status ``Threads`` (max seen during the hold, 2 samples a
   second), USS: /proc/PID/smaps_rollup Private_Clean + Private_Dirty (max during the hold);
 - threads created per request: threads created by the server during the hold divided by the
@@ -73,6 +74,16 @@ def ns_last_pid() -> int | None:
         with open("/proc/sys/kernel/ns_last_pid") as f:
             return int(f.read())
     except OSError:
+        return None
+
+
+def proc_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of the whole process (all its threads, dead ones included)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
         return None
 
 
@@ -219,6 +230,7 @@ async def sample(pid: int, hold_start: float, samples: dict) -> None:
                 samples["uss_kib"].append(uss)
         if time.monotonic() >= hold_start and samples["tids_at_hold"] is None:
             samples["tids_at_hold"] = set(samples["tids"])
+            samples["cpu_at_hold"] = (time.monotonic(), proc_cpu_seconds(pid))
         tick += 1
         await asyncio.sleep(0.1)
 
@@ -228,7 +240,8 @@ async def run(args) -> dict:
     request = (f"GET /sleep?ms={args.wait_ms} HTTP/1.1\r\nHost: {args.host}:{args.port}\r\n"
                f"User-Agent: repro-load\r\n\r\n").encode()
     stats = Stats()
-    samples = {"threads": [], "uss_kib": [], "tids": set(), "tids_at_hold": None, "pids_allocated": 0}
+    samples = {"threads": [], "uss_kib": [], "tids": set(), "tids_at_hold": None, "pids_allocated": 0,
+               "cpu_at_hold": None}
     perf = PerfNewTasks(args.pid) if args.pid and not args.no_perf else None
     await asyncio.sleep(0.3 if perf else 0)  # perf attaches to every thread of the process first
     cpu0 = time.process_time()
@@ -239,6 +252,7 @@ async def run(args) -> dict:
     sampler = asyncio.create_task(sample(args.pid, hold_start, samples)) if args.pid else None
     await asyncio.sleep(max(0.0, end - time.monotonic()))
     tids_at_end = set(samples["tids"])
+    cpu_at_end = (time.monotonic(), proc_cpu_seconds(args.pid)) if args.pid else None
     intervals = perf.stop() if perf else None
     client_cpu = time.process_time() - cpu0
     for task in tasks + ([sampler] if sampler else []):
@@ -263,6 +277,9 @@ async def run(args) -> dict:
     }
     if args.pid:
         result["threads_max"] = max(samples["threads"], default=None)
+        if samples["cpu_at_hold"] and samples["cpu_at_hold"][1] is not None and cpu_at_end[1] is not None:
+            (t_a, c_a), (t_b, c_b) = samples["cpu_at_hold"], cpu_at_end
+            result["server_cpu_pct"] = round(100 * (c_b - c_a) / (t_b - t_a), 1)
         result["uss_mib_max"] = round(max(samples["uss_kib"]) / 1024, 1) if samples["uss_kib"] else None
         done = len(in_hold)
         if intervals is not None:
@@ -308,7 +325,7 @@ def main(argv=None) -> int:
           f"{r['overhead_p50_ms']} ms, p99 {r['overhead_p99_ms']} ms; failures {r['failures']} "
           f"{r['failure_kinds'] or ''}; client CPU {r['client_cpu_pct']} %")
     if args.pid:
-        print(f"  server: threads max {r.get('threads_max')}, USS max {r.get('uss_mib_max')} MiB, threads "
+        print(f"  server: CPU {r.get('server_cpu_pct')} % of a core during the hold, threads max {r.get('threads_max')}, USS max {r.get('uss_mib_max')} MiB, threads "
               f"created per request {r.get('threads_per_request', '?')} ({r['threads_per_request_source']}; "
               f"/proc bounds {r.get('threads_per_request_min')}..{r.get('threads_per_request_max')})")
     print(json.dumps(result))

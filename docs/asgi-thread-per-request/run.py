@@ -102,7 +102,7 @@ def fmt(value, suffix="") -> str:
 
 def table(rows: list[tuple[str, dict]]) -> str:
     head = ["server", "N", "ideal/s", "req/s", "% ideal", "p50 over", "p99 over", "fail",
-            "threads", "USS MiB", "thr/req", "client CPU"]
+            "server CPU", "threads", "USS MiB", "thr/req", "client CPU"]
     body = []
     for variant, r in rows:
         per_req = r.get("threads_per_request")
@@ -110,7 +110,8 @@ def table(rows: list[tuple[str, dict]]) -> str:
             per_req = f"{r['threads_per_request_min']}..{r.get('threads_per_request_max')}"
         body.append([variant, str(r["connections"]), fmt(r["ideal_rps"]), fmt(r["rps"]),
                      fmt(r["pct_of_ideal"], " %"), fmt(r["overhead_p50_ms"], " ms"),
-                     fmt(r["overhead_p99_ms"], " ms"), str(r["failures"]), fmt(r.get("threads_max")),
+                     fmt(r["overhead_p99_ms"], " ms"), str(r["failures"]), fmt(r.get("server_cpu_pct"), " %"),
+                     fmt(r.get("threads_max")),
                      fmt(r.get("uss_mib_max")), fmt(per_req), fmt(r["client_cpu_pct"], " %")])
     widths = [max(len(row[i]) for row in [head] + body) for i in range(len(head))]
     lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(head, widths)) + " |",
@@ -148,7 +149,7 @@ def main(argv=None) -> int:
             time.sleep(1)
     print(f"load average after: {loadavg()}")
     print(f"\nW = {args.wait_ms} ms, {args.duration:g} s per cell, measured after the first W "
-          f"(ideal = N / W); 'over' = latency minus W; threads and USS: the server's maxima; "
+          f"(ideal = N / W); 'over' = latency minus W; server CPU: % of its one core during the hold; threads and USS: the server's maxima; "
           f"thr/req: threads the server created per completed request\n")
     print(table(rows))
     if args.json:
