@@ -7,8 +7,11 @@
   latest) starts a new single-thread executor, and leaving the context starts one more thread
   to join it: two thread starts per request. This tweak hands each request a thread from a
   free list instead (asgiref 3.13 ``ThreadSensitiveContext(executor=...)``), taken at its first
-  hop and given back when the request ends; the list grows to the peak number of requests
-  that were in sync code at once and its threads live as long as the worker. Thread-sensitive
+  hop and given back when the request ends. A request holds its thread from that first hop (the
+  ``request_started`` receivers) to its end, so the list grows to the peak number of requests
+  in flight, and its threads live as long as the worker: what it saves is the two thread starts
+  per request, not the thread per request in flight (bench/in_flight.py and
+  docs/asgi-thread-per-request/ measure both). Thread-sensitive
   code still runs one request's calls in one thread, one request per thread at a time: what a
   gthread worker does with its threads. Thread-locals (Django's connections, the urlconf)
   outlive a request as they do in a gthread thread, and ``request_finished`` still closes the

@@ -47,7 +47,8 @@ CLAIMS = {
            "per request against stock Django ASGI on Uvicorn (1 and 2 workers) and Granian, every stack at its "
            "strongest; Django with its per-request thread reused, and FastAPI, shown beside; memory and threads "
            "sampled during the hold; a CPU-bound neighbour column; DB reads through the sync ORM, sync raw SQL, "
-           "Django's async ORM and a native async driver, with a probe and loop lag."),
+           "Django's async ORM and a native async driver, with a probe and loop lag. Where Django's async stack "
+           "loses requests, outside the lab: docs/asgi-thread-per-request/ in the repository."),
     "C9": ("Processes contain threads, threads run coroutines",
            "A process can host an event loop that runs many coroutines: the layers nest.",
            "Covered by C4 and C7."),
