@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.db.models import QuerySet
 
 from bench import in_flight as G
+from bench.evidence import median
 from bench.models import ExperimentRun, Run
 from bench.validity import GENERATOR_CPU_LIMIT, InvalidKind
 
@@ -84,11 +85,6 @@ def _cell_of(experiment: str, label: str) -> tuple[str, int, int, bool] | None:
     return None
 
 
-def _median(values) -> float | None:
-    present = [v for v in values if v is not None]
-    return statistics.median(present) if present else None
-
-
 def _repeat(er: ExperimentRun, where: tuple[str, int, int, bool]) -> CellRepeat:
     stack, n, wait, neighbour = where
     base = dict(stack=stack, n=n, wait_s=wait, neighbour=neighbour, repeat=er.repeat)
@@ -109,7 +105,7 @@ def _repeat(er: ExperimentRun, where: tuple[str, int, int, bool]) -> CellRepeat:
         **base, status=MEASURED, reason=step.invalid_reason, rps=endpoint.rps if endpoint else 0.0,
         p50_ms=endpoint.p50 if endpoint else None, p99_ms=endpoint.p99 if endpoint else None,
         requests=endpoint.requests if endpoint else 0, failures=endpoint.failures if endpoint else 0,
-        uss_bytes=_median(s.uss_bytes for s in window), pss_bytes=_median(s.pss_bytes or None for s in window),
+        uss_bytes=median(s.uss_bytes for s in window), pss_bytes=median(s.pss_bytes or None for s in window),
         threads=max((s.threads for s in window), default=None),
         processes=max((s.processes for s in window), default=None),
         server_cpu_pct=statistics.fmean(s.cpu_percent for s in window) if window else None,
@@ -136,7 +132,7 @@ def read_grid(run: Run) -> GridEvidence | None:
     for er in ExperimentRun.objects.filter(run=run, experiment=G.CALIBRATION.name):
         step = er.steps.filter(valid=True).prefetch_related("endpoints").first()
         capacities += [e.rps for e in step.endpoints.all() if e.name == "ping"] if step else []
-    grid.generator_capacity_rps = _median(capacities)
+    grid.generator_capacity_rps = median(capacities)
     return grid
 
 
