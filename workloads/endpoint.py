@@ -26,6 +26,7 @@ from workloads.cross_site import check_not_a_form, check_same_origin
 from workloads.errors import ApiError, Reply, error_response, render
 from workloads.interface import interface_of
 from workloads.params import Query, parse_query
+from workloads.streams import CONTENT_TYPE as EVENT_STREAM, HEADERS as STREAM_HEADERS, EventStream
 from workloads.work import Timed
 
 
@@ -89,6 +90,9 @@ def _check_body_headers(spec: Endpoint, headers: Mapping[str, str], interface: s
 
 
 def reply(spec: Endpoint, args: SimpleNamespace, result: Any, view: str) -> Reply:
+    if isinstance(result, EventStream):  # the view flavour says how the stream waits between events
+        chunks = result.aframes() if view == "async" else result.frames()
+        return Reply(spec.status, {}, dict(STREAM_HEADERS), stream=chunks, content_type=EVENT_STREAM)
     headers = {}
     if isinstance(result, Timed):  # durations the work measured: reported, not part of the body
         headers["Server-Timing"] = server_timing(result.timings)

@@ -42,6 +42,12 @@ BAD_REQUESTS = [
     ("GET", "db/write", "", None, None, 405),
     ("GET", "upload", "", None, None, 405),
     ("DELETE", "json", "", None, None, 405),
+    ("GET", "stream/events", "n=0", None, None, 400),
+    ("GET", "stream/events", "n=--5", None, None, 400),
+    ("GET", "stream/events", "every_ms=60001", None, None, 400),
+    ("GET", "stream/events", "schedule=often", None, None, 400),
+    ("POST", "stream/events", "", None, None, 405),
+    ("GET", "stream/open", "n=1", None, None, 400),
     ("GET", "nope", "", None, None, 404),
     ("GET", "db", "", None, None, 404),
 ]
