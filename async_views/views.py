@@ -8,7 +8,7 @@ its main thread; under WSGI Django runs each one on a fresh event loop in a new 
 import asyncio
 
 from workloads import catalogue as c
-from workloads import db_async, memory, streams, work
+from workloads import db_async, memory, streams, upstream, work
 from workloads.endpoint import endpoint
 from workloads.identity import DJANGO, identify
 from workloads.interface import interface_of
@@ -114,3 +114,10 @@ async def stream_events(request, a):
 @endpoint(c.STREAM_OPEN)
 async def stream_open(request, a):
     return streams.open_streams()
+
+
+@endpoint(c.IO_UPSTREAM)
+async def io_upstream(request, a):
+    if a.client == "offloaded":  # a sync-only client from async code: the pooled sync call, in the pool
+        return await await_offloaded(upstream.call, a.ms, "pooled")
+    return await upstream.acall(a.ms, a.client, loop_outlives_request=interface_of(request) == "asgi")

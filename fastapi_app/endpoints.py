@@ -17,7 +17,7 @@ from starlette.requests import ClientDisconnect
 
 from fastapi_app.adapter import INTERFACE, Route, endpoint, sync_endpoint
 from workloads import catalogue as c
-from workloads import db_async, streams, work
+from workloads import db_async, streams, upstream, work
 from workloads.identity import FASTAPI, identify
 from workloads.offload import background_job
 
@@ -114,5 +114,12 @@ async def stream_open(request, a, tasks):
     return streams.open_streams()
 
 
+@endpoint(c.IO_UPSTREAM)
+async def io_upstream(request, a, tasks):
+    if a.client == "offloaded":
+        return await run_in_threadpool(upstream.call, a.ms, "pooled")
+    return await upstream.acall(a.ms, a.client, loop_outlives_request=True)
+
+
 SERVED: tuple[Route, ...] = (ping, whoami, sync_whoami, io_sleep, io_blocking, io_threadpool, io_background, cpu,
-                             cpu_offload, db_read, upload, json, stream_events, stream_open)
+                             cpu_offload, db_read, upload, json, stream_events, stream_open, io_upstream)

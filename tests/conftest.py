@@ -8,8 +8,10 @@ not create, so running them with ``DATABASE_URL`` pointing at your results is sa
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -18,6 +20,7 @@ import pytest
 import psutil
 
 from groundwork.database import BASE_DIR, TEST_DATABASE_ENV, database_target  # needs no Django set-up
+from groundwork.names import UPSTREAM_URL_ENV
 
 # One database per session, named after this process so that a session killed before its end
 # leaves a database the next session on this machine can recognise as stale and drop. Test modules
@@ -79,7 +82,44 @@ def database():
     drop_database(name)
 
 
+class UpstreamStub:
+    """The upstream stub (``deploy.upstream_stub``) of this session: started at the first server's
+    launch, pointed at by every server the tests start (``LAB_UPSTREAM_URL``), stopped at the end."""
+
+    process: subprocess.Popen | None = None
+    url = ""
+
+    @classmethod
+    def start(cls, port: int | None = None) -> subprocess.Popen:
+        port = port or free_port()
+        process = subprocess.Popen([sys.executable, "-m", "deploy.upstream_stub", "--port", str(port)], cwd=BASE_DIR)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return process
+            except OSError:
+                time.sleep(0.1)
+        process.kill()
+        raise RuntimeError("the upstream stub did not start")
+
+    @classmethod
+    def shared_url(cls) -> str:
+        if cls.process is None or cls.process.poll() is not None:
+            port = free_port()
+            cls.process, cls.url = cls.start(port), f"http://127.0.0.1:{port}"
+        return cls.url
+
+    @classmethod
+    def stop(cls) -> None:
+        if cls.process is not None:
+            cls.process.kill()
+            cls.process.wait(10)
+            cls.process = None
+
+
 def launch(server: str, extra_env: dict[str, str] | None = None, **kwargs) -> RunningDeployment:
+    extra_env = {UPSTREAM_URL_ENV: UpstreamStub.shared_url(), **(extra_env or {})}
     deployment = Deployment(server, port=free_port(), **kwargs)
     check_deployment(deployment)
     logs = ARTIFACTS / "logs"
@@ -210,6 +250,7 @@ def left_behind(mark: str) -> list:
 
 def pytest_sessionfinish(session, exitstatus):
     """Fail the run if any server it started is still alive (after a grace period), and kill it."""
+    UpstreamStub.stop()
     survivors = left_behind(os.environ[SESSION_MARK])
     _, survivors = psutil.wait_procs(survivors, timeout=10)
     if not survivors:

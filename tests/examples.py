@@ -57,6 +57,9 @@ EXAMPLES = [
     Example("json", method="POST", query={"parser": "orjson", "offload": 1}, body=b"[1, 2, 3]",
             content_type="application/json", fields=f("items", "parser", "offload")),
     Example("stream/open", fields=f("open")),
+    Example("io/upstream", query={"ms": 20}, fields=f("ms", "client")),
+    Example("io/upstream", query={"ms": 20, "client": "per-request"}, fields=f("ms", "client")),
+    Example("io/upstream", query={"ms": 20, "client": "offloaded"}, fields=f("ms", "client")),
 ]
 # Endpoints that answer with a stream, not a JSON object (tests/system/test_streams.py).
 STREAM_PATHS = {"stream/events"}

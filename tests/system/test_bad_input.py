@@ -48,6 +48,9 @@ BAD_REQUESTS = [
     ("GET", "stream/events", "schedule=often", None, None, 400),
     ("POST", "stream/events", "", None, None, 405),
     ("GET", "stream/open", "n=1", None, None, 400),
+    ("GET", "io/upstream", "client=sometimes", None, None, 400),
+    ("GET", "io/upstream", "ms=60001", None, None, 400),
+    ("POST", "io/upstream", "", None, None, 405),
     ("GET", "nope", "", None, None, 404),
     ("GET", "db", "", None, None, 404),
 ]
