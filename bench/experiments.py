@@ -31,6 +31,7 @@ class Variant:
     fresh_server: bool = False  # memory is measured: a server process of its own, never a reused one
     coroutine_counts: tuple[int, ...] = ()  # after the steps: io/gather with each n (USS per coroutine)
     neighbour: bool = False  # a CPU-bound process shares the server's core while it is measured
+    upstream: bool = False  # the server calls the upstream stub (io/upstream): the runner starts it first
 
 
 @dataclass(frozen=True)

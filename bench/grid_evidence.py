@@ -52,6 +52,7 @@ class CellRepeat:
     uss_idle_bytes: float | None = None  # the primed server before the load
     lost: int = 0  # streams that ended or broke before their last event (server push)
     generator_lag_p99_ms: float | None = None  # the subscriber process's own lateness (server push)
+    stub_cpu_pct: float | None = None  # the upstream stub's CPU over the step (calls to another service)
 
     @property
     def ideal_rps(self) -> float:
@@ -78,18 +79,18 @@ class GridEvidence:
         return max((c.repeat + 1 for c in self.cells), default=0)
 
 
-def _cell_of(grid: G.Grid, experiment: str, label: str) -> tuple[str, int, int, bool] | None:
-    """(stack, n, wait, neighbour) of a stored cell (its row's experiment and its variant's label,
-    the same in every row), through the catalogue's own objects."""
+def _cell_of(grid: G.Grid, experiment: str, label: str) -> tuple[str, int, int, bool, str] | None:
+    """(stack, n, wait, neighbour, the request name it is read by) of a stored cell (its row's
+    experiment and its variant's label, the same in every row), through the catalogue's own objects."""
     row = next((r for r in grid.rows if r.name == experiment), None)
     for variant in row.variants if row else ():
         if variant.label == label:
-            return grid.stack_of(variant.label).name, variant.users[0], row.wait_s, variant.neighbour
-    return None
+            key = variant.knobs.get("endpoint") or grid.key
+            return grid.stack_of(variant.label).name, variant.users[0], row.wait_s, variant.neighbour, key
 
 
-def _repeat(grid: G.Grid, er: ExperimentRun, where: tuple[str, int, int, bool]) -> CellRepeat:
-    stack, n, wait, neighbour = where
+def _repeat(grid: G.Grid, er: ExperimentRun, where: tuple[str, int, int, bool, str]) -> CellRepeat:
+    stack, n, wait, neighbour, key = where
     base = dict(stack=stack, n=n, wait_s=wait, neighbour=neighbour, repeat=er.repeat)
     if er.status == ExperimentRun.OUT_OF_SCOPE:
         return CellRepeat(**base, status=OUT_OF_SCOPE, reason=er.error)
@@ -100,9 +101,9 @@ def _repeat(grid: G.Grid, er: ExperimentRun, where: tuple[str, int, int, bool]) 
                            or step.generator_cpu_max_process > GENERATOR_CPU_LIMIT):
         return CellRepeat(**base, status=INVALID, reason=step.invalid_reason)
     named = {e.name: e for e in step.endpoints.all()}
-    endpoint = named.get(grid.key)
+    endpoint = named.get(key)
     if endpoint is None and step.invalid_kind != InvalidKind.NOTHING:
-        return CellRepeat(**base, status=INVALID, reason=f"no {grid.key} request in the step")
+        return CellRepeat(**base, status=INVALID, reason=f"no {key} request in the step")
     lost, own_lag = named.get(STREAM_LOST), named.get(GENERATOR_LAG)
     window = list(er.samples.filter(step_index=step.index))
     idle = er.samples.filter(step_index__isnull=True).order_by("t").first()
@@ -115,7 +116,8 @@ def _repeat(grid: G.Grid, er: ExperimentRun, where: tuple[str, int, int, bool]) 
         processes=max((s.processes for s in window), default=None),
         server_cpu_pct=statistics.fmean(s.cpu_percent for s in window) if window else None,
         uss_idle_bytes=idle.uss_bytes if idle else None, lost=lost.failures if lost else 0,
-        generator_lag_p99_ms=own_lag.p99 if own_lag else None)
+        generator_lag_p99_ms=own_lag.p99 if own_lag else None,
+        stub_cpu_pct=(step.quality or {}).get("upstream_stub_cpu_pct"))
 
 
 def read_grid(run: Run, spec: G.Grid = G.IN_FLIGHT) -> GridEvidence | None:

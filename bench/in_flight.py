@@ -194,7 +194,9 @@ class Grid:
     ping: Experiment | None = None
 
     def stack_of(self, label: str) -> GridStack | None:
-        return next((s for s in self.stacks if label.startswith(s.name + " ·")), None)
+        """The stack a cell's label begins with (the longest name, should one name begin another)."""
+        return max((s for s in self.stacks if label.startswith(s.name + " ·")), key=lambda s: len(s.name),
+                   default=None)
 
 
 IN_FLIGHT = Grid("in flight", ROWS, STACKS, GRID_N, "io/sleep", PING)

@@ -40,6 +40,8 @@ from bench.runner_process import RunnerProcess, abort_orphaned_runs
 from bench.sampler import ServerSampler
 from groundwork.database import BASE_DIR, database_target
 from deploy.limits import raise_open_files
+from deploy.upstream_stub import UpstreamStubProcess
+from groundwork.names import UPSTREAM_URL_ENV
 from deploy.process import (STOP_SIGNALS, RunningDeployment, check_deployment, die_with_parent, free_port,
                             prepare_database, stop_on_signals)
 
@@ -82,6 +84,7 @@ class BenchRunner:
         self._running: RunningDeployment | None = None  # the deployment serving now, if any
         self._locust: subprocess.Popen | None = None
         self._served_by_current: list[ExperimentRun] = []  # records of the deployment now running
+        self._stub: UpstreamStubProcess | None = None  # the upstream stub, once a variant needed it
 
     # --- planning ------------------------------------------------------------------------
     def step_seconds(self, experiment: Experiment) -> float:
@@ -174,6 +177,8 @@ class BenchRunner:
             try:  # a second Ctrl-C must not leave a server or Locust behind
                 self._kill_locust()
                 self._stop_current()
+                if self._stub is not None:
+                    self._stub.stop()
                 progress.close()
             finally:
                 for sig, handler in zip(signals, previous):
@@ -215,6 +220,10 @@ class BenchRunner:
             return None
         wanted = replace(variant.deployment, cpus=self.server_cpus if variant.deployment.cpus else None)
         extra = dict(variant.env)
+        if variant.upstream:  # started once, on the generator's cores, before the first server that calls it
+            if self._stub is None or not self._stub.alive():
+                self._stub = UpstreamStubProcess.start(self.generator_cpus, self.workdir / "upstream-stub.log")
+            extra[UPSTREAM_URL_ENV] = self._stub.url
         if wanted.interface == "asgi":
             extra["LAB_LOOP_LAG_DIR"] = str(self.workdir / "loop-lag")
         running = self._running
@@ -277,7 +286,10 @@ class BenchRunner:
                 if experiment.fault and running:
                     action = functools.partial(experiment.fault.inject, faults.FaultContext(running, url))
                     during = (experiment.fault.at_s, action)
+                stub_cpu = self._stub.cpu_seconds() if variant.upstream and self._stub else None
                 result, observed = self._run_locust(experiment, variant, load, url, during)
+                if stub_cpu is not None:  # the stub's share of a core over the step: it must never be the limit
+                    result["upstream_stub_cpu_pct"] = self._stub.cpu_percent_since(stub_cpu, result)
                 if observed is not None:
                     store.reset_connection()
                     record.observations = {**record.observations, "fault": faults.summarise(result, observed)}

@@ -13,6 +13,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 from urllib.parse import parse_qs
 
 MAX_MS = 600_000
@@ -37,6 +42,68 @@ async def app(scope, receive, send) -> None:
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
+
+
+class UpstreamStubProcess:
+    """The stub as the runner runs it: its own process on the given CPUs (the load generator's),
+    its CPU time readable so that a step can show the stub was never the limit."""
+
+    def __init__(self, process: subprocess.Popen, port: int):
+        self.process, self.port = process, port
+        self.url = f"http://127.0.0.1:{port}"
+        self._started_wall: float | None = None
+
+    @classmethod
+    def start(cls, cpus: tuple[int, ...] = (), log_path: Path | None = None,
+              port: int | None = None) -> "UpstreamStubProcess":
+        if port is None:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+        argv = [sys.executable, "-m", "deploy.upstream_stub", "--port", str(port)]
+        if cpus:
+            argv = ["taskset", "--cpu-list", ",".join(map(str, cpus)), *argv]
+        log = open(log_path, "ab") if log_path else subprocess.DEVNULL
+        process = subprocess.Popen(argv, cwd=Path(__file__).resolve().parent.parent, stdout=log, stderr=log)
+        stub = cls(process, port)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and stub.alive():
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return stub
+            except OSError:
+                time.sleep(0.1)
+        stub.stop()
+        raise RuntimeError(f"the upstream stub did not start (log: {log_path})")
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def cpu_seconds(self) -> float:
+        import psutil
+
+        times = psutil.Process(self.process.pid).cpu_times()
+        self._started_wall = time.monotonic()
+        return times.user + times.system
+
+    def cpu_percent_since(self, cpu_before: float, result: dict | None = None) -> float | None:
+        """The stub's CPU over the time since ``cpu_seconds`` was read, 100 = one core."""
+        import psutil
+
+        if self._started_wall is None or not self.alive():
+            return None
+        times = psutil.Process(self.process.pid).cpu_times()
+        wall = time.monotonic() - self._started_wall
+        return 100 * (times.user + times.system - cpu_before) / wall if wall > 0 else None
+
+    def stop(self) -> None:
+        if self.alive():
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -8,10 +8,8 @@ not create, so running them with ``DATABASE_URL`` pointing at your results is sa
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -46,6 +44,7 @@ from deploy import embedded_postgres  # noqa: E402
 from deploy.deployments import Deployment  # noqa: E402
 from deploy.databases import admin_connection, drop_database, ensure_database  # noqa: E402
 from deploy.process import RunningDeployment, check_deployment, free_port, prepare_database  # noqa: E402
+from deploy.upstream_stub import UpstreamStubProcess  # noqa: E402
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
@@ -86,36 +85,19 @@ class UpstreamStub:
     """The upstream stub (``deploy.upstream_stub``) of this session: started at the first server's
     launch, pointed at by every server the tests start (``LAB_UPSTREAM_URL``), stopped at the end."""
 
-    process: subprocess.Popen | None = None
-    url = ""
-
-    @classmethod
-    def start(cls, port: int | None = None) -> subprocess.Popen:
-        port = port or free_port()
-        process = subprocess.Popen([sys.executable, "-m", "deploy.upstream_stub", "--port", str(port)], cwd=BASE_DIR)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                return process
-            except OSError:
-                time.sleep(0.1)
-        process.kill()
-        raise RuntimeError("the upstream stub did not start")
+    stub: UpstreamStubProcess | None = None
 
     @classmethod
     def shared_url(cls) -> str:
-        if cls.process is None or cls.process.poll() is not None:
-            port = free_port()
-            cls.process, cls.url = cls.start(port), f"http://127.0.0.1:{port}"
-        return cls.url
+        if cls.stub is None or not cls.stub.alive():
+            cls.stub = UpstreamStubProcess.start()
+        return cls.stub.url
 
     @classmethod
     def stop(cls) -> None:
-        if cls.process is not None:
-            cls.process.kill()
-            cls.process.wait(10)
-            cls.process = None
+        if cls.stub is not None:
+            cls.stub.stop()
+            cls.stub = None
 
 
 def launch(server: str, extra_env: dict[str, str] | None = None, **kwargs) -> RunningDeployment:

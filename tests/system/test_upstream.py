@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from groundwork.names import UPSTREAM_URL_ENV
+from deploy.upstream_stub import UpstreamStubProcess
 from tests.conftest import UpstreamStub, launch
 from workloads.catalogue import UPSTREAM_CLIENT
 
@@ -41,7 +42,8 @@ def test_a_pooled_client_reuses_its_connections_and_a_per_request_one_does_not(u
     about 20 such connections to the stub, the pooled clients (kept alive, reused) next to none."""
     import psutil
 
-    port = int(UpstreamStub.shared_url().rsplit(":", 1)[1])
+    UpstreamStub.shared_url()
+    port = UpstreamStub.stub.port
 
     def closed_towards_stub() -> int:
         return sum(1 for c in psutil.net_connections("tcp")
@@ -145,12 +147,12 @@ def test_an_upstream_stopped_mid_run_fails_its_calls_clearly_and_leaks_nothing(s
     hangs; the server's threads come back to where they were; a new stub on the same port is
     called again as if nothing happened (the pools replaced their dead connections)."""
     port = closed_port()
-    stub = UpstreamStub.start(port)
+    stub = UpstreamStubProcess.start(port=port)
     try:
         with launch(server, extra_env={UPSTREAM_URL_ENV: f"http://127.0.0.1:{port}"}, **kw) as running:
             assert call(running, 0).status_code == 200
             threads_before = requests.get(f"{running.url}/api/whoami", timeout=10).json()["process_threads"]
-            killer = threading.Timer(0.5, stub.kill)
+            killer = threading.Timer(0.5, stub.process.kill)
             killer.start()
             with ThreadPoolExecutor(20) as pool:
                 answers = list(pool.map(lambda i: call(running, 2000, CLIENTS[i % len(CLIENTS)], timeout=60),
@@ -166,9 +168,8 @@ def test_an_upstream_stopped_mid_run_fails_its_calls_clearly_and_leaks_nothing(s
                 time.sleep(0.2)
             if server != "gunicorn":  # gthread keeps its pool's threads; the ASGI servers must give theirs back
                 assert threads <= threads_before, (threads_before, threads)
-            stub.wait(10)
-            stub = UpstreamStub.start(port)
+            stub.process.wait(10)
+            stub = UpstreamStubProcess.start(port=port)
             assert {call(running, 10, client).status_code for client in CLIENTS} == {200}
     finally:
-        stub.kill()
-        stub.wait(10)
+        stub.stop()
