@@ -13,12 +13,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs
+
+from groundwork.names import UPSTREAM_URL_ENV
 
 MAX_MS = 600_000
 
@@ -64,7 +69,10 @@ class UpstreamStubProcess:
         if cpus:
             argv = ["taskset", "--cpu-list", ",".join(map(str, cpus)), *argv]
         log = open(log_path, "ab") if log_path else subprocess.DEVNULL
-        process = subprocess.Popen(argv, cwd=Path(__file__).resolve().parent.parent, stdout=log, stderr=log)
+        from deploy.process import die_with_parent  # the stub never outlives whoever started it
+
+        process = subprocess.Popen(argv, cwd=Path(__file__).resolve().parent.parent, stdout=log, stderr=log,
+                                   preexec_fn=die_with_parent())
         stub = cls(process, port)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and stub.alive():
@@ -104,6 +112,23 @@ class UpstreamStubProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)
+
+
+@contextmanager
+def upstream_for_servers() -> Iterator[str]:
+    """The upstream the servers started inside this block call: the one ``LAB_UPSTREAM_URL`` names,
+    or a stub of our own, started here and stopped at the end (servers inherit the variable)."""
+    named = os.environ.get(UPSTREAM_URL_ENV)
+    if named:
+        yield named
+        return
+    stub = UpstreamStubProcess.start()
+    os.environ[UPSTREAM_URL_ENV] = stub.url
+    try:
+        yield stub.url
+    finally:
+        os.environ.pop(UPSTREAM_URL_ENV, None)
+        stub.stop()
 
 
 def main(argv: list[str] | None = None) -> None:
