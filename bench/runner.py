@@ -223,6 +223,7 @@ class BenchRunner:
         if variant.upstream:  # started once, on the generator's cores, before the first server that calls it
             if self._stub is None or not self._stub.alive():
                 self._stub = UpstreamStubProcess.start(self.generator_cpus, self.workdir / "upstream-stub.log")
+                self._stub.watch_cpu()
             extra[UPSTREAM_URL_ENV] = self._stub.url
         if wanted.interface == "asgi":
             extra["LAB_LOOP_LAG_DIR"] = str(self.workdir / "loop-lag")
@@ -286,10 +287,10 @@ class BenchRunner:
                 if experiment.fault and running:
                     action = functools.partial(experiment.fault.inject, faults.FaultContext(running, url))
                     during = (experiment.fault.at_s, action)
-                stub_cpu = self._stub.cpu_seconds() if variant.upstream and self._stub else None
                 result, observed = self._run_locust(experiment, variant, load, url, during)
-                if stub_cpu is not None:  # the stub's share of a core over the step: it must never be the limit
-                    result["upstream_stub_cpu_pct"] = self._stub.cpu_percent_since(stub_cpu, result)
+                if variant.upstream and self._stub and "started_at" in result:  # it must never be the limit
+                    result["upstream_stub_cpu_pct"] = self._stub.cpu_percent_between(
+                        result["started_at"], result["started_at"] + result["measured_s"])
                 if observed is not None:
                     store.reset_connection()
                     record.observations = {**record.observations, "fault": faults.summarise(result, observed)}

@@ -17,6 +17,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -56,7 +57,7 @@ class UpstreamStubProcess:
     def __init__(self, process: subprocess.Popen, port: int):
         self.process, self.port = process, port
         self.url = f"http://127.0.0.1:{port}"
-        self._started_wall: float | None = None
+        self._samples: list[tuple[float, float]] = []  # (wall clock, CPU seconds), see watch_cpu
 
     @classmethod
     def start(cls, cpus: tuple[int, ...] = (), log_path: Path | None = None,
@@ -87,22 +88,31 @@ class UpstreamStubProcess:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def cpu_seconds(self) -> float:
+    def watch_cpu(self, every_s: float = 0.5) -> None:
+        """Sample the stub's CPU time every ``every_s`` from now on (``cpu_percent_between`` reads it)."""
         import psutil
 
-        times = psutil.Process(self.process.pid).cpu_times()
-        self._started_wall = time.monotonic()
-        return times.user + times.system
+        proc = psutil.Process(self.process.pid)
 
-    def cpu_percent_since(self, cpu_before: float, result: dict | None = None) -> float | None:
-        """The stub's CPU over the time since ``cpu_seconds`` was read, 100 = one core."""
-        import psutil
+        def sample() -> None:
+            while self.alive():
+                try:
+                    times = proc.cpu_times()
+                except psutil.Error:
+                    return
+                self._samples.append((time.time(), times.user + times.system))
+                time.sleep(every_s)
 
-        if self._started_wall is None or not self.alive():
+        threading.Thread(target=sample, name="upstream-stub-cpu", daemon=True).start()
+
+    def cpu_percent_between(self, start: float, end: float) -> float | None:
+        """The stub's CPU over a window of wall-clock time (Unix seconds), 100 = one core: from the
+        samples nearest inside its two ends; None without two samples in it."""
+        inside = [(t, cpu) for t, cpu in list(self._samples) if start <= t <= end]
+        if len(inside) < 2 or inside[-1][0] <= inside[0][0]:
             return None
-        times = psutil.Process(self.process.pid).cpu_times()
-        wall = time.monotonic() - self._started_wall
-        return 100 * (times.user + times.system - cpu_before) / wall if wall > 0 else None
+        (t0, c0), (t1, c1) = inside[0], inside[-1]
+        return 100 * (c1 - c0) / (t1 - t0)
 
     def stop(self) -> None:
         if self.alive():

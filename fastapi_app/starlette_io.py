@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from fastapi_app.serving import raw_host
-from workloads import db_async, upstream
+from workloads import db_async
 from workloads.errors import Reply, no_endpoint
 from workloads.offload import OFFLOAD_THREADS
 
@@ -41,13 +41,10 @@ async def http_error(request: Request, exc: HTTPException) -> Response:
 @asynccontextmanager
 async def lifespan(app) -> AsyncIterator[None]:
     """Per worker: Starlette's thread pool sized like the lab's offload pool (so "offloaded"
-    means as many threads as under Django), and the native pool and the upstream client opened on
-    the worker's loop (closed at shutdown)."""
+    means as many threads as under Django), and the native pool opened on the worker's loop."""
     anyio.to_thread.current_default_thread_limiter().total_tokens = OFFLOAD_THREADS
     await db_async.open_loop_pool()
-    await upstream.open_loop_client()
     try:
         yield
     finally:
-        await upstream.close_loop_client()
         await db_async.close_loop_pool()

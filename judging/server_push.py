@@ -20,7 +20,7 @@ from bench import server_push as P
 from bench.grid_evidence import MEASURED, CellRepeat, GridEvidence
 from judging.core import (INCONCLUSIVE, REFUTED, SUPPORTED, Figure, Rule, Scope, Verdict, classify_repeats, combine,
                           median, text_figure)
-from judging.in_flight import HELD, NOT_HELD, UNKNOWN, cell_state
+from judging.in_flight import HELD, NOT_HELD, OUTSIDE, UNKNOWN, cell_state
 
 KiB = 2**10
 
@@ -82,6 +82,8 @@ def n_scope(grid: GridEvidence, n: int) -> tuple[Scope, list[float | None]]:
     threads, why_t = state(grid, THREADS, n)
     django, why_d = state(grid, DJANGO, n)
     told = f"Django ASGI: {django} ({why_d}); gthread: {threads} ({why_t})"
+    if OUTSIDE in (django, threads):  # declared before the run: beyond the load generator here
+        return Scope(name, INCONCLUSIVE, told, 0, in_scope=False), []
     repeats = len(grid.repeats_of(DJANGO, n, P.EVERY_S))
     if django == HELD and threads == NOT_HELD:
         return Scope(name, SUPPORTED, told, repeats), []

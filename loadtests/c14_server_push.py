@@ -5,7 +5,8 @@ by line as it arrives. For every event it reports the delivery lag (its own cloc
 arrived minus the ``sent`` stamp the server put in it; one machine, one clock) as a request named
 "event delivery", so the recorder keeps the lag's full histogram beside the streams themselves
 (reported once their headers arrive, under "stream/events"). A stream that ends or breaks before
-its last event is a failure named "stream lost"; the subscriber then subscribes again.
+its last event, or a subscription refused, is a failure named "stream lost"; the subscriber waits one
+period and subscribes again.
 
 Users start spread evenly over one period (``_stagger``), so with ``--schedule staggered`` the
 server's sends are spread evenly too; ``--schedule burst`` makes every stream send on the same
@@ -50,8 +51,8 @@ def subscribe(user) -> None:
     received = 0
     try:
         response = user.client.request("GET", url, name="stream/events", stream=True)
-        if response.status_code != 200:
-            return  # already reported as a failed request by the client
+        if response.status_code != 200:  # reported as a failed request by the client; and a stream lost
+            raise RuntimeError(f"subscription refused: {response.status_code or response.error}")
         raw = response._response  # geventhttpclient's response: reads the decoded body line by line
         while line := raw.readline(b"\n"):
             sent = sent_stamp(line)
@@ -59,12 +60,11 @@ def subscribe(user) -> None:
                 received += 1
                 fire(request_type="SSE", name=EVENT_DELIVERY, response_time=(time.time() - sent) * 1000,
                      response_length=len(line), exception=None, context={})
-    except Exception as exc:  # the connection broke mid-stream
+        if received < o.events:
+            raise RuntimeError(f"stream ended after {received} of {o.events} events")
+    except Exception as exc:  # refused, broken mid-stream, or ended early
         fire(request_type="SSE", name=STREAM_LOST, response_time=0, response_length=0, exception=exc, context={})
-        return
-    if received < o.events:
-        fire(request_type="SSE", name=STREAM_LOST, response_time=0, response_length=0,
-             exception=RuntimeError(f"stream ended after {received} of {o.events} events"), context={})
+        gevent.sleep(o.every_ms / 1000)  # a subscriber waits a beat before it tries again, never spins
 
 
 class C14Subscriber(LabUser):

@@ -49,9 +49,10 @@ class Stream:
             self._buffer = self._buffer[line_end + 2 + size + 2:]
 
     def read(self, count: int, timeout: float = 30.0) -> list[Event]:
-        """Read until ``count`` more events arrived or the stream ended."""
+        """Read until ``count`` more events arrived or the stream ended; the events this read got."""
         self.sock.settimeout(timeout)
-        wanted = len(self.events) + count
+        first = len(self.events)
+        wanted = first + count
         chunked = self.headers.get("transfer-encoding", "").lower() == "chunked"
         going = True
         while len(self.events) < wanted and going:
@@ -65,7 +66,7 @@ class Stream:
                     self.events.append(Event(json.loads(line[5:]), time.time()))
             if len(self.events) < wanted and going and not self._recv():
                 break
-        return self.events
+        return self.events[first:]
 
 
 def subscribe(url: str, timeout: float = 30.0) -> Stream:

@@ -34,7 +34,8 @@ BACKGROUND_CALL = ChoiceParam("call", default="sleep", choices=("sleep", "blocki
 COROUTINES = IntParam("n", default=1000, low=1, high=100_000)
 # io/upstream: how the call to the upstream stub is made (workloads.upstream says what each means).
 UPSTREAM_CLIENT = ChoiceParam("client", default="pooled", choices=("pooled", "per-request", "offloaded"))
-# stream/events: n server-sent events every_ms apart (a subscriber that stays stays: up to a day).
+# stream/events: n server-sent events every_ms apart (a subscriber that stays may stay long; a HEAD
+# gets the headers only, not a stream nobody reads).
 EVENTS = IntParam("n", default=10, low=1, high=86_400)
 EVERY_MS = IntParam("every_ms", default=1000, low=0, high=60_000)
 # staggered: each stream ticks from its own start (subscribers that arrive spread out are served

@@ -207,19 +207,31 @@ def test_the_subscriber_records_every_event_s_delivery_lag(tmp_path, uvicorn, pr
 def test_streams_cut_by_the_server_count_as_lost(tmp_path, database):
     """The server goes away mid-stream (stopped 2.5 s into a 4 s Locust run): the subscribers'
     broken streams are reported under "stream lost", as failures, beside the events they had."""
-    import threading
+    import json
+    import subprocess
+    import sys
 
+    from groundwork.database import BASE_DIR
     from groundwork.names import EVENT_DELIVERY, STREAM_LOST
-    from tests.system.test_recorder import endpoint, run_locust
+    from tests.system.test_recorder import endpoint
 
     running = launch("uvicorn", workers=1)
-    stopper = threading.Timer(2.5, running.stop, kwargs={"grace_s": 0})  # killed: no graceful end of the streams
-    stopper.start()
+    out = tmp_path / "lost.json"
+    argv = [sys.executable, "-m", "locust", "-f", "loadtests/c14_server_push.py", "--headless", "-u", "2", "-r", "2",
+            "-t", "8s", "--host", running.url, "--only-summary", "--stop-timeout", "1", "--loglevel", "WARNING",
+            "--lab-out", str(out), "--lab-warmup", "1", "--events", "600", "--every-ms", "100"]
+    locust = subprocess.Popen(argv, cwd=BASE_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        result = run_locust(tmp_path, running.url, "c14_server_push.py", "--events", "600", "--every-ms", "100")
+        deadline = time.monotonic() + 30
+        while not tmp_path.joinpath(f"{out.name}.measuring").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)  # until the recorder's window has begun
+        time.sleep(1.5)
+        running.stop(grace_s=0)  # killed: no graceful end of the streams
+        locust.wait(60)
     finally:
-        stopper.cancel()
+        locust.kill()
         running.stop()
+    result = json.loads(out.read_text())
     lost = endpoint(result, STREAM_LOST)
     assert lost["failures"] == lost["requests"] >= 2, lost  # both subscribers' streams broke
     assert endpoint(result, EVENT_DELIVERY)["requests"] > 0

@@ -152,3 +152,20 @@ def test_the_card_shows_both_maps_and_the_note_names_what_django_holds():
     assert "FastAPI holds 4,000 subscribers" in note(g) and "1.00 OS threads per subscriber" in note(g)
     lag = next(f for f in v.figures if f.label.endswith("on one beat (burst, shown): lag p99") and DJANGO in f.label)
     assert lag.values == [300]
+
+
+def test_an_n_beyond_the_load_generator_is_out_of_scope_and_never_counted():
+    from bench.grid_evidence import OUT_OF_SCOPE
+
+    cells = [c if c.n != 4_000 else CellRepeat(c.stack, c.n, c.wait_s, False, c.repeat, OUT_OF_SCOPE, "out of scope: test")
+             for c in everywhere(**{THREADS: {"per_subscriber": 30 * KiB}, DJANGO: {"per_subscriber": 47 * KiB}})]
+    v = judge_c14(grid(cells))
+    scope = next(s for s in v.scopes if s.name == "4,000 subscribers")
+    assert scope.in_scope is False
+    assert v.verdict == REFUTED  # decided by the N in scope, not held back by the one beyond the generator
+
+
+def test_a_step_with_no_event_delivered_is_a_miss_not_unknown():
+    """What the grid reader makes of a valid step with no delivery at all: measured, nothing served."""
+    silent = CellRepeat(DJANGO, 1_000, P.EVERY_S, False, 0, MEASURED, rps=0.0, generator_lag_p99_ms=2.0)
+    assert repeat_holds(silent) is False
