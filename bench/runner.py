@@ -285,7 +285,7 @@ class BenchRunner:
             for index, load in enumerate(self.loads(experiment, variant)):
                 during = None
                 if experiment.fault and running:
-                    action = functools.partial(experiment.fault.inject, faults.FaultContext(running, url))
+                    action = functools.partial(experiment.fault.inject, faults.FaultContext(running, url, self._stub))
                     during = (experiment.fault.at_s, action)
                 result, observed = self._run_locust(experiment, variant, load, url, during)
                 if variant.upstream and self._stub and "started_at" in result:  # it must never be the limit

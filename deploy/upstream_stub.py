@@ -58,6 +58,9 @@ class UpstreamStubProcess:
         self.process, self.port = process, port
         self.url = f"http://127.0.0.1:{port}"
         self._samples: list[tuple[float, float]] = []  # (wall clock, CPU seconds), see watch_cpu
+        self._cpus: tuple[int, ...] = ()
+        self._watching = False
+        self._log_path: Path | None = None
 
     @classmethod
     def start(cls, cpus: tuple[int, ...] = (), log_path: Path | None = None,
@@ -75,6 +78,7 @@ class UpstreamStubProcess:
         process = subprocess.Popen(argv, cwd=Path(__file__).resolve().parent.parent, stdout=log, stderr=log,
                                    preexec_fn=die_with_parent())
         stub = cls(process, port)
+        stub._cpus, stub._log_path = cpus, log_path
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and stub.alive():
             try:
@@ -93,6 +97,7 @@ class UpstreamStubProcess:
         import psutil
 
         proc = psutil.Process(self.process.pid)
+        self._watching = True
 
         def sample() -> None:
             while self.alive():
@@ -113,6 +118,19 @@ class UpstreamStubProcess:
             return None
         (t0, c0), (t1, c1) = inside[0], inside[-1]
         return 100 * (c1 - c0) / (t1 - t0)
+
+    def kill(self) -> None:
+        """Gone at once, as a crashed service is (its connections reset, no goodbye)."""
+        self.process.kill()
+        self.process.wait(5)
+
+    def restart(self) -> None:
+        """The same service back on the same port (a new process; CPU watching goes on with it)."""
+        again = type(self).start(self._cpus, self._log_path, port=self.port)
+        self.process = again.process
+        if self._watching:
+            self._samples.clear()  # CPU time starts again from zero in the new process
+            self.watch_cpu()
 
     def stop(self) -> None:
         if self.alive():
