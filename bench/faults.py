@@ -375,7 +375,7 @@ class UpstreamDown(Fault):
 
     def describe(self, f, er=None):
         return (f"the upstream was down {_s(f['down_s'], ' s', 1)}: {f['failed_requests']} of {f['requests']} calls "
-                f"failed (502/504, none 500), recovered {_s(f['recovered_after_s'], ' s', 1)} after it came back; "
+                f"failed (502/504, none 500), the last failure {_s(f['recovered_after_s'], ' s', 1)} after it went; "
                 f"{_held(f, 'before', 'down', 'after')}")
 
 
