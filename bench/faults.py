@@ -207,14 +207,13 @@ def bad_input(ctx: FaultContext) -> dict:
 
 
 def held_by_workers(ctx: FaultContext) -> dict:
-    """Threads and established TCP connections over the server's worker processes, counted from
+    """Threads and established TCP connections over the server's whole process tree, counted from
     outside (a stream or a call that outlived its client would show in them)."""
     import psutil
 
     threads = connections = 0
-    for pid in ctx.running.worker_pids():
+    for p in ctx.running.processes():
         try:
-            p = psutil.Process(pid)
             threads += p.num_threads()
             connections += sum(1 for c in p.net_connections("tcp") if c.status == psutil.CONN_ESTABLISHED)
         except psutil.Error:

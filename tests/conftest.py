@@ -44,7 +44,7 @@ from deploy import embedded_postgres  # noqa: E402
 from deploy.deployments import Deployment  # noqa: E402
 from deploy.databases import admin_connection, drop_database, ensure_database  # noqa: E402
 from deploy.process import RunningDeployment, check_deployment, free_port, prepare_database  # noqa: E402
-from deploy.upstream_stub import UpstreamStubProcess  # noqa: E402
+from tests.upstream_session import UpstreamStub  # noqa: E402
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
@@ -79,25 +79,6 @@ def database():
     yield name
     connections.close_all()
     drop_database(name)
-
-
-class UpstreamStub:
-    """The upstream stub (``deploy.upstream_stub``) of this session: started at the first server's
-    launch, pointed at by every server the tests start (``LAB_UPSTREAM_URL``), stopped at the end."""
-
-    stub: UpstreamStubProcess | None = None
-
-    @classmethod
-    def shared_url(cls) -> str:
-        if cls.stub is None or not cls.stub.alive():
-            cls.stub = UpstreamStubProcess.start()
-        return cls.stub.url
-
-    @classmethod
-    def stop(cls) -> None:
-        if cls.stub is not None:
-            cls.stub.stop()
-            cls.stub = None
 
 
 def launch(server: str, extra_env: dict[str, str] | None = None, **kwargs) -> RunningDeployment:

@@ -242,8 +242,9 @@ def test_subscribers_that_leave_free_what_their_streams_held(database, server):
         before, during, after = observed["held_before"], observed["held_during"], observed["held_after"]
         assert during["connections"] >= before["connections"] + 20  # every subscriber was being served
         assert after["connections"] <= before["connections"] + 2, observed
-        if server != "gunicorn":  # the ASGI servers gave each stream a thread only as long as it lived
-            assert after["threads"] <= before["threads"] + 2, observed
+        # nothing per stream outlived it: a leak would be a thread a subscriber (gthread's pool keeps
+        # the threads it grew, idle; the servers' own pools may grow by a few, never by the streams)
+        assert after["threads"] - before["threads"] < observed["subscribers"] / 2, observed
         assert "subscribers came and hung up" in reported(faults.SubscribersLeave(), observed)
 
 
