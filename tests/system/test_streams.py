@@ -88,7 +88,7 @@ def test_burst_streams_send_on_one_beat(uvicorn):
         first.close()
         second.close()
     phases = [(t % every) / every for t in sent]
-    assert all(p < 0.2 for p in phases), phases  # just after a beat, each of them
+    assert all(min(p, 1 - p) < 0.2 for p in phases), phases  # on a beat, each of them (a timer may wake a hair early)
 
 
 @pytest.mark.parametrize("query,why", [
