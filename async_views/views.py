@@ -8,7 +8,7 @@ its main thread; under WSGI Django runs each one on a fresh event loop in a new 
 import asyncio
 
 from workloads import catalogue as c
-from workloads import db_async, memory, work
+from workloads import db_async, memory, streams, upstream, work
 from workloads.endpoint import endpoint
 from workloads.identity import DJANGO, identify
 from workloads.interface import interface_of
@@ -104,3 +104,20 @@ async def json(request, a):
     if a.offload:
         return await await_offloaded(work.parse_json, work.read_body(request), a.parser)
     return work.parse_json(work.read_body(request), a.parser)  # inline: parsing holds the loop
+
+
+@endpoint(c.STREAM_EVENTS)
+async def stream_events(request, a):
+    return streams.EventStream(a.n, a.every_ms, a.schedule)  # aframes: awaits on the loop
+
+
+@endpoint(c.STREAM_OPEN)
+async def stream_open(request, a):
+    return streams.open_streams()
+
+
+@endpoint(c.IO_UPSTREAM)
+async def io_upstream(request, a):
+    if a.client == "offloaded":  # a sync-only client from async code: the pooled sync call, in the pool
+        return await await_offloaded(upstream.call, a.ms, "pooled")
+    return await upstream.acall(a.ms, a.client, loop_outlives_request=interface_of(request) == "asgi")

@@ -31,6 +31,7 @@ class Variant:
     fresh_server: bool = False  # memory is measured: a server process of its own, never a reused one
     coroutine_counts: tuple[int, ...] = ()  # after the steps: io/gather with each n (USS per coroutine)
     neighbour: bool = False  # a CPU-bound process shares the server's core while it is measured
+    upstream: bool = False  # the server calls the upstream stub (io/upstream): the runner starts it first
 
 
 @dataclass(frozen=True)
@@ -391,10 +392,11 @@ STEADY = {"endpoint": "db/read"}
 
 
 def fault_experiment(name: str, question: str, fault: Fault, knobs=STEADY, users=10, rate=100.0, step_s=10.0,
-                     env=(), pool_size=None) -> Experiment:
+                     env=(), pool_size=None, upstream: bool = False) -> Experiment:
     extra = {"pool_size": pool_size} if pool_size else {}
     return Experiment(name, "F", question, "faults_steady_load.py",
-                      tuple(Variant(label, make(**extra), knobs, env) for label, make in FAULT_SERVERS),
+                      tuple(Variant(label, make(**extra), knobs, env, upstream=upstream)
+                            for label, make in FAULT_SERVERS),
                       users=(users,), step_s=step_s, warmup_s=2.0, key_endpoint=knobs["endpoint"],
                       arrival_rate=rate, fault=fault, probe=False)
 
@@ -417,6 +419,11 @@ FAULTS = (
     FAULT_BAD_INPUT,
     fault_experiment("fault-durability", "db/write while a worker is killed: is every acknowledged write stored?",
                      faults.Durability(at_s=1.0), rate=50.0),
+    fault_experiment("fault-upstream-down", "The service the views call goes away for 3 s: clear errors, recovery, leaks?",
+                     faults.UpstreamDown(at_s=2.0), knobs={"endpoint": "io/upstream", "ms": 100, "client": "pooled"},
+                     rate=50.0, step_s=10.0, upstream=True),
+    fault_experiment("fault-subscribers-leave", "20 event-stream subscribers come and hang up: is what they held freed?",
+                     faults.SubscribersLeave(at_s=1.0), rate=50.0),
 )
 
 SMOKE = (

@@ -23,12 +23,14 @@ from bench.pg_activity import PG_SLEEP, count_connections
 
 from groundwork.database import database_target
 from deploy.process import RunningDeployment
+from deploy.upstream_stub import UpstreamStubProcess
 
 
 @dataclass
 class FaultContext:
     running: RunningDeployment
     url: str
+    stub: UpstreamStubProcess | None = None  # the upstream stub the server calls, when it calls one
 
     @property
     def application_name(self) -> str:
@@ -204,6 +206,51 @@ def bad_input(ctx: FaultContext) -> dict:
             "server_errors_5xx": sum(1 for r in results if (r["status"] or 0) >= 500)}
 
 
+def held_by_workers(ctx: FaultContext) -> dict:
+    """Threads and established TCP connections over the server's whole process tree, counted from
+    outside (a stream or a call that outlived its client would show in them)."""
+    import psutil
+
+    threads = connections = 0
+    for p in ctx.running.processes():
+        try:
+            threads += p.num_threads()
+            connections += sum(1 for c in p.net_connections("tcp") if c.status == psutil.CONN_ESTABLISHED)
+        except psutil.Error:
+            continue
+    return {"threads": threads, "connections": connections}
+
+
+def stop_upstream(ctx: FaultContext, down_s: float = 3.0) -> dict:
+    """The upstream stub is killed mid-run and started again ``down_s`` later on the same port:
+    the calls in between answer 502 (never 500, never hanging), and the pools recover."""
+    before = held_by_workers(ctx)
+    started = time.time()
+    ctx.stub.kill()
+    time.sleep(down_s)
+    during = held_by_workers(ctx)
+    ctx.stub.restart()
+    back = time.time()
+    time.sleep(2.0)
+    return {"fault_wall": started, "down_s": back - started, "held_before": before, "held_down": during,
+            "held_after": held_by_workers(ctx), "server_healthy_after": _answers(ctx.url) is not None}
+
+
+def leave_streams(ctx: FaultContext, subscribers: int = 20) -> dict:
+    """Subscribers open event streams (an event every 100 ms), stay 1 s, then hang up: does the
+    server free what each stream held (its thread under gthread, its task under ASGI)?"""
+    before = held_by_workers(ctx)
+    sockets = [_raw_get(ctx.url, "/api/stream/events?n=100000&every_ms=100") for _ in range(subscribers)]
+    started = time.time()
+    time.sleep(1.0)
+    during = held_by_workers(ctx)
+    for s in sockets:
+        s.close()
+    time.sleep(2.0)  # a sync stream notices at its next write (100 ms); an async one at once
+    return {"fault_wall": started, "subscribers": subscribers, "held_before": before, "held_during": during,
+            "held_after": held_by_workers(ctx), "server_healthy_after": _answers(ctx.url) is not None}
+
+
 def _s(value, unit="", digits=1) -> str:
     if value is None:
         return "n/a"
@@ -312,6 +359,33 @@ class BadInput(Fault):
     def describe(self, f, er=None):
         return (f"{f['server_errors_5xx']} answers were 5xx; healthy after: "
                 f"{'yes' if f['server_healthy_after'] else 'NO'}")
+
+
+def _held(f: dict, *moments: str) -> str:
+    parts = [f"{moment} {f[f'held_{moment}']['threads']} threads, {f[f'held_{moment}']['connections']} connections"
+             for moment in moments if f.get(f"held_{moment}")]
+    return "; ".join(parts)
+
+
+class UpstreamDown(Fault):
+    kind = "upstream-down"
+
+    injection = staticmethod(stop_upstream)
+
+    def describe(self, f, er=None):
+        return (f"the upstream was down {_s(f['down_s'], ' s', 1)}: {f['failed_requests']} of {f['requests']} calls "
+                f"failed (502/504, none 500), the last failure {_s(f['recovered_after_s'], ' s', 1)} after it went; "
+                f"{_held(f, 'before', 'down', 'after')}")
+
+
+class SubscribersLeave(Fault):
+    kind = "subscribers-leave"
+
+    injection = staticmethod(leave_streams)
+
+    def describe(self, f, er=None):
+        return (f"{f['subscribers']} subscribers came and hung up: {_held(f, 'before', 'during', 'after')}; "
+                f"steady load's slowest {_s(f['slowest_ms'], ' ms', 0)}")
 
 
 def summarise(result: dict, observed: dict) -> dict:

@@ -1,5 +1,6 @@
-"""Reading the thousands-in-flight grid (``bench.in_flight``) of one run out of the store, as
-typed records the judging reads without a query (``judging.in_flight``).
+"""Reading a grid of one run out of the store (the thousands-in-flight grid, ``bench.in_flight``;
+the server-push grid, ``bench.server_push``), as typed records the judging reads without a query
+(``judging.in_flight``, ``judging.server_push``).
 
 Unlike ``bench.evidence``, which keeps valid steps only, the grid needs every cell's every
 repeat with what became of it: measured, invalid (and why), out of scope (declared before it
@@ -16,6 +17,7 @@ from bench import in_flight as G
 from bench.evidence import median
 from bench.models import ExperimentRun, Run
 from bench.validity import GENERATOR_CPU_LIMIT, InvalidKind
+from groundwork.names import GENERATOR_LAG, STREAM_LOST
 
 MEASURED, INVALID, OUT_OF_SCOPE, FAILED = "measured", "invalid", "out of scope", "failed"
 # Steps the general validity rule calls invalid that are, in the grid, what the server did: more
@@ -48,6 +50,9 @@ class CellRepeat:
     processes: int | None = None
     server_cpu_pct: float | None = None  # mean, 100 = one core
     uss_idle_bytes: float | None = None  # the primed server before the load
+    lost: int = 0  # streams that ended or broke before their last event (server push)
+    generator_lag_p99_ms: float | None = None  # the subscriber process's own lateness (server push)
+    stub_cpu_pct: float | None = None  # the upstream stub's CPU over the step (calls to another service)
 
     @property
     def ideal_rps(self) -> float:
@@ -74,19 +79,18 @@ class GridEvidence:
         return max((c.repeat + 1 for c in self.cells), default=0)
 
 
-def _cell_of(experiment: str, label: str) -> tuple[str, int, int, bool] | None:
-    """(stack, n, wait, neighbour) of a stored cell (its row's experiment and its variant's label,
-    the same in every row), through the catalogue's own objects."""
-    row = next((r for r in G.ROWS if r.name == experiment), None)
+def _cell_of(grid: G.Grid, experiment: str, label: str) -> tuple[str, int, int, bool, str] | None:
+    """(stack, n, wait, neighbour, the request name it is read by) of a stored cell (its row's
+    experiment and its variant's label, the same in every row), through the catalogue's own objects."""
+    row = next((r for r in grid.rows if r.name == experiment), None)
     for variant in row.variants if row else ():
         if variant.label == label:
-            stack = next(s.name for s in G.STACKS if variant.label.startswith(s.name + " ·"))
-            return stack, variant.users[0], row.wait_s, variant.neighbour
-    return None
+            key = variant.knobs.get("endpoint") or grid.key
+            return grid.stack_of(variant.label).name, variant.users[0], row.wait_s, variant.neighbour, key
 
 
-def _repeat(er: ExperimentRun, where: tuple[str, int, int, bool]) -> CellRepeat:
-    stack, n, wait, neighbour = where
+def _repeat(grid: G.Grid, er: ExperimentRun, where: tuple[str, int, int, bool, str]) -> CellRepeat:
+    stack, n, wait, neighbour, key = where
     base = dict(stack=stack, n=n, wait_s=wait, neighbour=neighbour, repeat=er.repeat)
     if er.status == ExperimentRun.OUT_OF_SCOPE:
         return CellRepeat(**base, status=OUT_OF_SCOPE, reason=er.error)
@@ -96,9 +100,10 @@ def _repeat(er: ExperimentRun, where: tuple[str, int, int, bool]) -> CellRepeat:
     if not step.valid and (step.invalid_kind not in SERVER_OUTCOMES
                            or step.generator_cpu_max_process > GENERATOR_CPU_LIMIT):
         return CellRepeat(**base, status=INVALID, reason=step.invalid_reason)
-    endpoint = next((e for e in step.endpoints.all() if e.name == "io/sleep"), None)
-    if endpoint is None and step.invalid_kind != InvalidKind.NOTHING:
-        return CellRepeat(**base, status=INVALID, reason="no io/sleep request in the step")
+    named = {e.name: e for e in step.endpoints.all()}
+    endpoint = named.get(key)  # None: the server answered none of them (other names, e.g. the subscriber's
+    # own loop lag, may still have been recorded): measured as nothing served, which the rules judge
+    lost, own_lag = named.get(STREAM_LOST), named.get(GENERATOR_LAG)
     window = list(er.samples.filter(step_index=step.index))
     idle = er.samples.filter(step_index__isnull=True).order_by("t").first()
     return CellRepeat(
@@ -109,25 +114,28 @@ def _repeat(er: ExperimentRun, where: tuple[str, int, int, bool]) -> CellRepeat:
         threads=max((s.threads for s in window), default=None),
         processes=max((s.processes for s in window), default=None),
         server_cpu_pct=statistics.fmean(s.cpu_percent for s in window) if window else None,
-        uss_idle_bytes=idle.uss_bytes if idle else None)
+        uss_idle_bytes=idle.uss_bytes if idle else None, lost=lost.failures if lost else 0,
+        generator_lag_p99_ms=own_lag.p99 if own_lag else None,
+        stub_cpu_pct=(step.quality or {}).get("upstream_stub_cpu_pct"))
 
 
-def read_grid(run: Run) -> GridEvidence | None:
-    """The grid as ``run`` measured it; None when the run holds no cell of it."""
-    rows = ExperimentRun.objects.filter(run=run, experiment__in=[r.name for r in G.ROWS]).order_by("id")
+def read_grid(run: Run, spec: G.Grid = G.IN_FLIGHT) -> GridEvidence | None:
+    """The grid ``spec`` as ``run`` measured it; None when the run holds no cell of it."""
+    rows = ExperimentRun.objects.filter(run=run, experiment__in=[r.name for r in spec.rows]).order_by("id")
     grid = GridEvidence(run.id, run.suite, limits=(run.environment or {}).get("limits") or {})
     for er in rows:
-        where = _cell_of(er.experiment, er.variant)
+        where = _cell_of(spec, er.experiment, er.variant)
         if where is not None:
-            grid.cells.append(_repeat(er, where))
+            grid.cells.append(_repeat(spec, er, where))
     if not grid.cells:
         return None
-    for er in ExperimentRun.objects.filter(run=run, experiment=G.PING.name):
-        stack = next((s.name for s in G.STACKS if G.ping_cell(s.name).label == er.variant), None)
+    ping = spec.ping.name if spec.ping else None
+    for er in ExperimentRun.objects.filter(run=run, experiment=ping) if ping else ():
+        stack = spec.stack_of(er.variant)
         step = er.steps.filter(valid=True).prefetch_related("endpoints").first()
         rps = next((e.rps for e in step.endpoints.all() if e.name == "ping"), None) if step else None
         if stack and rps:
-            grid.ping_rps.setdefault(stack, []).append(rps)
+            grid.ping_rps.setdefault(stack.name, []).append(rps)
     capacities = []
     for er in ExperimentRun.objects.filter(run=run, experiment=G.CALIBRATION.name):
         step = er.steps.filter(valid=True).prefetch_related("endpoints").first()
@@ -136,12 +144,13 @@ def read_grid(run: Run) -> GridEvidence | None:
     return grid
 
 
-def fullest_grid_run(runs: QuerySet[Run]) -> Run | None:
+def fullest_grid_run(runs: QuerySet[Run], spec: G.Grid = G.IN_FLIGHT) -> Run | None:
     """Among ``runs``, the one whose grid has the most repeats, the newest among equals (a newer,
     thinner run never silently replaces a fuller one: one run per card)."""
     best, best_key = None, None
-    for run in runs.filter(experiments__experiment__in=[r.name for r in G.ROWS]).distinct():
-        repeats = (ExperimentRun.objects.filter(run=run, experiment__in=[r.name for r in G.ROWS])
+    names = [r.name for r in spec.rows]
+    for run in runs.filter(experiments__experiment__in=names).distinct():
+        repeats = (ExperimentRun.objects.filter(run=run, experiment__in=names)
                    .values_list("repeat", flat=True).distinct().count())
         key = (repeats, run.started_at, run.id)
         if best_key is None or key > best_key:

@@ -97,14 +97,18 @@ def warmup_s(n: int, wait_s: int) -> float:
 MEASURED_S = 10.0
 
 
+def cell_label(stack: GridStack, n: int, neighbour: bool = False, note: str = "") -> str:
+    """A cell's variant label: its stack, then N (the grid reader finds the stack by this prefix)."""
+    return f"{stack.name} · N={n:,}" + (" · CPU-bound neighbour" if neighbour else "") + (f" · {note}" if note else "")
+
+
 @functools.cache
 def cell(stack_name: str, n: int, wait_s: int, neighbour: bool = False) -> Variant:
     """One cell of the grid, one object however often it is asked for (variants compare by
     identity). Each cell has a server process of its own: its memory is measured."""
     stack = stack_named(stack_name)
-    label = f"{stack.name} · N={n:,}" + (" · CPU-bound neighbour" if neighbour else "")
-    return Variant(label, stack.make(n), {"ms": wait_s * 1000}, env=stack.env, users=(n,), fresh_server=True,
-                   neighbour=neighbour)
+    return Variant(cell_label(stack, n, neighbour), stack.make(n), {"ms": wait_s * 1000}, env=stack.env,
+                   users=(n,), fresh_server=True, neighbour=neighbour)
 
 
 @dataclass(frozen=True)
@@ -174,3 +178,25 @@ def row(wait_s: int) -> InFlightExperiment:
 ROWS = tuple(row(w) for w in GRID_WAITS_S)
 ROW_BY_WAIT = {r.wait_s: r for r in ROWS}
 IN_FLIGHT_SUITE = (CALIBRATION, PING, *ROWS)
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A family of rows read and judged alike (``bench.grid_evidence``): cells are stacks x N, each
+    row one period (a wait, or the time between two events), the ideal rate N / period of the
+    ``key`` request name; ``ping`` measures each stack's saturated rate (None: not measured)."""
+
+    name: str
+    rows: tuple[InFlightExperiment, ...]
+    stacks: tuple[GridStack, ...]
+    sizes: tuple[int, ...]
+    key: str
+    ping: Experiment | None = None
+
+    def stack_of(self, label: str) -> GridStack | None:
+        """The stack a cell's label begins with (the longest name, should one name begin another)."""
+        return max((s for s in self.stacks if label.startswith(s.name + " ·")), key=lambda s: len(s.name),
+                   default=None)
+
+
+IN_FLIGHT = Grid("in flight", ROWS, STACKS, GRID_N, "io/sleep", PING)

@@ -40,6 +40,8 @@ from bench.runner_process import RunnerProcess, abort_orphaned_runs
 from bench.sampler import ServerSampler
 from groundwork.database import BASE_DIR, database_target
 from deploy.limits import raise_open_files
+from deploy.upstream_stub import UpstreamStubProcess
+from groundwork.names import UPSTREAM_URL_ENV
 from deploy.process import (STOP_SIGNALS, RunningDeployment, check_deployment, die_with_parent, free_port,
                             prepare_database, stop_on_signals)
 
@@ -82,6 +84,7 @@ class BenchRunner:
         self._running: RunningDeployment | None = None  # the deployment serving now, if any
         self._locust: subprocess.Popen | None = None
         self._served_by_current: list[ExperimentRun] = []  # records of the deployment now running
+        self._stub: UpstreamStubProcess | None = None  # the upstream stub, once a variant needed it
 
     # --- planning ------------------------------------------------------------------------
     def step_seconds(self, experiment: Experiment) -> float:
@@ -174,6 +177,8 @@ class BenchRunner:
             try:  # a second Ctrl-C must not leave a server or Locust behind
                 self._kill_locust()
                 self._stop_current()
+                if self._stub is not None:
+                    self._stub.stop()
                 progress.close()
             finally:
                 for sig, handler in zip(signals, previous):
@@ -215,6 +220,11 @@ class BenchRunner:
             return None
         wanted = replace(variant.deployment, cpus=self.server_cpus if variant.deployment.cpus else None)
         extra = dict(variant.env)
+        if variant.upstream:  # started once, on the generator's cores, before the first server that calls it
+            if self._stub is None or not self._stub.alive():
+                self._stub = UpstreamStubProcess.start(self.generator_cpus, self.workdir / "upstream-stub.log")
+                self._stub.watch_cpu()
+            extra[UPSTREAM_URL_ENV] = self._stub.url
         if wanted.interface == "asgi":
             extra["LAB_LOOP_LAG_DIR"] = str(self.workdir / "loop-lag")
         running = self._running
@@ -275,9 +285,12 @@ class BenchRunner:
             for index, load in enumerate(self.loads(experiment, variant)):
                 during = None
                 if experiment.fault and running:
-                    action = functools.partial(experiment.fault.inject, faults.FaultContext(running, url))
+                    action = functools.partial(experiment.fault.inject, faults.FaultContext(running, url, self._stub))
                     during = (experiment.fault.at_s, action)
                 result, observed = self._run_locust(experiment, variant, load, url, during)
+                if variant.upstream and self._stub and "started_at" in result:  # it must never be the limit
+                    result["upstream_stub_cpu_pct"] = self._stub.cpu_percent_between(
+                        result["started_at"], result["started_at"] + result["measured_s"])
                 if observed is not None:
                     store.reset_connection()
                     record.observations = {**record.observations, "fault": faults.summarise(result, observed)}

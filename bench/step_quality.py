@@ -50,6 +50,7 @@ class StepQuality:
     generator_runqueue_pct: float | None = None  # mean share of the window the busiest Locust process waited for a CPU
     server_core_busy_pct: float | None = None  # mean busy share of the server's core(s), whoever used it
     server_core_foreign_pct: float | None = None  # of which not the server's own processes
+    upstream_stub_cpu_pct: float | None = None  # the upstream stub's CPU over the step (C15), 100 = one core
 
     @property
     def stationary(self) -> bool | None:
@@ -149,7 +150,8 @@ def assess(result: dict, key_endpoint: str | None = None) -> StepQuality:
                        generator_core_peak_pct=peak, generator_process_peak_pct=process_peak,
                        generator_runqueue_pct=generator_waited(result),
                        server_core_busy_pct=(result.get("server_core") or {}).get("busy_pct"),
-                       server_core_foreign_pct=(result.get("server_core") or {}).get("foreign_pct"))
+                       server_core_foreign_pct=(result.get("server_core") or {}).get("foreign_pct"),
+                       upstream_stub_cpu_pct=result.get("upstream_stub_cpu_pct"))
 
 
 def starved_generator(quality: StepQuality) -> str:

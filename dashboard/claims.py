@@ -49,6 +49,21 @@ CLAIMS = {
            "sampled during the hold; a CPU-bound neighbour column; DB reads through the sync ORM, sync raw SQL, "
            "Django's async ORM and a native async driver, with a probe and loop lag. Where Django's async stack "
            "loses requests, outside the lab: docs/asgi-thread-per-request/ in the repository."),
+    "C14": ("Coroutines suit server push",
+            "Real-time push (server-sent events, WebSocket) means many long-lived connections that are idle most of "
+            "the time; one event loop holds them, where threads would need one each.",
+            "One core; 100, 1,000 and 4,000 subscribers to a server-sent-events stream, an event a second each, "
+            "sends staggered: sync views streaming on gthread with a thread per subscriber against async views "
+            "streaming on Django's stock ASGI handler (Uvicorn); the reused-thread handler, FastAPI and a one-beat "
+            "(burst) row shown beside; delivery lag from the event's send stamp, memory and threads during the hold."),
+    "C15": ("Async clients with a reused pool suit calls to other services",
+            "For outbound I/O such as calls to external APIs, an async client (httpx.AsyncClient) with a connection "
+            "pool that is kept and reused gets the most out of coroutines.",
+            "One core; 100 calls of 1 s and 1,000 calls of 5 s in flight to a local upstream stub (on the load "
+            "generator's core): stock Django ASGI with a pooled AsyncClient per worker loop, the pooled sync "
+            "httpx.Client carried by a thread pool of N, and an AsyncClient per request; gthread with a shared "
+            "httpx.Client and a client per request, FastAPI, shown beside; every pool keeps N connections; each "
+            "call's CPU measured against io/sleep of the same wait on the same server."),
     "C9": ("Processes contain threads, threads run coroutines",
            "A process can host an event loop that runs many coroutines: the layers nest.",
            "Covered by C4 and C7."),
@@ -85,8 +100,10 @@ def painted(maps: list[dict]) -> list[dict]:
             cells = []
             for c in row["cells"]:
                 text = "" if c["share"] is None else f"{c['share']:.0%}"
-                if c["p99_overhead_ms"] is not None:
+                if c.get("p99_overhead_ms") is not None:  # a wait's grid: what the server added to it
                     text += f" · +{c['p99_overhead_ms'] / 1000:.1f} s"
+                elif c.get("p99_ms") is not None:  # a stream's grid: the delivery lag itself
+                    text += f" · p99 {c['p99_ms']:.0f} ms"
                 cells.append({**c, "colour": cell_colour(c["share"], c["state"]), "text": text or c["state"]})
             rows.append({**row, "cells": cells})
         out.append({**m, "rows": rows})

@@ -9,6 +9,9 @@ guard as Django's ASGI entry point, and the loop-lag monitor when the bench runn
 """
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 
@@ -16,7 +19,18 @@ from config.body_guard import BodyLimitGuard
 from config.loop_lag import watched
 from fastapi_app.adapter import add_routes
 from fastapi_app.endpoints import SERVED
-from fastapi_app.starlette_io import http_error, lifespan
+from fastapi_app.starlette_io import http_error, lifespan as starlette_lifespan
+from workloads import upstream
+
+
+@asynccontextmanager
+async def lifespan(app) -> AsyncIterator[None]:
+    """Starlette's (the pools), and at shutdown the worker's upstream client closed if a call made one."""
+    async with starlette_lifespan(app):
+        try:
+            yield
+        finally:
+            await upstream.close_loop_client()
 
 
 def create_app() -> FastAPI:

@@ -4,7 +4,8 @@ the response, ``request.stream()`` to read a body as it arrives from the socket.
 
 Served: the endpoints the lab's claims reason about with FastAPI, plus whoami as a ``def``
 endpoint (FastAPI's sync flavour) under /sync/. The rest of the catalogue
-(io/gather, mixed, db/queries, db/sleep, db/write) answers 404 here.
+(io/gather, mixed, db/queries, db/sleep, db/write) answers 404 here; stream/events is an async
+generator in a StreamingResponse.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from starlette.requests import ClientDisconnect
 
 from fastapi_app.adapter import INTERFACE, Route, endpoint, sync_endpoint
 from workloads import catalogue as c
-from workloads import db_async, work
+from workloads import db_async, streams, upstream, work
 from workloads.identity import FASTAPI, identify
 from workloads.offload import background_job
 
@@ -103,5 +104,22 @@ async def json(request, a, tasks):
     return work.parse_json(raw, a.parser)  # inline: parsing holds the loop
 
 
+@endpoint(c.STREAM_EVENTS)
+async def stream_events(request, a, tasks):
+    return streams.EventStream(a.n, a.every_ms, a.schedule)  # aframes: awaits on the loop
+
+
+@endpoint(c.STREAM_OPEN)
+async def stream_open(request, a, tasks):
+    return streams.open_streams()
+
+
+@endpoint(c.IO_UPSTREAM)
+async def io_upstream(request, a, tasks):
+    if a.client == "offloaded":
+        return await run_in_threadpool(upstream.call, a.ms, "pooled")
+    return await upstream.acall(a.ms, a.client, loop_outlives_request=True)
+
+
 SERVED: tuple[Route, ...] = (ping, whoami, sync_whoami, io_sleep, io_blocking, io_threadpool, io_background, cpu,
-                             cpu_offload, db_read, upload, json)
+                             cpu_offload, db_read, upload, json, stream_events, stream_open, io_upstream)

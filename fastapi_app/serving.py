@@ -49,7 +49,7 @@ async def answer(spec: Endpoint, method: str, query: Query, headers: Mapping[str
     its JSON reply (a bug re-raises)."""
     try:
         args = checked(spec, method, query, headers, host)
-        return reply(spec, args, await work(args), VIEW)
+        return reply(spec, args, await work(args), VIEW, method)
     except Exception as exc:  # mapped to 4xx/503, or re-raised as a bug
         return error_reply(exc)
 
@@ -59,7 +59,7 @@ def answer_sync(spec: Endpoint, method: str, query: Query, headers: Mapping[str,
     """``answer`` for a ``def`` endpoint, which a framework runs in its thread pool."""
     try:
         args = checked(spec, method, query, headers, host)
-        return reply(spec, args, work(args), SYNC_VIEW)
+        return reply(spec, args, work(args), SYNC_VIEW, method)
     except Exception as exc:  # mapped to 4xx/503, or re-raised as a bug
         return error_reply(exc)
 

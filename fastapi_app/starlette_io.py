@@ -9,7 +9,7 @@ from typing import AsyncIterator
 import anyio.to_thread
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from fastapi_app.serving import raw_host
 from workloads import db_async
@@ -18,7 +18,11 @@ from workloads.offload import OFFLOAD_THREADS
 
 
 def render(answer: Reply) -> Response:
-    """Starlette sets Content-Length itself; no charset is added to application/json."""
+    """Starlette sets Content-Length itself; no charset is added to application/json. A stream
+    goes out chunk by chunk as its iterator makes them."""
+    if answer.stream is not None:
+        return StreamingResponse(answer.stream, status_code=answer.status, headers=answer.headers,
+                                 media_type=answer.content_type)
     return Response(answer.body, status_code=answer.status, headers=answer.headers, media_type="application/json")
 
 

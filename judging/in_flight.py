@@ -52,15 +52,18 @@ def repeat_holds(c: CellRepeat) -> bool | None:
             and c.failures <= GRID_RULE["failure_share"] * answered)
 
 
-def cell_state(repeats: list[CellRepeat]) -> tuple[str, str]:
-    """(HELD, NOT_HELD, UNKNOWN or OUTSIDE, why) over the repeats of one cell."""
+def cell_state(repeats: list[CellRepeat], holds=None) -> tuple[str, str]:
+    """(HELD, NOT_HELD, UNKNOWN or OUTSIDE, why) over the repeats of one cell; ``holds`` is the
+    grid's own rule for one repeat (``repeat_holds`` here, another for another grid)."""
+    holds = holds or repeat_holds
     if not repeats:
         return UNKNOWN, "not run"
     if all(c.status == OUT_OF_SCOPE for c in repeats):
         return OUTSIDE, repeats[0].reason
-    held = [repeat_holds(c) for c in repeats]
+    held = [holds(c) for c in repeats]
     if any(h is None for h in held):
-        reasons = sorted({f"{c.status}: {c.reason}"[:160] for c in repeats if repeat_holds(c) is None})
+        reasons = sorted({f"{c.status}: {c.reason or 'the measurement could not decide'}"[:160]
+                          for c in repeats if holds(c) is None})
         return UNKNOWN, "; ".join(reasons)
     if all(held):
         return HELD, f"held in {len(held)} of {len(held)} repeats"

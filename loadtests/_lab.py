@@ -3,7 +3,8 @@ underscore keeps Locust from loading it as one).
 
 - Every knob a scenario has is a Locust custom argument, so it shows and can be edited in
   the web UI: ``--prefix``, ``--ms``, ``--n``, ``--count``, ``--driver``, ``--mode``,
-  ``--body-kb``, ``--parser``, ``--offload``, ``--endpoint``, ``--arrival-rate``.
+  ``--body-kb``, ``--parser``, ``--offload``, ``--endpoint``, ``--client``, ``--events``, ``--every-ms``,
+  ``--schedule``, ``--arrival-rate``.
 - ``ProbeUser`` is the light user on ``ping``, reported under its own name ("probe"), so
   how long a cheap request waits while heavy ones run is always visible.
 - ``--arrival-rate R`` switches every scenario user from closed loop (next request as soon
@@ -87,6 +88,14 @@ def _lab_arguments(parser):
                         help="json: parse in the thread pool (1) or inline (0)")
     parser.add_argument("--call", **_choice_knob(c.BACKGROUND_CALL, "io/background: hand asyncio.sleep (sleep) "
                                                                     "or the blocking call (blocking) to background work"))
+    parser.add_argument("--client", **_choice_knob(c.UPSTREAM_CLIENT, "io/upstream: the view flavour's pooled client, "
+                                                                      "a client per request, or the pooled sync client "
+                                                                      "in the thread pool"))
+    parser.add_argument("--events", **_int_knob(c.EVENTS, "stream/events: events per stream (a subscriber then "
+                                                          "subscribes again)"))
+    parser.add_argument("--every-ms", **_int_knob(c.EVERY_MS, "stream/events: ms between two events"))
+    parser.add_argument("--schedule", **_choice_knob(c.SCHEDULE, "stream/events: each stream on its own beat "
+                                                                 "(staggered) or all on one (burst)"))
     parser.add_argument("--arrival-rate", type=non_negative, default=0.0,
                         help="target requests/s shared by the scenario's users (0 = closed loop)")
     parser.add_argument("--probe-rate", type=positive, default=10.0, help="the probe user's requests/s")

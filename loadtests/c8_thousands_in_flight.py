@@ -13,20 +13,8 @@ to one request.
 The timeouts are generous (the longest wait times four, at least a minute): a request the server
 is slow to take is measured as slow, not cut off as a failure.
 """
-import itertools
-import random
-
-import gevent
-
 from _lab import LabUser, options, task
-
-_OFFSET = random.random()  # one per Locust process: several processes do not start in step
-_COUNTER = itertools.count()
-
-
-def phase(index: int, users: int, offset: float) -> float:
-    """Where in one wait (0 to 1) user ``index`` of ``users`` starts."""
-    return ((index + offset) / max(1, users)) % 1.0
+from _stagger import wait_for_my_phase
 
 
 class C8InFlight(LabUser):
@@ -34,9 +22,7 @@ class C8InFlight(LabUser):
     network_timeout = 240.0
 
     def on_start(self):
-        runner = self.environment.runner
-        users = getattr(runner, "target_user_count", None) or 1
-        gevent.sleep(phase(next(_COUNTER), users, _OFFSET) * options(self).ms / 1000)
+        wait_for_my_phase(self, options(self).ms / 1000)
 
     @task
     def hold(self):

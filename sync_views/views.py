@@ -7,7 +7,7 @@ runs these in a worker thread (``sync_to_async``), which ``whoami`` makes visibl
 import asyncio
 
 from workloads import catalogue as c
-from workloads import db, memory, work
+from workloads import db, memory, streams, upstream, work
 from workloads.endpoint import endpoint
 from workloads.identity import DJANGO, identify
 from workloads.interface import interface_of
@@ -94,3 +94,20 @@ def json(request, a):
     if a.offload:
         return run_offloaded(work.parse_json, work.read_body(request), a.parser)
     return work.parse_json(work.read_body(request), a.parser)
+
+
+@endpoint(c.STREAM_EVENTS)
+def stream_events(request, a):
+    return streams.EventStream(a.n, a.every_ms, a.schedule)  # frames: sleeps in this thread
+
+
+@endpoint(c.STREAM_OPEN)
+def stream_open(request, a):
+    return streams.open_streams()
+
+
+@endpoint(c.IO_UPSTREAM)
+def io_upstream(request, a):
+    if a.client == "offloaded":  # the same pooled call, made in the offload pool while this thread waits
+        return run_offloaded(upstream.call, a.ms, "pooled")
+    return upstream.call(a.ms, a.client)

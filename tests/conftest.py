@@ -18,6 +18,7 @@ import pytest
 import psutil
 
 from groundwork.database import BASE_DIR, TEST_DATABASE_ENV, database_target  # needs no Django set-up
+from groundwork.names import UPSTREAM_URL_ENV
 
 # One database per session, named after this process so that a session killed before its end
 # leaves a database the next session on this machine can recognise as stale and drop. Test modules
@@ -43,6 +44,7 @@ from deploy import embedded_postgres  # noqa: E402
 from deploy.deployments import Deployment  # noqa: E402
 from deploy.databases import admin_connection, drop_database, ensure_database  # noqa: E402
 from deploy.process import RunningDeployment, check_deployment, free_port, prepare_database  # noqa: E402
+from tests.upstream_session import UpstreamStub  # noqa: E402
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
@@ -80,6 +82,7 @@ def database():
 
 
 def launch(server: str, extra_env: dict[str, str] | None = None, **kwargs) -> RunningDeployment:
+    extra_env = {UPSTREAM_URL_ENV: UpstreamStub.shared_url(), **(extra_env or {})}
     deployment = Deployment(server, port=free_port(), **kwargs)
     check_deployment(deployment)
     logs = ARTIFACTS / "logs"
@@ -210,6 +213,7 @@ def left_behind(mark: str) -> list:
 
 def pytest_sessionfinish(session, exitstatus):
     """Fail the run if any server it started is still alive (after a grace period), and kill it."""
+    UpstreamStub.stop()
     survivors = left_behind(os.environ[SESSION_MARK])
     _, survivors = psutil.wait_procs(survivors, timeout=10)
     if not survivors:

@@ -56,7 +56,22 @@ EXAMPLES = [
             fields=f("items", "parser", "offload")),
     Example("json", method="POST", query={"parser": "orjson", "offload": 1}, body=b"[1, 2, 3]",
             content_type="application/json", fields=f("items", "parser", "offload")),
+    Example("stream/open", fields=f("open")),
+    Example("io/upstream", query={"ms": 20}, fields=f("ms", "client")),
+    Example("io/upstream", query={"ms": 20, "client": "per-request"}, fields=f("ms", "client")),
+    Example("io/upstream", query={"ms": 20, "client": "offloaded"}, fields=f("ms", "client")),
 ]
+# Endpoints that answer with a stream, not a JSON object (tests/system/test_streams.py).
+STREAM_PATHS = {"stream/events"}
+
+
+def cheap_stream_query(path: str, query: dict) -> dict:
+    """A stream's query made short for tests that send many requests and read whole answers: one
+    event, at once, unless the query says otherwise (a stream of the default ten one-second events
+    would take ten seconds, and a mismatched flavour sends nothing until the end)."""
+    if path not in STREAM_PATHS:
+        return query
+    return {"n": ["1"], "every_ms": ["0"], **query}
 
 
 def example_id(example: Example) -> str:

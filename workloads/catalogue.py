@@ -32,6 +32,15 @@ OFFLOAD = IntParam("offload", default=0, low=0, high=1)
 # "blocking" = the blocking call itself, on a thread (the document's BackgroundTasks(time.sleep)).
 BACKGROUND_CALL = ChoiceParam("call", default="sleep", choices=("sleep", "blocking"))
 COROUTINES = IntParam("n", default=1000, low=1, high=100_000)
+# io/upstream: how the call to the upstream stub is made (workloads.upstream says what each means).
+UPSTREAM_CLIENT = ChoiceParam("client", default="pooled", choices=("pooled", "per-request", "offloaded"))
+# stream/events: n server-sent events every_ms apart (a subscriber that stays may stay long; a HEAD
+# gets the headers only, not a stream nobody reads).
+EVENTS = IntParam("n", default=10, low=1, high=86_400)
+EVERY_MS = IntParam("every_ms", default=1000, low=0, high=60_000)
+# staggered: each stream ticks from its own start (subscribers that arrive spread out are served
+# spread out); burst: every stream ticks on the same wall-clock multiples of every_ms.
+SCHEDULE = ChoiceParam("schedule", default="staggered", choices=("staggered", "burst"))
 
 Shape = Callable[[SimpleNamespace, Any], dict]
 
@@ -88,7 +97,14 @@ UPLOAD = Endpoint("upload", "POST", lambda a, r: {"bytes": r[0], "sha256": r[1],
 JSON = Endpoint("json", "POST", lambda a, r: {"items": r, "parser": a.parser, "offload": a.offload},
                 (JSON_PARSER, OFFLOAD), body="json")
 
+# A call to another service that answers after ms (the upstream stub): 502/504 when it fails.
+IO_UPSTREAM = Endpoint("io/upstream", "GET", lambda a, r: {"ms": a.ms, "client": a.client}, (WAIT_MS, UPSTREAM_CLIENT))
+# A server-sent-events stream (text/event-stream, not JSON: the adapters render the work's
+# ``workloads.streams.EventStream``), and how many streams the answering process is serving.
+STREAM_EVENTS = Endpoint("stream/events", "GET", lambda a, r: {}, (EVENTS, EVERY_MS, SCHEDULE))
+STREAM_OPEN = Endpoint("stream/open", "GET", lambda a, r: {"open": r})
+
 CATALOGUE: tuple[Endpoint, ...] = (
     PING, WHOAMI, IO_SLEEP, IO_BLOCKING, IO_THREADPOOL, IO_BACKGROUND, IO_GATHER, CPU, CPU_OFFLOAD, MIXED,
-    DB_READ, DB_QUERIES, DB_SLEEP, DB_WRITE, UPLOAD, JSON,
+    DB_READ, DB_QUERIES, DB_SLEEP, DB_WRITE, UPLOAD, JSON, STREAM_EVENTS, STREAM_OPEN, IO_UPSTREAM,
 )

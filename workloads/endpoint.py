@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+from dataclasses import replace
 from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import Any, Awaitable, Callable
@@ -26,6 +27,7 @@ from workloads.cross_site import check_not_a_form, check_same_origin
 from workloads.errors import ApiError, Reply, error_response, render
 from workloads.interface import interface_of
 from workloads.params import Query, parse_query
+from workloads.streams import CONTENT_TYPE as EVENT_STREAM, HEADERS as STREAM_HEADERS, EventStream
 from workloads.work import Timed
 
 
@@ -88,7 +90,12 @@ def _check_body_headers(spec: Endpoint, headers: Mapping[str, str], interface: s
             raise ApiError(415, f"Content-Type must be application/json, got {content_type!r}")
 
 
-def reply(spec: Endpoint, args: SimpleNamespace, result: Any, view: str) -> Reply:
+def reply(spec: Endpoint, args: SimpleNamespace, result: Any, view: str, method: str = "GET") -> Reply:
+    if isinstance(result, EventStream):  # the view flavour says how the stream waits between events
+        if method == "HEAD":  # the headers only: a server would run the stream to its end and drop it
+            result = replace(result, n=0)
+        chunks = result.aframes() if view == "async" else result.frames()
+        return Reply(spec.status, {}, dict(STREAM_HEADERS), stream=chunks, content_type=EVENT_STREAM)
     headers = {}
     if isinstance(result, Timed):  # durations the work measured: reported, not part of the body
         headers["Server-Timing"] = server_timing(result.timings)
@@ -117,8 +124,8 @@ def accept(spec: Endpoint, request: HttpRequest) -> SimpleNamespace:
     return check_request(spec, request.method, request.GET, request.headers, interface_of(request))
 
 
-def respond(spec: Endpoint, args: SimpleNamespace, result: Any, view: str) -> HttpResponse:
-    return render(reply(spec, args, result, view))
+def respond(spec: Endpoint, request: HttpRequest, args: SimpleNamespace, result: Any, view: str) -> HttpResponse:
+    return render(reply(spec, args, result, view, request.method))
 
 
 def endpoint(spec: Endpoint) -> Callable[[Callable], Callable[[HttpRequest], Any]]:
@@ -132,7 +139,7 @@ def endpoint(spec: Endpoint) -> Callable[[Callable], Callable[[HttpRequest], Any
             async def async_view(request: HttpRequest) -> HttpResponse:
                 try:
                     args = accept(spec, request)
-                    return respond(spec, args, await async_work(request, args), "async")
+                    return respond(spec, request, args, await async_work(request, args), "async")
                 except Exception as exc:  # mapped to 4xx/503, or re-raised as a bug
                     return error_response(exc)
 
@@ -142,7 +149,7 @@ def endpoint(spec: Endpoint) -> Callable[[Callable], Callable[[HttpRequest], Any
         def sync_view(request: HttpRequest) -> HttpResponse:
             try:
                 args = accept(spec, request)
-                return respond(spec, args, work(request, args), "sync")
+                return respond(spec, request, args, work(request, args), "sync")
             except Exception as exc:
                 return error_response(exc)
 

@@ -7,10 +7,11 @@ fields, headers); each adapter only renders it: Django's ``HttpResponse`` below
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterable, Iterable
 from dataclasses import dataclass, field
 
 import orjson
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 
 log = logging.getLogger("workloads")
 
@@ -28,11 +29,14 @@ class ApiError(Exception):
 
 @dataclass(frozen=True)
 class Reply:
-    """An answer before a framework renders it: the status, the JSON fields, extra headers."""
+    """An answer before a framework renders it: the status, the JSON fields, extra headers; or,
+    for a stream, the body's chunks as they are made (``content_type`` then says what they are)."""
 
     status: int
     data: dict
     headers: dict[str, str] = field(default_factory=dict)
+    stream: Iterable[bytes] | AsyncIterable[bytes] | None = None
+    content_type: str = "application/json"
 
     @property
     def body(self) -> bytes:
@@ -89,7 +93,12 @@ def json_response(data: dict, status: int = 200, headers: dict[str, str] | None 
     return render(Reply(status, data, headers or {}))
 
 
-def render(reply: Reply) -> HttpResponse:
+def render(reply: Reply) -> HttpResponse | StreamingHttpResponse:
+    if reply.stream is not None:
+        streaming = StreamingHttpResponse(reply.stream, status=reply.status, content_type=reply.content_type)
+        for name, value in reply.headers.items():
+            streaming[name] = value
+        return streaming
     body = reply.body
     response = HttpResponse(body, status=reply.status, content_type="application/json")
     response["Content-Length"] = str(len(body))

@@ -13,7 +13,7 @@ import requests
 
 from fastapi_app.adapter import PREFIXES
 from fastapi_app.endpoints import SERVED
-from tests.examples import EXAMPLES, example_id
+from tests.examples import EXAMPLES, STREAM_PATHS, example_id
 from tests.system.test_bad_input import BAD_REQUESTS, raw_request
 from tests.system.test_claims_smoke import concurrent_wall_time
 from workloads.catalogue import CATALOGUE, DB_READ, without_orm
@@ -31,7 +31,7 @@ FASTAPI_BAD = [b for b in BAD_REQUESTS if b[1] in SERVED_PATHS or b[1] not in CA
 def test_served_endpoints_are_catalogue_entries_with_examples():
     """Each route names a catalogue entry (``without_orm`` keeps the path) and is exercised below."""
     assert SERVED_PATHS <= CATALOGUE_PATHS
-    assert SERVED_PATHS == {e.path for e in FASTAPI_EXAMPLES}
+    assert SERVED_PATHS == {e.path for e in FASTAPI_EXAMPLES} | STREAM_PATHS  # streams: test_streams
     assert {"ping", "whoami", "io/blocking", "io/threadpool", "io/background", "upload", "db/read"} <= SERVED_PATHS
 
 

@@ -230,3 +230,44 @@ def test_slow_clients_are_bounded_and_the_server_recovers(database, server):
     if server == "uvicorn":  # the event loop does not give a worker to a half-sent request
         assert observed["probe_requests"] >= 3 and observed["probe_failed"] == 0
         assert observed["probe_worst_ms"] < 1000, observed  # answered promptly, not at the timeout
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_subscribers_that_leave_free_what_their_streams_held(database, server):
+    """20 streams held for a second then dropped: the workers' threads and connections come back
+    to within a few of where they were (gthread's pool keeps its threads: they are idle again)."""
+    with two_workers(server) as running:
+        observed = faults.leave_streams(context(running))
+        assert observed["server_healthy_after"]
+        before, during, after = observed["held_before"], observed["held_during"], observed["held_after"]
+        assert during["connections"] >= before["connections"] + 20  # every subscriber was being served
+        assert after["connections"] <= before["connections"] + 2, observed
+        # nothing per stream outlived it: a leak would be a thread a subscriber (gthread's pool keeps
+        # the threads it grew, idle; the servers' own pools may grow by a few, never by the streams)
+        assert after["threads"] - before["threads"] < observed["subscribers"] / 2, observed
+        assert "subscribers came and hung up" in reported(faults.SubscribersLeave(), observed)
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_an_upstream_that_goes_away_fails_calls_clearly_and_comes_back(database, server):
+    from deploy.upstream_stub import UpstreamStubProcess
+    from groundwork.names import UPSTREAM_URL_ENV
+
+    stub = UpstreamStubProcess.start()
+    try:
+        with two_workers(server, extra_env={UPSTREAM_URL_ENV: stub.url}) as running:
+            assert requests.get(f"{running.url}/api/io/upstream?ms=10", timeout=10).status_code == 200
+            with ThreadPoolExecutor(1) as pool:
+                answers = pool.submit(lambda: [requests.get(f"{running.url}/api/io/upstream?ms=100", timeout=30)
+                                               for _ in range(40)])
+                observed = faults.stop_upstream(faults.FaultContext(running, running.url, stub), down_s=2.0)
+                statuses = {r.status_code for r in answers.result()}
+            assert statuses <= {200, 502, 504} and 502 in statuses, statuses  # never a 500
+            assert observed["server_healthy_after"]
+            assert requests.get(f"{running.url}/api/io/upstream?ms=10", timeout=10).status_code == 200
+            assert observed["held_after"]["threads"] <= observed["held_before"]["threads"] + 2, observed
+            steady = {"started_at": observed["fault_wall"] - 1, "timeseries": [],
+                      "endpoints": [{"requests": 40, "failures": 10, "max_ms": 120.0}]}
+            assert "the upstream was down" in faults.UpstreamDown().report(faults.summarise(steady, observed))
+    finally:
+        stub.stop()

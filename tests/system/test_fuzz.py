@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from fastapi_app.endpoints import SERVED
 from groundwork.database import PoolLimits
 from tests.conftest import ARTIFACTS
+from tests.examples import cheap_stream_query
 from workloads import catalogue as c
 from workloads.params import IntParam
 
@@ -71,7 +72,8 @@ def value_for(param) -> st.SearchStrategy:
 # The most each integer parameter may ask for here. A value a lenient parser would read as more
 # (digits, maybe a plus and whitespace around them) is brought down to it, its padding kept: the
 # test decides this itself, not with the parser it is testing.
-CHEAP = {id(c.MS): 30, id(c.WAIT_MS): 30, id(c.N): 5000, id(c.COUNT): 20, id(c.COROUTINES): 200}
+CHEAP = {id(c.MS): 30, id(c.WAIT_MS): 30, id(c.N): 5000, id(c.COUNT): 20, id(c.COROUTINES): 200, id(c.EVENTS): 3,
+         id(c.EVERY_MS): 30}
 LENIENT = re.compile(r"(\s*\+?)([0-9]+)(\s*)")
 
 
@@ -161,6 +163,7 @@ BODIES = {"raw": ({}, b"x" * 100), "json": ({"Content-Type": "application/json"}
 
 def endpoint_request(running, prefix: str, spec: c.Endpoint, query: dict[str, list], where: str):
     headers, body = BODIES[spec.body]
+    query = cheap_stream_query(spec.path, {k: list(v) for k, v in query.items()})
     url = f"{running.url}/{prefix}/{spec.path}?{query_string(cheapened(spec.params, query))}"
     return send(spec.method, url, where, data=body, headers=headers)
 

@@ -20,7 +20,8 @@ from workloads import catalogue as c
 
 pytestmark = pytest.mark.slow  # Locust, whole bench runs, faults or a browser: left out by make test-fast
 
-KNOBS = ("prefix", "endpoint", "ms", "n", "count", "driver", "mode", "body_kb", "parser", "offload", "call",
+KNOBS = ("prefix", "endpoint", "ms", "n", "count", "driver", "mode", "body_kb", "parser", "offload", "call", "client",
+         "events", "every_ms", "schedule",
          "arrival_rate", "probe_rate", "lab_rate", "lab_arrivals", "lab_max_in_flight", "lab_max_lag_ms")
 
 

@@ -13,6 +13,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.examples import STREAM_PATHS
 from workloads.catalogue import CATALOGUE
 from workloads.params import IntParam
 
@@ -29,7 +30,11 @@ def requests_for(draw):
     for p in endpoint.params:  # keep valid integers cheap
         if isinstance(p, IntParam) and p.name in query and query[p.name].lstrip("-").isdigit():
             if p.name == "n" and 0 <= int(query[p.name]) <= 20_000_000:
-                query[p.name] = str(min(int(query[p.name]), 5000))
+                query[p.name] = str(min(int(query[p.name]), 3 if endpoint.path in STREAM_PATHS else 5000))
+            if p.name == "every_ms" and 0 <= int(query[p.name]):
+                query[p.name] = str(min(int(query[p.name]), 30))
+    if endpoint.path in STREAM_PATHS:  # one event at once unless drawn otherwise (see cheap_stream_query)
+        query = {"n": "1", "every_ms": "0", **query}
     method = draw(st.sampled_from(["GET", "POST", "PUT", "DELETE", endpoint.method, endpoint.method]))
     body = draw(st.none() | st.binary(max_size=200) | st.recursive(
         st.none() | st.booleans() | st.integers() | st.text(max_size=10),

@@ -32,11 +32,13 @@ from tests.unit.cells import (KiB, MiB, c1_variants, c2_variants, c3_variants, c
 from tests.unit.evidence_builder import V, endpoint, evidence, new_run, sample
 from tests.unit.grid_cells import (FASTAPI, GRANIAN, REUSE, THREADS, UVICORN_1W, UVICORN_2W, grid_of, missed_cell,
                                    replace_cells)
+from tests.unit.test_server_push import DJANGO as PUSH_DJANGO, THREADS as PUSH_THREADS, everywhere, grid as push_grid
+from tests.unit.test_upstream_calls import PER_REQUEST, POOLED, grid as upstream_grid
 
 SLOW = 1 / 3  # a machine three times slower per core
 
 JUDGES = {"C2": verdicts.judge_c2, "C3": verdicts.judge_c3, "C4": verdicts.judge_c4, "C5": verdicts.judge_c5,
-          "C6": verdicts.judge_c6, "C7": verdicts.judge_c7}
+          "C6": verdicts.judge_c6, "C7": verdicts.judge_c7, "C14": verdicts.judge_c14, "C15": verdicts.judge_c15}
 
 
 def judge(claim: str, ev=None, *, db: Evidence | None = None, ceiling: dict | None = None,
@@ -97,6 +99,9 @@ def test_no_judge_queries_the_database(no_database):
         "C8": judge("C8", **c8_parts),
         "C9": judge("C9", c4=c4, c7=c7),
         "C12": judge("C12", C12_SYNC_WINS, db=grid_of(C8_SUPPORTED)),
+        "C14": judge("C14", push_grid(everywhere(**{PUSH_THREADS: {"per_subscriber": 40 * KiB},
+                                                    PUSH_DJANGO: {"per_subscriber": 10 * KiB}}))),
+        "C15": judge("C15", upstream_grid()),
     }
     assert set(made) == set(verdicts.VERDICTS)
     assert all(v.verdict == SUPPORTED for c, v in made.items() if c != "C12"), {c: (v.verdict, v.why) for c, v in made.items()}
@@ -1001,6 +1006,25 @@ CARDS: dict[str, dict[str, Callable[[], Verdict]]] = {
         "async wins the low band, the threads the high band": lambda: judge(
             "C12", knees([2000, 2100], [3000, 3100]), db=grid_of({THREADS: 10_000, UVICORN_1W: 1_000})),
         "curves without a grid": lambda: judge("C12", knees([3000, 2000], [2500, 2600])),
+    },
+    "C14": {
+        "no run": lambda: judge("C14"),
+        "both hold, Django ASGI's memory per subscriber above the threads'": lambda: judge("C14", push_grid(everywhere(
+            **{PUSH_THREADS: {"per_subscriber": 30 * KiB},
+               PUSH_DJANGO: lambda n, r: {"per_subscriber": 47 * KiB, "threads": n + 5}}))),
+        "gthread misses 4,000, Django ASGI holds it with a quarter of the memory": lambda: judge("C14", push_grid(
+            everywhere(**{PUSH_THREADS: lambda n, r: {"share": 0.6 if n == 4_000 else 1.0, "p99_ms": 900.0,
+                                                      "per_subscriber": 40 * KiB},
+                          PUSH_DJANGO: {"per_subscriber": 10 * KiB}}))),
+        "the quick slice (no 4,000)": lambda: judge("C14", push_grid(
+            [c for c in everywhere(**{PUSH_DJANGO: {"per_subscriber": 10 * KiB}}) if c.n < 4_000], )),
+    },
+    "C15": {
+        "no run": lambda: judge("C15"),
+        "supported": lambda: judge("C15", upstream_grid()),
+        "a client per request costs no more": lambda: judge("C15", upstream_grid({PER_REQUEST.name: 90.0})),
+        "the repeats disagree": lambda: judge("C15", upstream_grid(
+            per_repeat=lambda stack, r: 500.0 if stack == POOLED.name and r == 1 else None)),
     },
     "C9": {
         "no run": lambda: judge("C9"),

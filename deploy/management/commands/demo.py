@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from groundwork.database import database_target
 from deploy.deployments import SERVER_INTERFACES, Deployment, DeploymentError
 from deploy.management.commands.dashboard import DASHBOARD_PORT, dashboard_deployment
+from deploy.upstream_stub import upstream_for_servers
 from deploy.process import RunningDeployment, check_deployment, ignore_interrupts, prepare_database, stop_on_signals
 
 
@@ -39,17 +40,19 @@ class Command(BaseCommand):
             prepare_database()
             if options["suite"] != "none":
                 self._bench(options["suite"])
-            for d in deployments:
-                for warning in check_deployment(d):
-                    self.stderr.write(f"WARNING: {warning}")
-                self.stdout.write(f"$ {d.command_line()}")
-                servers.append(RunningDeployment.start(d))
-            for s in servers:
-                s.wait_healthy()
-            self._print_ready(deployments)
-            while all(s.process.poll() is None for s in servers):
-                time.sleep(0.5)
-            raise CommandError("a server exited unexpectedly; stopping the other")
+            with upstream_for_servers() as upstream:  # io/upstream's other service (C15)
+                for d in deployments:
+                    for warning in check_deployment(d):
+                        self.stderr.write(f"WARNING: {warning}")
+                    self.stdout.write(f"$ {d.command_line()}")
+                    servers.append(RunningDeployment.start(d))
+                for s in servers:
+                    s.wait_healthy()
+                self._print_ready(deployments)
+                self.stdout.write(f"io/upstream calls the upstream stub at {upstream}\n")
+                while all(s.process.poll() is None for s in servers):
+                    time.sleep(0.5)
+                raise CommandError("a server exited unexpectedly; stopping the other")
         except DeploymentError as exc:
             raise CommandError(str(exc)) from None
         except KeyboardInterrupt:

@@ -9,6 +9,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from deploy.deployments import LOOPS, SERVERS, Deployment, DeploymentError
+from deploy.upstream_stub import upstream_for_servers
 from deploy.process import RunningDeployment, check_deployment, ignore_interrupts, prepare_database, stop_on_signals
 
 
@@ -85,25 +86,29 @@ class Command(BaseCommand):
         if options["check"]:
             return
         self.stdout.flush()
-        server = RunningDeployment.start(deployment)
+        with upstream_for_servers():  # io/upstream's other service (C15): LAB_UPSTREAM_URL's, or our own stub
+            code = self._serve(deployment)
+        if code:
+            sys.exit(code)
 
+    def _serve(self, deployment: Deployment) -> int | None:
+        """Start the server and wait for it (or Ctrl-C); its exit code."""
+        server = RunningDeployment.start(deployment)
         stop_on_signals()
         try:
             server.wait_healthy()
             self.stdout.write(f"{deployment.label} ({deployment.interface.upper()}) serving at "
                               f"{deployment.health_url}  (Ctrl-C stops it)")
             self.stdout.flush()
-            code = server.process.wait()
+            return server.process.wait()
         except KeyboardInterrupt:
             self.stdout.write("stopping...")
-            code = server.stop()
+            server.stop()
             self.stdout.write(f"{deployment.label} stopped.")
-            return
+            return None
         except DeploymentError as exc:
             server.stop()
             raise CommandError(str(exc)) from None
         finally:
             ignore_interrupts()  # a second Ctrl-C must not leave workers behind
             server.stop()
-        if code:
-            sys.exit(code)
