@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import socket
 import threading
@@ -221,6 +222,15 @@ def held_by_workers(ctx: FaultContext) -> dict:
     return {"threads": threads, "connections": connections}
 
 
+def _answered_200(sock: socket.socket) -> bool:
+    """Whether the server began a 200 answer on this socket (read without waiting long)."""
+    sock.settimeout(0.2)  # the request went out a second ago: a stream that began has answered
+    try:
+        return sock.recv(64).startswith(b"HTTP/1.1 200")
+    except OSError:
+        return False
+
+
 def stop_upstream(ctx: FaultContext, down_s: float = 3.0) -> dict:
     """The upstream stub is killed mid-run and started again ``down_s`` later on the same port:
     the calls in between answer 502 (never 500, never hanging), and the pools recover."""
@@ -240,14 +250,16 @@ def leave_streams(ctx: FaultContext, subscribers: int = 20) -> dict:
     """Subscribers open event streams (an event every 100 ms), stay 1 s, then hang up: does the
     server free what each stream held (its thread under gthread, its task under ASGI)?"""
     before = held_by_workers(ctx)
-    sockets = [_raw_get(ctx.url, "/api/stream/events?n=100000&every_ms=100") for _ in range(subscribers)]
+    sockets = [_raw_get(ctx.url, "/api/stream/events?n=3600&every_ms=100") for _ in range(subscribers)]
     started = time.time()
     time.sleep(1.0)
+    served = sum(_answered_200(s) for s in sockets)  # a stream that was refused holds nothing: count them
     during = held_by_workers(ctx)
     for s in sockets:
         s.close()
     time.sleep(2.0)  # a sync stream notices at its next write (100 ms); an async one at once
-    return {"fault_wall": started, "subscribers": subscribers, "held_before": before, "held_during": during,
+    return {"fault_wall": started, "subscribers": subscribers, "streams_served": served, "held_before": before,
+            "held_during": during,
             "held_after": held_by_workers(ctx), "server_healthy_after": _answers(ctx.url) is not None}
 
 
@@ -361,6 +373,17 @@ class BadInput(Fault):
                 f"{'yes' if f['server_healthy_after'] else 'NO'}")
 
 
+def failed_statuses(errors: list[dict]) -> dict[int, int]:
+    """HTTP status -> failed requests, from the load generator's failure descriptions (Locust's
+    fast client names the status as ``code=502``); failures without a status are left out."""
+    counts: dict[int, int] = {}
+    for e in errors:
+        found = re.search(r"code=(\d{3})", str(e.get("error", "")))
+        if found:
+            counts[int(found[1])] = counts.get(int(found[1]), 0) + int(e.get("count", 0))
+    return counts
+
+
 def _held(f: dict, *moments: str) -> str:
     parts = [f"{moment} {f[f'held_{moment}']['threads']} threads, {f[f'held_{moment}']['connections']} connections"
              for moment in moments if f.get(f"held_{moment}")]
@@ -373,8 +396,10 @@ class UpstreamDown(Fault):
     injection = staticmethod(stop_upstream)
 
     def describe(self, f, er=None):
+        statuses = failed_statuses(f.get("errors", []))
+        told = ", ".join(f"{n} x {code}" for code, n in sorted(statuses.items())) or "none with a status"
         return (f"the upstream was down {_s(f['down_s'], ' s', 1)}: {f['failed_requests']} of {f['requests']} calls "
-                f"failed (502/504, none 500), the last failure {_s(f['recovered_after_s'], ' s', 1)} after it went; "
+                f"failed ({told}), the last failure {_s(f['recovered_after_s'], ' s', 1)} after it went; "
                 f"{_held(f, 'before', 'down', 'after')}")
 
 
@@ -384,8 +409,8 @@ class SubscribersLeave(Fault):
     injection = staticmethod(leave_streams)
 
     def describe(self, f, er=None):
-        return (f"{f['subscribers']} subscribers came and hung up: {_held(f, 'before', 'during', 'after')}; "
-                f"steady load's slowest {_s(f['slowest_ms'], ' ms', 0)}")
+        return (f"{f['subscribers']} subscribers came ({f['streams_served']} streams served) and hung up: "
+                f"{_held(f, 'before', 'during', 'after')}; steady load's slowest {_s(f['slowest_ms'], ' ms', 0)}")
 
 
 def summarise(result: dict, observed: dict) -> dict:
