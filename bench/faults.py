@@ -207,7 +207,7 @@ def bad_input(ctx: FaultContext) -> dict:
             "server_errors_5xx": sum(1 for r in results if (r["status"] or 0) >= 500)}
 
 
-def held_by_workers(ctx: FaultContext) -> dict:
+def held_by_server(ctx: FaultContext) -> dict:
     """Threads and established TCP connections over the server's whole process tree, counted from
     outside (a stream or a call that outlived its client would show in them)."""
     import psutil
@@ -234,33 +234,33 @@ def _answered_200(sock: socket.socket) -> bool:
 def stop_upstream(ctx: FaultContext, down_s: float = 3.0) -> dict:
     """The upstream stub is killed mid-run and started again ``down_s`` later on the same port:
     the calls in between answer 502 (never 500, never hanging), and the pools recover."""
-    before = held_by_workers(ctx)
+    before = held_by_server(ctx)
     started = time.time()
     ctx.stub.kill()
     time.sleep(down_s)
-    during = held_by_workers(ctx)
+    during = held_by_server(ctx)
     ctx.stub.restart()
     back = time.time()
     time.sleep(2.0)
     return {"fault_wall": started, "down_s": back - started, "held_before": before, "held_down": during,
-            "held_after": held_by_workers(ctx), "server_healthy_after": _answers(ctx.url) is not None}
+            "held_after": held_by_server(ctx), "server_healthy_after": _answers(ctx.url) is not None}
 
 
 def leave_streams(ctx: FaultContext, subscribers: int = 20) -> dict:
     """Subscribers open event streams (an event every 100 ms), stay 1 s, then hang up: does the
     server free what each stream held (its thread under gthread, its task under ASGI)?"""
-    before = held_by_workers(ctx)
+    before = held_by_server(ctx)
     sockets = [_raw_get(ctx.url, "/api/stream/events?n=3600&every_ms=100") for _ in range(subscribers)]
     started = time.time()
     time.sleep(1.0)
     served = sum(_answered_200(s) for s in sockets)  # a stream that was refused holds nothing: count them
-    during = held_by_workers(ctx)
+    during = held_by_server(ctx)
     for s in sockets:
         s.close()
     time.sleep(2.0)  # a sync stream notices at its next write (100 ms); an async one at once
     return {"fault_wall": started, "subscribers": subscribers, "streams_served": served, "held_before": before,
             "held_during": during,
-            "held_after": held_by_workers(ctx), "server_healthy_after": _answers(ctx.url) is not None}
+            "held_after": held_by_server(ctx), "server_healthy_after": _answers(ctx.url) is not None}
 
 
 def _s(value, unit="", digits=1) -> str:

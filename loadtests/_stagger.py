@@ -14,6 +14,8 @@ import random
 
 import gevent
 
+from _lab import LabUser, options
+
 _OFFSET = random.random()
 _COUNTER = itertools.count()
 
@@ -28,3 +30,16 @@ def wait_for_my_phase(user, period_s: float) -> None:
     runner = user.environment.runner
     users = getattr(runner, "target_user_count", None) or 1
     gevent.sleep(phase(next(_COUNTER), users, _OFFSET) * period_s)
+
+
+class OneWaitInFlight(LabUser):
+    """A user that holds one request of ``--ms`` at a time, starting at its even phase of one wait.
+    The timeouts are generous (a minute to connect, four to answer): a request the server is slow
+    to take is measured as slow, not cut off as a failure."""
+
+    abstract = True
+    connection_timeout = 60.0
+    network_timeout = 240.0
+
+    def on_start(self):
+        wait_for_my_phase(self, options(self).ms / 1000)

@@ -6,19 +6,13 @@ against). ``-u N`` users hold N calls in flight, started spread evenly over one 
 The upstream stub must be running and the server pointed at it (``LAB_UPSTREAM_URL``); the bench
 runner does both. Without it every call answers 502, which the stats show as failures.
 """
-from _lab import LabUser, chosen_endpoint, options, task
-from _stagger import wait_for_my_phase
+from _lab import chosen_endpoint, options, task
+from _stagger import OneWaitInFlight
 
 ENDPOINTS = ("io/upstream", "io/sleep")
 
 
-class C15CallsUpstream(LabUser):
-    connection_timeout = 60.0
-    network_timeout = 240.0
-
-    def on_start(self):
-        wait_for_my_phase(self, options(self).ms / 1000)
-
+class C15CallsUpstream(OneWaitInFlight):
     @task
     def call(self):
         o = options(self)

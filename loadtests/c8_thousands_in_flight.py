@@ -13,17 +13,11 @@ to one request.
 The timeouts are generous (the longest wait times four, at least a minute): a request the server
 is slow to take is measured as slow, not cut off as a failure.
 """
-from _lab import LabUser, options, task
-from _stagger import wait_for_my_phase
+from _lab import options, task
+from _stagger import OneWaitInFlight
 
 
-class C8InFlight(LabUser):
-    connection_timeout = 60.0
-    network_timeout = 240.0
-
-    def on_start(self):
-        wait_for_my_phase(self, options(self).ms / 1000)
-
+class C8InFlight(OneWaitInFlight):
     @task
     def hold(self):
         self.get("io/sleep", ms=options(self).ms)
