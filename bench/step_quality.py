@@ -51,6 +51,9 @@ class StepQuality:
     server_core_busy_pct: float | None = None  # mean busy share of the server's core(s), whoever used it
     server_core_foreign_pct: float | None = None  # of which not the server's own processes
     upstream_stub_cpu_pct: float | None = None  # the upstream stub's CPU over the step (C15), 100 = one core
+    # the least busy worker's share of all workers' CPU over the step (%), when there were several:
+    # keep-alive connections can all land on one worker, and then "more workers" measures one
+    worker_cpu_least_share_pct: float | None = None
 
     @property
     def stationary(self) -> bool | None:
@@ -151,7 +154,17 @@ def assess(result: dict, key_endpoint: str | None = None) -> StepQuality:
                        generator_runqueue_pct=generator_waited(result),
                        server_core_busy_pct=(result.get("server_core") or {}).get("busy_pct"),
                        server_core_foreign_pct=(result.get("server_core") or {}).get("foreign_pct"),
-                       upstream_stub_cpu_pct=result.get("upstream_stub_cpu_pct"))
+                       upstream_stub_cpu_pct=result.get("upstream_stub_cpu_pct"),
+                       worker_cpu_least_share_pct=least_share(result.get("worker_cpu_s")))
+
+
+def least_share(seconds: dict | None) -> float | None:
+    """The smallest of the workers' shares of their summed CPU seconds (%); None for one worker or none."""
+    values = list((seconds or {}).values())
+    total = sum(values)
+    if len(values) < 2 or total <= 0:
+        return None
+    return round(100 * min(values) / total, 1)
 
 
 def starved_generator(quality: StepQuality) -> str:

@@ -49,6 +49,12 @@ CLAIMS = {
            "sampled during the hold; a CPU-bound neighbour column; DB reads through the sync ORM, sync raw SQL, "
            "Django's async ORM and a native async driver, with a probe and loop lag. Where Django's async stack "
            "loses requests, outside the lab: docs/asgi-thread-per-request/ in the repository."),
+    "C10": ("Threads share one core for Python, processes use them all",
+            "Because of the GIL only one thread runs Python at a time, so CPU-bound threads use about one core; "
+            "separate processes use several; C code that releases the GIL (Cython, say) lets threads use every core.",
+            "Two cores shared with the load generator; a ~50 ms task as pure Python, as SHA-256 in hashlib and as a "
+            "Cython nogil loop; gthread 1 worker x 4 threads against 2 x 2, Uvicorn 1 worker against 2 (async views "
+            "handing the task to the thread pool), one thread alone as the floor; server CPU and throughput."),
     "C14": ("Coroutines suit server push",
             "Real-time push (server-sent events, WebSocket) means many long-lived connections that are idle most of "
             "the time; one event loop holds them, where threads would need one each.",

@@ -239,6 +239,18 @@ class RunningDeployment:
             pids.append(p.pid)
         return pids
 
+    def worker_cpu_seconds(self) -> dict[int, float]:
+        """Each live worker's CPU time so far (user + system, s): two readings around a step give
+        each worker's share of the work, which shows whether the connections spread over them."""
+        seconds = {}
+        for pid in self.worker_pids():
+            try:
+                times = psutil.Process(pid).cpu_times()
+            except psutil.Error:
+                continue
+            seconds[pid] = times.user + times.system
+        return seconds
+
     def stop(self, grace_s: float = 10.0) -> int | None:
         if self.process.poll() is None:
             self._signal_group(signal.SIGTERM)

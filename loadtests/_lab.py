@@ -77,7 +77,8 @@ def _lab_arguments(parser):
                         "(each scenario says which it accepts; empty = its default)")
     parser.add_argument("--ms", **_int_knob(c.WAIT_MS, f"sleep length in ms for io/*, db/sleep, mixed (io/sleep "
                                                        f"takes up to {c.WAIT_MS.high}, the others {c.MS.high})"))
-    parser.add_argument("--n", **_int_knob(c.N, "CPU work size for cpu, cpu/offload, mixed"))
+    parser.add_argument("--n", **_int_knob(c.N, "CPU work size for cpu, cpu/offload, mixed; steps of cpu/cython's loop"))
+    parser.add_argument("--mib", **_int_knob(c.MIB, "cpu/hash: MiB hashed per request (C work that releases the GIL)"))
     parser.add_argument("--count", **_int_knob(c.COUNT, "reads per db/queries request"))
     parser.add_argument("--driver", **_choice_knob(c.DRIVER, "DB path for db/*: Django's ORM, raw SQL on psycopg, or django-async-backend (async views on ASGI only)"))
     parser.add_argument("--mode", **_choice_knob(c.UPLOAD_MODE, "upload: read the body at once or in chunks"))

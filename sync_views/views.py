@@ -59,6 +59,16 @@ def cpu_offload(request, a):
     return run_offloaded(work.compute, a.n)
 
 
+@endpoint(c.CPU_HASH)
+def cpu_hash(request, a):
+    return work.hash_mib(a.mib)
+
+
+@endpoint(c.CPU_CYTHON)
+def cpu_cython(request, a):
+    return work.spin(a.n)
+
+
 @endpoint(c.MIXED)
 def mixed(request, a):
     return work.sleep_then_compute(a.ms, a.n)

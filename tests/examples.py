@@ -39,6 +39,8 @@ EXAMPLES = [
     Example("io/gather", query={"n": 500, "ms": 20}, fields=f("n", "ms", "uss_before", "uss_during")),
     Example("cpu", query={"n": 1000}, fields=f("n", "result")),
     Example("cpu/offload", query={"n": 1000}, fields=f("n", "result")),
+    Example("cpu/hash", query={"mib": 1}, fields=f("mib", "digest")),
+    Example("cpu/cython", query={"n": 1000}, fields=f("n", "result")),
     Example("mixed", query={"ms": 10, "n": 1000}, fields=f("ms", "n", "result")),
     Example("db/read", fields=f("id", "randomnumber", "driver")),
     Example("db/read", query={"driver": "native"}, fields=f("id", "randomnumber", "driver")),

@@ -85,6 +85,10 @@ IO_BACKGROUND = Endpoint("io/background", "GET", lambda a, r: {"accepted": True,
 IO_GATHER = Endpoint("io/gather", "GET", lambda a, r: {"n": a.n, "ms": a.ms, **r}, (COROUTINES, MS))
 CPU = Endpoint("cpu", "GET", lambda a, r: {"n": a.n, "result": r}, (N,))
 CPU_OFFLOAD = Endpoint("cpu/offload", "GET", lambda a, r: {"n": a.n, "result": r}, (N,))
+# C work that releases the GIL (C10): SHA-256 over mib MiB, or the Cython nogil loop sized like cpu's n.
+MIB = IntParam("mib", default=85, low=1, high=4096)
+CPU_HASH = Endpoint("cpu/hash", "GET", lambda a, r: {"mib": a.mib, "digest": r}, (MIB,))
+CPU_CYTHON = Endpoint("cpu/cython", "GET", lambda a, r: {"n": a.n, "result": r}, (N,))
 MIXED = Endpoint("mixed", "GET", lambda a, r: {"ms": a.ms, "n": a.n, "result": r}, (MS, N))
 DB_READ = Endpoint("db/read", "GET", _row, (DRIVER,))
 DB_QUERIES = Endpoint("db/queries", "GET", lambda a, rows: {
@@ -105,6 +109,6 @@ STREAM_EVENTS = Endpoint("stream/events", "GET", lambda a, r: {}, (EVENTS, EVERY
 STREAM_OPEN = Endpoint("stream/open", "GET", lambda a, r: {"open": r})
 
 CATALOGUE: tuple[Endpoint, ...] = (
-    PING, WHOAMI, IO_SLEEP, IO_BLOCKING, IO_THREADPOOL, IO_BACKGROUND, IO_GATHER, CPU, CPU_OFFLOAD, MIXED,
-    DB_READ, DB_QUERIES, DB_SLEEP, DB_WRITE, UPLOAD, JSON, STREAM_EVENTS, STREAM_OPEN, IO_UPSTREAM,
+    PING, WHOAMI, IO_SLEEP, IO_BLOCKING, IO_THREADPOOL, IO_BACKGROUND, IO_GATHER, CPU, CPU_OFFLOAD, CPU_HASH, CPU_CYTHON,
+    MIXED, DB_READ, DB_QUERIES, DB_SLEEP, DB_WRITE, UPLOAD, JSON, STREAM_EVENTS, STREAM_OPEN, IO_UPSTREAM,
 )

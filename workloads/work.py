@@ -11,6 +11,7 @@ import orjson
 from django.conf import settings
 from django.http import HttpRequest
 
+from workloads import native
 from workloads.errors import ApiError
 
 CHUNK_BYTES = 64 * 1024
@@ -48,6 +49,28 @@ def compute(n: int) -> Timed:
     started = time.perf_counter()
     result = sum_of_squares(n)
     return Timed(result, {"work": (time.perf_counter() - started) * 1000})
+
+
+_MIB = bytes(range(256)) * 4096  # one MiB, hashed over and over: no allocation per request
+
+
+def hash_mib(mib: int) -> Timed:
+    """SHA-256 over ``mib`` MiB, one MiB per call: C work that releases the GIL for each call
+    (hashlib lets go of it above 2 KiB), so threads doing it run on every core. Timed as ``work``."""
+    started = time.perf_counter()
+    digest = hashlib.sha256()
+    for _ in range(mib):
+        digest.update(_MIB)
+    return Timed(digest.hexdigest()[:16], {"work": (time.perf_counter() - started) * 1000})
+
+
+def spin(n: int) -> Timed:
+    """``n`` units (32 steps each) of the Cython loop in ``workloads.native`` (nogil); 404 where it was not built."""
+    if native.spin is None:
+        raise ApiError(404, native.SPIN_MISSING)
+    started = time.perf_counter()
+    result = native.spin(n)
+    return Timed(str(result), {"work": (time.perf_counter() - started) * 1000})
 
 
 def parse_json(raw: bytes, parser: str) -> Timed:

@@ -34,11 +34,12 @@ from tests.unit.grid_cells import (FASTAPI, GRANIAN, REUSE, THREADS, UVICORN_1W,
                                    replace_cells)
 from tests.unit.test_server_push import DJANGO as PUSH_DJANGO, THREADS as PUSH_THREADS, everywhere, grid as push_grid
 from tests.unit.test_upstream_calls import PER_REQUEST, POOLED, grid as upstream_grid
+from tests.unit.test_cores import PROCESSES as C10_PROCESSES, THREADS as C10_THREADS, c10
 
 SLOW = 1 / 3  # a machine three times slower per core
 
 JUDGES = {"C2": verdicts.judge_c2, "C3": verdicts.judge_c3, "C4": verdicts.judge_c4, "C5": verdicts.judge_c5,
-          "C6": verdicts.judge_c6, "C7": verdicts.judge_c7, "C14": verdicts.judge_c14, "C15": verdicts.judge_c15}
+          "C6": verdicts.judge_c6, "C7": verdicts.judge_c7, "C10": verdicts.judge_c10, "C14": verdicts.judge_c14, "C15": verdicts.judge_c15}
 
 
 def judge(claim: str, ev=None, *, db: Evidence | None = None, ceiling: dict | None = None,
@@ -102,6 +103,7 @@ def test_no_judge_queries_the_database(no_database):
         "C14": judge("C14", push_grid(everywhere(**{PUSH_THREADS: {"per_subscriber": 40 * KiB},
                                                     PUSH_DJANGO: {"per_subscriber": 10 * KiB}}))),
         "C15": judge("C15", upstream_grid()),
+        "C10": judge("C10", c10()),
     }
     assert set(made) == set(verdicts.VERDICTS)
     assert all(v.verdict == SUPPORTED for c, v in made.items() if c != "C12"), {c: (v.verdict, v.why) for c, v in made.items()}
@@ -1025,6 +1027,16 @@ CARDS: dict[str, dict[str, Callable[[], Verdict]]] = {
         "a client per request costs no more": lambda: judge("C15", upstream_grid({PER_REQUEST.name: 90.0})),
         "the repeats disagree": lambda: judge("C15", upstream_grid(
             per_repeat=lambda stack, r: 500.0 if stack == POOLED.name and r == 1 else None)),
+    },
+    "C10": {
+        "no run": lambda: judge("C10"),
+        "as the claim says": lambda: judge("C10", c10()),
+        "threads run Python on both cores (no GIL)": lambda: judge("C10", c10({(C10_THREADS, "python"): (36.0, 180.0)})),
+        "two processes served no more": lambda: judge("C10", c10({(C10_PROCESSES, "python"): (21.0, 190.0)})),
+        "the connections stayed on one worker": lambda: judge("C10", c10(least_share=10.0)),
+        "no C compiler, one repeat": lambda: judge("C10", c10(repeats=1, native_built=False, leave_out={
+            (s, "cython") for s in ("gthread 1w x 4t", "gthread 2w x 2t", "uvicorn 1w (thread pool)",
+                                    "uvicorn 2w (thread pool)", "gthread 1w x 1t")})),
     },
     "C9": {
         "no run": lambda: judge("C9"),
