@@ -6,6 +6,7 @@ connections stay on loopback, bounded in number and time.
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import random
 import re
@@ -17,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, ClassVar
 
+import psutil
 import psycopg
 import requests
 
@@ -46,28 +48,70 @@ def _answers(url: str, timeout: float = 2.0) -> dict | None:
         return None
 
 
-def kill_worker(ctx: FaultContext) -> dict:
-    """SIGKILL one worker; time until a new worker process answers a request.
+def connections_held(pid: int, port: int) -> int | None:
+    """The client connections process ``pid`` holds on the server's ``port`` (established TCP): the
+    requests it serves and its idle kept-alive connections, whichever they are."""
+    try:
+        return sum(1 for c in psutil.Process(pid).net_connections(kind="tcp")
+                   if c.status == psutil.CONN_ESTABLISHED and c.laddr and c.laddr.port == port)
+    except psutil.Error:
+        return None
 
-    A server may also give up instead: Granian exits altogether when a worker it respawned
-    dies again within 5.5 s ("crash loop"). Its exit code is then part of what was observed."""
-    before = set(ctx.running.worker_pids())
-    victim = random.choice(sorted(before))
-    killed_at = time.time()
-    os.kill(victim, signal.SIGKILL)
-    replacement, replaced_after = None, None
+
+def _await_replacement(ctx: FaultContext, before: set[int], killed_at: float) -> tuple[int | None, float | None]:
+    """The first worker not in ``before`` that answers a request, and when (s after ``killed_at``)."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and ctx.running.process.poll() is None:
         new = set(ctx.running.worker_pids()) - before
         if new:
             answer = _answers(ctx.url)
             if answer and answer["pid"] in new:
-                replacement, replaced_after = answer["pid"], time.time() - killed_at
-                break
+                return answer["pid"], time.time() - killed_at
         time.sleep(0.02)
-    return {"killed_pid": victim, "fault_wall": killed_at, "replacement_pid": replacement,
+    return None, None
+
+
+def kill_worker(ctx: FaultContext, busiest: bool = False) -> dict:
+    """SIGKILL one worker; time until a new worker process answers a request. The connections the
+    victim held are counted first: they are what its death may fail (C13's isolation).
+
+    A server may also give up instead: Granian exits altogether when a worker it respawned
+    dies again within 5.5 s ("crash loop"). Its exit code is then part of what was observed."""
+    before = set(ctx.running.worker_pids())
+    port = ctx.running.deployment.port
+    victim = (max(sorted(before), key=lambda pid: connections_held(pid, port) or 0) if busiest
+              else random.choice(sorted(before)))
+    held = connections_held(victim, port)
+    killed_at = time.time()
+    os.kill(victim, signal.SIGKILL)
+    replacement, replaced_after = _await_replacement(ctx, before, killed_at)
+    return {"killed_pid": victim, "fault_wall": killed_at, "victim_connections": held, "replacement_pid": replacement,
             "replacement_serving_after_s": replaced_after, "workers_after": len(ctx.running.worker_pids()),
             "server_exit_code": ctx.running.process.poll()}
+
+
+def crash_thread(ctx: FaultContext) -> dict:
+    """A fatal signal (SIGSEGV) aimed at one request thread of one worker, as a crash in a C
+    extension on that thread would raise: the kernel ends the whole process, every thread of it.
+    The connections the process held are counted first; then the time until a new worker answers."""
+    before = set(ctx.running.worker_pids())
+    victim = random.choice(sorted(before))
+    threads = [t.id for t in psutil.Process(victim).threads() if t.id != victim]  # not the main thread
+    target = random.choice(threads)
+    held = connections_held(victim, ctx.running.deployment.port)
+    crashed_at = time.time()
+    if _tgkill(victim, target, signal.SIGSEGV) != 0:
+        raise OSError(ctypes.get_errno(), f"tgkill({victim}, {target}, SIGSEGV) failed")
+    replacement, replaced_after = _await_replacement(ctx, before, crashed_at)
+    return {"crashed_pid": victim, "crashed_thread": target, "threads": len(threads) + 1, "fault_wall": crashed_at,
+            "victim_connections": held, "replacement_pid": replacement, "replacement_serving_after_s": replaced_after,
+            "server_exit_code": ctx.running.process.poll()}
+
+
+def _tgkill(pid: int, tid: int, sig: int) -> int:
+    """glibc's tgkill(2): a signal to one thread of another process (os.kill picks any thread)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    return libc.tgkill(pid, tid, sig)
 
 
 def restart_postgres(ctx: FaultContext) -> dict:
@@ -293,10 +337,15 @@ class Fault:
         return self.describe(f, er)
 
 
+@dataclass(frozen=True)
 class KillWorker(Fault):
     kind = "kill-worker"
+    busiest: bool = False  # the worker holding the most connections, not one at random (C13)
 
     injection = staticmethod(kill_worker)
+
+    def inject(self, ctx: FaultContext) -> dict:
+        return kill_worker(ctx, self.busiest)
 
     def describe(self, f, er=None):
         if f.get("server_exit_code") is not None:
@@ -304,6 +353,20 @@ class KillWorker(Fault):
         else:
             replaced = f"new worker serving after {_s(f.get('replacement_serving_after_s'), ' s', 2)}"
         return f"{replaced}; {f['failed_requests']} of {f['requests']} requests failed"
+
+
+class CrashThread(Fault):
+    kind = "crash-thread"
+
+    injection = staticmethod(crash_thread)
+
+    def describe(self, f, er=None):
+        if f.get("server_exit_code") is not None:
+            replaced = f"the whole server exited (code {f['server_exit_code']})"
+        else:
+            replaced = f"new worker serving after {_s(f.get('replacement_serving_after_s'), ' s', 2)}"
+        return (f"one of {f['threads']} threads of a worker holding {f.get('victim_connections')} connections "
+                f"crashed (SIGSEGV): {replaced}; {f['failed_requests']} of {f['requests']} requests failed")
 
 
 class RestartPostgres(Fault):
@@ -422,6 +485,9 @@ def summarise(result: dict, observed: dict) -> dict:
         **observed,
         "fault_at_s": round(fault_t, 3),
         "failed_requests": sum(e["failures"] for e in result.get("endpoints", [])),
+        # requests completed from the second after the fault on: did the rest keep serving?
+        "served_after_fault": sum(p["requests"] - p["failures"] for p in result.get("timeseries", [])
+                                  if p["t"] >= fault_t + 1),
         "requests": sum(e["requests"] for e in result.get("endpoints", [])),
         "failing_seconds": len(failing),
         "recovered_after_s": round(after[-1] - fault_t, 3) if after else 0.0,

@@ -55,6 +55,13 @@ CLAIMS = {
             "Two cores shared with the load generator; a ~50 ms task as pure Python, as SHA-256 in hashlib and as a "
             "Cython nogil loop; gthread 1 worker x 4 threads against 2 x 2, Uvicorn 1 worker against 2 (async views "
             "handing the task to the thread pool), one thread alone as the floor; server CPU and throughput."),
+    "C13": ("Worker processes cost memory and buy isolation",
+            "Every worker process loads the whole application again, so several processes take more memory than one "
+            "process with threads; in return, a crash stays inside the process it happened in.",
+            "One core; total PSS (shared pages counted once, the master included) of gthread 1 worker x 8 threads "
+            "against 4 x 2, Uvicorn 1 worker against 4, and gthread's 4 workers with --preload and with --preload "
+            "plus gc.freeze, idle and under load; a worker of four killed, and one request thread of the single "
+            "process crashed, each under a load that keeps every thread busy."),
     "C14": ("Coroutines suit server push",
             "Real-time push (server-sent events, WebSocket) means many long-lived connections that are idle most of "
             "the time; one event loop holds them, where threads would need one each.",

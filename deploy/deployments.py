@@ -12,6 +12,7 @@ import sys
 from dataclasses import dataclass, field
 
 from groundwork.database import BASE_DIR, PoolLimits, application_name
+from groundwork.names import GC_FREEZE_ENV
 from deploy.limits import Limits
 
 # Apps other than Django, each on the same Uvicorn (uvloop, httptools) as "uvicorn", with its
@@ -23,6 +24,7 @@ SERVERS = ("gunicorn", "uvicorn", "gunicorn-uvicorn", "granian", *NON_DJANGO)
 # The interfaces each server speaks. Granian speaks both, so its deployments say which.
 SERVER_INTERFACES = {"gunicorn": ("wsgi",), "uvicorn": ("asgi",), "gunicorn-uvicorn": ("asgi",),
                      "granian": ("wsgi", "asgi"), **{app: ("asgi",) for app in NON_DJANGO}}
+PRELOADS = ("", "preload", "freeze")
 # Servers whose WSGI workers serve requests on threads of their own (--threads): gthread's
 # threads, Granian's blocking threads. Their ASGI workers run one event loop and no such threads.
 THREADED_WSGI = ("gunicorn", "granian")
@@ -76,6 +78,11 @@ class Deployment:
     # The listen backlog each server asks the kernel for (None = the server's default: 2048 for
     # Gunicorn and Uvicorn, 1024 for Granian); the kernel caps it at somaxconn.
     backlog: int | None = None
+    # Gunicorn only: load the app in the master before forking the workers (``--preload``), so that
+    # they share its pages copy-on-write; "freeze" also moves every object the master made into
+    # the collector's permanent generation before each fork (gc.freeze), so that the workers'
+    # collections do not write to, and so copy, the pages they share.
+    preload: str = ""  # "", "preload" or "freeze"
 
     def __post_init__(self):
         interfaces = SERVER_INTERFACES.get(self.server, ())
@@ -115,7 +122,8 @@ class Deployment:
         app = "" if self.app == "lab" else f"{self.app}-"
         loop = "" if self.loop == LOOPS[0] else f"-{self.loop}"
         backlog = f"-bl{self.backlog}" if self.backlog else ""
-        return f"{app}{self.stack}{loop}-{self.workers}w{threads}{backpressure}{backlog}{cpus}:{self.port}"
+        preload = f"-{self.preload}" if self.preload else ""
+        return f"{app}{self.stack}{loop}-{self.workers}w{threads}{backpressure}{backlog}{preload}{cpus}:{self.port}"
 
     @property
     def url(self) -> str:
@@ -140,7 +148,8 @@ class Deployment:
         return {"server": self.server, "workers": self.workers, "threads": self.threads,
                 "cpus": list(self.cpus) if self.cpus else None, "host": self.host, "port": self.port,
                 "pool_size": self.pool_size, "interface": self.interface, "label": self.label, "app": self.app,
-                "backpressure": self.backpressure, "loop": self.loop, "backlog": self.backlog}
+                "backpressure": self.backpressure, "loop": self.loop, "backlog": self.backlog,
+                "preload": self.preload}
 
     # --- checks ------------------------------------------------------------------------
     def validate(self) -> list[str]:
@@ -158,6 +167,11 @@ class Deployment:
         if self.loop not in LOOPS or (self.loop != LOOPS[0] and self.server != "uvicorn"):
             raise DeploymentError(f"loop {self.loop!r}: uvicorn runs one of {', '.join(LOOPS)}; "
                                   f"{self.server} runs {LOOPS[0] if self.interface == 'asgi' else 'no event loop'}")
+        if self.preload not in PRELOADS:
+            raise DeploymentError(f"--preload must be one of {', '.join(repr(p) for p in PRELOADS)}, got {self.preload!r}")
+        if self.preload and not self.server.startswith("gunicorn"):
+            raise DeploymentError(f"--preload applies to gunicorn and gunicorn-uvicorn only (their master loads the "
+                                  f"app before forking the workers); {self.stack} loads it in each worker")
         if not 1 <= self.workers <= 64:
             raise DeploymentError(f"--workers must be between 1 and 64, got {self.workers}")
         if self.threads is not None and not (self.server in THREADED_WSGI and self.interface == "wsgi"):
@@ -209,7 +223,7 @@ class Deployment:
     def argv(self, python: str = sys.executable) -> list[str]:
         bind = f"{self.host}:{self.port}" if ":" not in self.host else f"[{self.host}]:{self.port}"
         gunicorn = [python, "-m", "gunicorn", "--config", "python:config.gunicorn_conf",
-                    "--workers", str(self.workers), "--bind", bind]
+                    "--workers", str(self.workers), "--bind", bind, *(["--preload"] if self.preload else [])]
         if self.server == "gunicorn":
             limit = ["--worker-connections", str(self.backpressure)] if self.backpressure else []
             limit += ["--backlog", str(self.backlog)] if self.backlog else []
@@ -268,5 +282,6 @@ class Deployment:
             "LAB_APP": self.app,
             "LAB_DB_POOL_SIZE": str(self.pool_size),
             **({"LAB_LIMIT_CONCURRENCY": str(self.backpressure)} if self.backpressure else {}),
+            **({GC_FREEZE_ENV: "1"} if self.preload == "freeze" else {}),
             "PYTHONPATH": str(BASE_DIR),
         }

@@ -19,3 +19,6 @@ GENERATOR_LAG = "generator loop lag"  # the subscriber process's own gevent loop
 # server they start), and how many connections each pooled upstream client may keep (C15).
 UPSTREAM_URL_ENV = "LAB_UPSTREAM_URL"
 UPSTREAM_POOL_ENV = "LAB_UPSTREAM_POOL"
+# Gunicorn's master freezes the collector's objects before each fork (config/gunicorn_conf.py's
+# pre_fork), set by a deployment with preload="freeze" (C13).
+GC_FREEZE_ENV = "LAB_GC_FREEZE"

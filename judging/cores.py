@@ -31,11 +31,12 @@ C10_RULE = Rule(
     "{processes_speedup:.1f}x the threaded process's throughput, and refute it at <= {gil_cores:.1f} cores or <= "
     "{flat_speedup:.1f}x; threads doing C work that releases the GIL (hashlib, Cython) support it at >= "
     "{released_share:.0%} of two processes' throughput on the same work and refute it at <= {flat_speedup:.1f}x one "
-    "thread's. In between, or when a two-worker step's least busy worker did under {balanced_share:.0f} % of the "
-    "workers' CPU (the connections did not spread), the repeat decides nothing. Per part: the outcome every repeat "
+    "thread's. In between, when a two-worker step's least busy worker did under {balanced_share:.0f} % of the "
+    "workers' CPU (the connections did not spread), or when processes other than the server and the generator "
+    "took more than {others_cores:.2f} of a core (the machine was not quiet), the repeat decides nothing. Per part: the outcome every repeat "
     "agrees on; overall by the combine rule.",
     {"gil_cores": 1.2, "free_cores": 1.6, "processes_cores": 1.7, "processes_speedup": 1.6, "flat_speedup": 1.2,
-     "released_share": 0.85, "balanced_share": 25})
+     "released_share": 0.85, "balanced_share": 25, "others_cores": 0.25})
 
 INTERFACES = (("wsgi", "gthread, sync views"), ("asgi", "Uvicorn, async views + thread pool"))
 
@@ -58,6 +59,20 @@ def effective_cores(m: Measured) -> float | None:
     return server / 100 / max(CORES - generator, 0.1) * CORES
 
 
+def others_cores(m: Measured) -> float | None:
+    """What processes other than the server and the generator took of the two cores (in cores):
+    the cores' busy share less the server's CPU (recorded with the step) less the generator's."""
+    foreign = (m.step.quality or {}).get("server_core_foreign_pct")
+    if foreign is None:
+        return None
+    return max(0.0, foreign / 100 * CORES - (m.step.generator_cpu_total or 0.0) / 100)
+
+
+def quiet(m: Measured) -> bool:
+    others = others_cores(m)
+    return others is None or others <= C10_RULE["others_cores"]
+
+
 def balanced(m: Measured) -> bool:
     """Several workers shared the work (one worker, or no reading: nothing to doubt)."""
     least = (m.step.quality or {}).get("worker_cpu_least_share_pct")
@@ -70,8 +85,9 @@ def work_ms(m: Measured) -> float | None:
 
 
 def _cell(ev: Evidence, interface: str, role: str, form: T.TaskForm) -> dict[int, Measured]:
+    """The cell's repeats by number; a repeat on a machine that was not quiet is left out (missing)."""
     stack = T.stack("wsgi" if role == "one-thread" else interface, role)
-    return by_repeat(ev.get(T.cell(stack.name, form.name)))
+    return {r: m for r, m in by_repeat(ev.get(T.cell(stack.name, form.name))).items() if quiet(m)}
 
 
 def _decide(values: dict[int, str | None], what: str) -> tuple[str, str, int]:
@@ -158,7 +174,7 @@ def c10_figures(ev: Evidence) -> list[Figure]:
         ("load generator CPU", lambda m: m.step.generator_cpu_total, " %", 0),
         ("task length in the server (p50)", work_ms, " ms", 1),
         ("least busy worker's share of the CPU", lambda m: (m.step.quality or {}).get("worker_cpu_least_share_pct"),
-         " %", 0))
+         " %", 0), ("other processes' CPU", others_cores, " cores", 2))
     for variant in T.cells():
         ms = ev.get(variant)
         for what, read, unit, digits in readers:

@@ -32,6 +32,8 @@ from bench.server_push import PUSH, PUSH_BURST
 from bench.upstream_calls import UPSTREAM
 from judging.upstream_calls import UPSTREAM_RULE as C15_RULE, judge_c15
 from judging.cores import C10_RULE, judge_c10
+from judging.worker_memory import C13_RULE, judge_c13
+from bench import worker_memory as W
 from bench.two_cores import C10_FULL
 from bench.knees import run_knees
 from bench.curves import DEFAULT_SLO_MS
@@ -840,6 +842,15 @@ def verdict_c10(runs: QuerySet[Run] | None = None) -> Verdict:
     return judge_c10(latest_evidence(C10_FULL, runs))
 
 
+def verdict_c13(runs: QuerySet[Run] | None = None) -> Verdict:
+    """The memory steps of the fullest run holding them; the two crash experiments from that same run."""
+    ev = latest_evidence(W.C13_MEMORY, runs)
+    if ev is None:
+        return judge_c13(None)
+    same = Run.objects.filter(id=ev.run.id)
+    return judge_c13(ev, latest_evidence(W.C13_KILL, same), latest_evidence(W.C13_CRASH, same))
+
+
 def verdict_c9(runs: QuerySet[Run] | None = None, c4: Verdict | None = None, c7: Verdict | None = None) -> Verdict:
     """``c4``/``c7``: those verdicts when already computed for the same runs (all_verdicts)."""
     return judge_c9(c4 or verdict_c4(runs), c7 or verdict_c7(runs))
@@ -848,10 +859,10 @@ def verdict_c9(runs: QuerySet[Run] | None = None, c4: Verdict | None = None, c7:
 VERDICTS: dict[str, Callable[..., Verdict]] = {
     "C1": verdict_c1, "C2": verdict_c2, "C3": verdict_c3, "C4": verdict_c4, "C5": verdict_c5,
     "C6": verdict_c6, "C7": verdict_c7, "C8": verdict_c8, "C9": verdict_c9, "C10": verdict_c10,
-    "C12": verdict_c12, "C14": verdict_c14, "C15": verdict_c15,
+    "C12": verdict_c12, "C13": verdict_c13, "C14": verdict_c14, "C15": verdict_c15,
 }
 RULES = {"C1": C1_RULE, "C2": C2_RULE, "C3": C3_RULE, "C4": C4_RULE, "C5": C5_RULE, "C6": C6_RULE,
-         "C7": C7_RULE, "C8": C8_RULE, "C9": C9_RULE, "C10": C10_RULE, "C12": C12_RULE, "C14": C14_RULE, "C15": C15_RULE}
+         "C7": C7_RULE, "C8": C8_RULE, "C9": C9_RULE, "C10": C10_RULE, "C12": C12_RULE, "C13": C13_RULE, "C14": C14_RULE, "C15": C15_RULE}
 
 
 def all_verdicts(runs: QuerySet[Run] | None = None) -> list[Verdict]:

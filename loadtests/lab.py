@@ -26,6 +26,7 @@ import c7_who_runs_the_view as c7
 import c8_many_slow_requests as c8
 import c8_thousands_in_flight as c8k
 import c10_gil_on_two_cores as c10
+import c13_workers_memory as c13
 import c14_server_push as c14
 import c15_calls_to_other_services as c15
 
@@ -42,6 +43,8 @@ SCENARIOS = {
     "C8-thousands": (c8k.C8InFlight, "thousands in flight: one io/sleep of --ms per user at a time; use thousands of users"),
     "C10": (c10.C10CpuTask, "one ~50 ms CPU task per request: pure Python (cpu, cpu/offload) or C that releases the "
                             "GIL (cpu/hash --mib, cpu/cython --n); compare server CPU and RPS, threads vs processes"),
+    "C13": (c13.C13SteadyLoad, "steady load on --endpoint (db/read; io/blocking --ms 500 to keep threads busy); "
+                               "compare total PSS across worker counts and --preload on the run page"),
     "C14": (c14.C14Subscriber, "server push: each user subscribes to stream/events (--events, --every-ms); "
                                "watch 'event delivery' (its lag) and 'generator loop lag'"),
     "C15": (c15.C15CallsUpstream, "calls to another service: io/upstream (--client, --ms) against a running "

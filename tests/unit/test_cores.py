@@ -158,3 +158,22 @@ def test_the_card_shows_each_cells_figures():
     assert f"{THREADS} · python: effective cores" in labels
     assert f"{PROCESSES} · hash: least busy worker's share of the CPU" in labels
     assert f"{ONE} · cython: task length in the server (p50)" in labels
+
+
+def test_a_repeat_on_a_busy_machine_decides_nothing():
+    """Processes other than the server and Locust took half a core in every repeat: nothing is decided."""
+    ev = c10()
+    for ms in ev.variants.values():
+        for m in ms:
+            m.step.quality = {**m.step.quality, "server_core_foreign_pct": 40.0}  # 0.8 cores, 0.2 of them Locust's
+    verdict = J.judge_c10(ev)
+    assert verdict.verdict == INCONCLUSIVE and all(s.outcome == INCONCLUSIVE for s in verdict.scopes)
+    m = ev.get(T.cell(THREADS, "python"))[0]
+    assert J.others_cores(m) == pytest.approx(0.6)
+
+
+@pytest.mark.parametrize("foreign_pct, quiet", [(22.5, True), (22.6, False), (None, True)])
+def test_quiet_edge(foreign_pct, quiet):
+    m = c10().get(T.cell(THREADS, "python"))[0]
+    m.step.quality = {**m.step.quality, "server_core_foreign_pct": foreign_pct}
+    assert J.quiet(m) is quiet  # 22.5 % of two cores = 0.45, less Locust's 0.2 = 0.25

@@ -35,11 +35,12 @@ from tests.unit.grid_cells import (FASTAPI, GRANIAN, REUSE, THREADS, UVICORN_1W,
 from tests.unit.test_server_push import DJANGO as PUSH_DJANGO, THREADS as PUSH_THREADS, everywhere, grid as push_grid
 from tests.unit.test_upstream_calls import PER_REQUEST, POOLED, grid as upstream_grid
 from tests.unit.test_cores import PROCESSES as C10_PROCESSES, THREADS as C10_THREADS, c10
+from tests.unit import test_worker_memory as c13
 
 SLOW = 1 / 3  # a machine three times slower per core
 
 JUDGES = {"C2": verdicts.judge_c2, "C3": verdicts.judge_c3, "C4": verdicts.judge_c4, "C5": verdicts.judge_c5,
-          "C6": verdicts.judge_c6, "C7": verdicts.judge_c7, "C10": verdicts.judge_c10, "C14": verdicts.judge_c14, "C15": verdicts.judge_c15}
+          "C6": verdicts.judge_c6, "C7": verdicts.judge_c7, "C10": verdicts.judge_c10, "C13": verdicts.judge_c13, "C14": verdicts.judge_c14, "C15": verdicts.judge_c15}
 
 
 def judge(claim: str, ev=None, *, db: Evidence | None = None, ceiling: dict | None = None,
@@ -104,6 +105,7 @@ def test_no_judge_queries_the_database(no_database):
                                                     PUSH_DJANGO: {"per_subscriber": 10 * KiB}}))),
         "C15": judge("C15", upstream_grid()),
         "C10": judge("C10", c10()),
+        "C13": c13.judge(c13.memory()),
     }
     assert set(made) == set(verdicts.VERDICTS)
     assert all(v.verdict == SUPPORTED for c, v in made.items() if c != "C12"), {c: (v.verdict, v.why) for c, v in made.items()}
@@ -1037,6 +1039,12 @@ CARDS: dict[str, dict[str, Callable[[], Verdict]]] = {
         "no C compiler, one repeat": lambda: judge("C10", c10(repeats=1, native_built=False, leave_out={
             (s, "cython") for s in ("gthread 1w x 4t", "gthread 2w x 2t", "uvicorn 1w (thread pool)",
                                     "uvicorn 2w (thread pool)", "gthread 1w x 1t")})),
+    },
+    "C13": {
+        "no run": lambda: c13.judge(),
+        "as the claim says": lambda: c13.judge(c13.memory()),
+        "preload + gc.freeze shares the app": lambda: c13.judge(c13.memory({c13.W.GTHREAD_FREEZE: 1.1 * c13.ONE_PSS})),
+        "a crashed thread took only its own request": lambda: c13.judge(c13.memory(), crash=[c13.fault(1, 8)] * 2),
     },
     "C9": {
         "no run": lambda: judge("C9"),

@@ -19,7 +19,7 @@ from bench.files import refuse_existing, write_new
 from groundwork.names import STORED_RUN_SUFFIX
 from bench.suites import FULL_REPEATS, SUITES
 from bench.models import Run
-from bench.runner import BenchRunner, RunnerOptions
+from bench.runner import core_pair, BenchRunner, RunnerOptions
 from bench.runner_process import abort_orphaned_runs
 from bench.summary import summary_table
 
@@ -94,7 +94,9 @@ class Command(BaseCommand):
         plan = runner.plan()
         self.stdout.write(f"Suite {o['suite']}: {len(plan)} runs of {len(experiments)} experiments, "
                           f"about {sum(runner.estimate_s(plan)) / 60:.1f} min. Server CPUs {runner.server_cpus}, "
-                          f"load generator CPUs {runner.generator_cpus}.")
+                          f"load generator CPUs {runner.generator_cpus}"
+                          + (f"; {', '.join(e.name for e in experiments if e.both_cores)}: both on CPUs {core_pair()}"
+                             if any(e.both_cores for e in experiments) else "") + ".")
         run = runner.execute()
         self.stdout.write(f"\nRun {run.id} ({run.uid}) {run.get_status_display()}.\n")
         self.stdout.write(summary_table(run))
