@@ -28,9 +28,13 @@ LIMIT_PER_WORKER = 64
 
 @functools.cache
 def overload_variant(stack: str, controlled: bool, /) -> Variant:
+    """The controlled cell's deployment carries its control here already (the runner puts it on the
+    curve's best configuration, ``OverloadExperiment.resolve``), so that the two cells of a stack differ
+    in what they are, not only in their labels (``Variant.key``)."""
     curve = curve_variant(stack, WORKLOAD)
     label = f"{stack} · {'with its overload control' if controlled else 'as shipped'}"
-    return Variant(label, curve.deployment, curve.knobs, fresh_server=True)
+    deployment = replace(curve.deployment, backpressure=LIMIT_PER_WORKER) if controlled else curve.deployment
+    return Variant(label, deployment, curve.knobs, fresh_server=True)
 
 
 def knee(record, slo_ms: float = DEFAULT_SLO_MS) -> float | None:
