@@ -58,7 +58,11 @@ class ExperimentRun(models.Model):
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="experiments")
     claim = models.CharField(max_length=8)
     experiment = models.CharField(max_length=80)
-    variant = models.CharField(max_length=120)
+    variant = models.CharField(max_length=120)  # its label when it ran, for people; may be reworded since
+    # What the variant is (``Variant.key``, ``bench.variant_keys``): the readers find its runs by this.
+    # Empty for a run of no catalogue variant (a Locust web UI run, a variant since removed or redefined):
+    # such a run is still found by its label.
+    variant_key = models.CharField(max_length=64, blank=True, default="", db_index=True)
     repeat = models.PositiveIntegerField(default=0)
     deployment = models.JSONField(null=True)  # None when benching an external --target
     command_line = models.TextField(blank=True)

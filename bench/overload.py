@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from bench.curves import CURVE_STACKS, DEFAULT_SLO_MS, CurveExperiment, candidates, curve_variant
 from bench.experiments import Experiment, Variant
 from bench.knees import curve_points, knee_of
+from bench.variant_keys import find_variant, stored_as
 
 WORKLOAD = "db/read"
 OVERLOAD_FACTOR, CALM_FACTOR = 2.0, 0.5
@@ -54,7 +55,7 @@ class OverloadExperiment(Experiment):
 
         stack, controlled = _cell(variant)
         curve = curve_variant(stack, WORKLOAD)
-        records = ExperimentRun.objects.filter(experiment=self.curves.name, variant=curve.label,
+        records = ExperimentRun.objects.filter(stored_as((curve,)), experiment=self.curves.name,
                                                status=ExperimentRun.COMPLETED)
         record = (records.filter(run=run).order_by("-id").first()
                   or records.filter(run__in=Run.objects.measured_here()).order_by("-run__started_at", "-id").first())
@@ -62,8 +63,11 @@ class OverloadExperiment(Experiment):
         if not found:
             raise LookupError(f"no db/read curve of {stack} with a step under {DEFAULT_SLO_MS:g} ms p99 to "
                               "take the knee from: run `manage.py bench --suite curves` first")
-        best_label = record.observations["configuration"]["best"]
-        best = next(v for v in candidates(stack, WORKLOAD) if v.label == best_label)
+        chosen = record.observations["configuration"]
+        best = find_variant(candidates(stack, WORKLOAD), chosen.get("best_key", ""), chosen["best"])
+        if best is None:
+            raise LookupError(f"the curve of {stack} ran {chosen['best']!r}, no configuration of today's catalogue")
+        best_label = best.label
         deployment = best.deployment
         if controlled:
             deployment = replace(deployment, backpressure=LIMIT_PER_WORKER)

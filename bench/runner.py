@@ -194,22 +194,24 @@ class BenchRunner:
                     shutil.rmtree(self.workdir, ignore_errors=True)
         return self.run
 
-    def _run_planned(self, experiment: Experiment, repeat: int, variant: Variant) -> None:
-        """One entry of the plan: its deployment (reused or started), then its steps."""
+    def _run_planned(self, experiment: Experiment, repeat: int, planned: Variant) -> None:
+        """One entry of the plan: its deployment (reused or started), then its steps. Recorded as the
+        planned variant (its label and key): what ``resolve`` decided (a curve's best deployment) is
+        part of the run, not another variant."""
         try:
-            experiment, variant, decided = experiment.resolve(self.run, variant, read_run)
+            experiment, variant, decided = experiment.resolve(self.run, planned, read_run)
         except OutOfScope as exc:  # declared before it runs: not missing data, not a failure
-            self._record_not_run(experiment, repeat, variant, str(exc), ExperimentRun.OUT_OF_SCOPE)
+            self._record_not_run(experiment, repeat, planned, str(exc), ExperimentRun.OUT_OF_SCOPE)
             return
         except LookupError as exc:  # a curve whose sweep measured nothing: say so, go on
-            self._record_not_run(experiment, repeat, variant, f"not run: {exc}")
+            self._record_not_run(experiment, repeat, planned, f"not run: {exc}")
             return
         if experiment.both_cores and core_pair() is None:
-            self._record_not_run(experiment, repeat, variant, "out of scope: the machine has one CPU and the "
+            self._record_not_run(experiment, repeat, planned, "out of scope: the machine has one CPU and the "
                                  "experiment compares one core with two", ExperimentRun.OUT_OF_SCOPE)
             return
         running = self._ensure_deployment(variant, experiment)
-        self._run_variant(experiment, repeat, variant, running, decided)
+        self._run_variant(experiment, repeat, variant, planned.key, running, decided)
 
     def _cpus(self, experiment: Experiment) -> tuple[tuple[int, ...] | None, tuple[int, ...] | None]:
         """(the server's CPUs, the load generator's) for ``experiment``."""
@@ -221,7 +223,7 @@ class BenchRunner:
         """The failed entry is recorded (by ``_recorded`` if its record existed, else here) and its
         server stopped, whatever state the failure left it in: the next entry gets a fresh one."""
         why = str(exc) if isinstance(exc, DeploymentCrashed) else f"{type(exc).__name__}: {exc}"
-        if not ExperimentRun.objects.filter(run=self.run, experiment=experiment.name, variant=variant.label,
+        if not ExperimentRun.objects.filter(run=self.run, experiment=experiment.name, variant_key=variant.key,
                                             repeat=repeat).exists():
             self._record_not_run(experiment, repeat, variant, f"failed before its first step: {why}")
         self.out(f"\n  {experiment.name} / {variant.label} FAILED: {why.splitlines()[0]}")
@@ -275,18 +277,21 @@ class BenchRunner:
                         status: str = ExperimentRun.FAILED) -> None:
         now = timezone.now()
         ExperimentRun.objects.create(run=self.run, claim=experiment.claim, experiment=experiment.name,
-                                     variant=variant.label, repeat=repeat, target="", scenario=experiment.scenario,
+                                     variant=variant.label, variant_key=variant.key, repeat=repeat, target="",
+                                     scenario=experiment.scenario,
                                      params=self._knobs(variant), status=status, error=why, started_at=now,
                                      finished_at=now)
         self.out(f"\n  {experiment.name} / {variant.label}: {why}")
 
-    def _run_variant(self, experiment: Experiment, repeat: int, variant: Variant,
+    def _run_variant(self, experiment: Experiment, repeat: int, variant: Variant, key: str,
                      running: RunningDeployment | None, decided: dict | None = None) -> None:
+        """``key``: the planned variant's (``_run_planned``), which ``variant`` may have been resolved from."""
         if experiment.generator == "pgbench":
-            return self._run_pgbench(experiment, repeat, variant)
+            return self._run_pgbench(experiment, repeat, variant, key)
         url = running.url if running else self.options.target.rstrip("/")
         record = ExperimentRun.objects.create(
-            run=self.run, claim=experiment.claim, experiment=experiment.name, variant=variant.label, repeat=repeat,
+            run=self.run, claim=experiment.claim, experiment=experiment.name, variant=variant.label,
+            variant_key=key, repeat=repeat,
             deployment=running.deployment.as_dict() if running else None,
             command_line=running.deployment.command_line() if running else "",
             target=url, scenario=f"loadtests/{experiment.scenario}", params=self._knobs(variant),
@@ -368,7 +373,7 @@ class BenchRunner:
             record.finished_at = timezone.now()
             record.save()
 
-    def _run_pgbench(self, experiment: Experiment, repeat: int, variant: Variant) -> None:
+    def _run_pgbench(self, experiment: Experiment, repeat: int, variant: Variant, key: str) -> None:
         """The database alone, pinned as a server is: PostgreSQL on the server CPU, pgbench where the
         load generator runs. (In the stacks' steps PostgreSQL is not pinned: it shares the machine with
         the server and Locust.) The postmaster's process tree is sampled as a server's would be."""
@@ -382,8 +387,8 @@ class BenchRunner:
                                            cpus=self.generator_cpus)
 
         record = ExperimentRun.objects.create(
-            run=self.run, claim=experiment.claim, experiment=experiment.name, variant=variant.label, repeat=repeat,
-            deployment=None, target="postgresql (embedded)" if embedded else "postgresql (DATABASE_URL)",
+            run=self.run, claim=experiment.claim, experiment=experiment.name, variant=variant.label,
+            variant_key=key, repeat=repeat, deployment=None, target="postgresql (embedded)" if embedded else "postgresql (DATABASE_URL)",
             command_line=" ".join(pgbench.argv(settings_of(experiment.levels(variant)[0]), self.step_seconds(experiment),
                                                Path("db_read.sql"), Path("log"))),
             scenario="bench/pgbench.py", params=dict(variant.knobs), started_at=timezone.now())

@@ -31,6 +31,8 @@ import dataclasses
 import hashlib
 import json
 
+from django.db.models import Q
+
 from groundwork.database import PoolLimits
 
 RECIPE = 1  # part of the hashed definition: a new recipe gives new keys, never colliding with old ones
@@ -87,3 +89,34 @@ def _plain(value):
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     raise TypeError(f"a variant's definition holds {type(value).__name__} {value!r}: not plain JSON")
+
+
+# --- finding a variant's rows in the store ------------------------------------------------------
+# A row stored before keys were, that matched no catalogue variant then, has an empty key
+# (bench/migrations/0010_fill_variant_key.py): it is found by its label, as before.
+
+LABEL_ONLY = "label:"  # a row without a key is kept under its label, so marked that no key can equal it
+
+
+def stored_under(key: str, label: str) -> str:
+    """Which variant a stored row (its ``variant_key``, its ``variant``) belongs to: its key, or its
+    label when it has none."""
+    return key or LABEL_ONLY + label
+
+
+def is_stored_as(variant, key: str, label: str) -> bool:
+    """Whether a stored row (its ``variant_key``, its ``variant``) is a run of ``variant``."""
+    return key == variant.key if key else label == variant.label
+
+
+def find_variant(variants, key: str, label: str):
+    """Which of ``variants`` a stored row is a run of, or None."""
+    return next((v for v in variants if is_stored_as(v, key, label)), None)
+
+
+def stored_as(variants, prefix: str = "") -> Q:
+    """A filter for the rows of any of ``variants`` (``prefix``: the path to ExperimentRun, e.g.
+    ``step__experiment__``)."""
+    keyed = Q(**{f"{prefix}variant_key__in": [v.key for v in variants]})
+    unkeyed = Q(**{f"{prefix}variant_key": "", f"{prefix}variant__in": [v.label for v in variants]})
+    return keyed | unkeyed

@@ -21,6 +21,7 @@ from bench.curves import CURVE_STACKS, CURVE_WORKLOADS, CURVES, DEFAULT_SLO_MS, 
 from bench.knees import curve_points, knee_of
 from bench.models import ExperimentRun, Run
 from bench.suites import CURVE_SUITES
+from bench.variant_keys import find_variant, stored_as
 from judging.verdicts import database_ceiling
 from workloads.errors import ApiError
 from workloads.numbers import int_in_range, strict_float
@@ -30,8 +31,7 @@ DB_WORKLOAD = "db/read"
 DB_DRIVER = CURVE_WORKLOADS[DB_WORKLOAD][0]["driver"]
 KNEE = "knee"  # the distribution's step choice: each stack at its own knee
 NINES_PER_DECADE = 8  # points per factor 10 of 1/(1-percentile) in the distribution plot
-CELLS = {curve_variant(stack, workload).label: (stack, workload)
-         for stack in CURVE_STACKS for workload in CURVE_WORKLOADS}
+CELLS = {curve_variant(stack, workload): (stack, workload) for stack in CURVE_STACKS for workload in CURVE_WORKLOADS}
 
 
 def parse_slo(raw: str | None) -> float:
@@ -55,7 +55,7 @@ def curves_run(picked: Run | None = None) -> Run | None:
 
 
 def _curve_runs(run: Run) -> QuerySet[ExperimentRun]:
-    return (run.experiments.filter(experiment=CURVES.name, variant__in=list(CELLS))
+    return (run.experiments.filter(stored_as(CELLS), experiment=CURVES.name)
             .prefetch_related("steps__endpoints").order_by("repeat", "id"))
 
 
@@ -123,7 +123,7 @@ def _cells(run: Run) -> dict[tuple[str, str], list[ExperimentRun]]:
     """(stack, workload) -> its repeats in this run."""
     cells: dict[tuple[str, str], list[ExperimentRun]] = defaultdict(list)
     for er in _curve_runs(run):
-        cells[CELLS[er.variant]].append(er)
+        cells[CELLS[find_variant(CELLS, er.variant_key, er.variant)]].append(er)
     return cells
 
 
