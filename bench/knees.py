@@ -69,7 +69,6 @@ def run_knees(run, slo_ms: float) -> dict[tuple[str, str], list[float | None]]:
         if variant is None:
             continue
         cell = cells[variant]
-        limited = bool(((er.observations or {}).get("configuration") or {}).get("generator_limited"))
-        knee = knee_of(curve_points(er, cell[1]), slo_ms, limited)
+        knee = knee_of(curve_points(er, cell[1]), slo_ms, er.observed.curve.generator_limited)
         knees[cell].append(knee["rps"] if knee else None)
     return dict(knees)

@@ -63,10 +63,10 @@ class OverloadExperiment(Experiment):
         if not found:
             raise LookupError(f"no db/read curve of {stack} with a step under {DEFAULT_SLO_MS:g} ms p99 to "
                               "take the knee from: run `manage.py bench --suite curves` first")
-        chosen = record.observations["configuration"]
-        best = find_variant(candidates(stack, WORKLOAD), chosen.get("best_key", ""), chosen["best"])
+        chosen = record.observed.curve
+        best = find_variant(candidates(stack, WORKLOAD), chosen.best_key, chosen.best)
         if best is None:
-            raise LookupError(f"the curve of {stack} ran {chosen['best']!r}, no configuration of today's catalogue")
+            raise LookupError(f"the curve of {stack} ran {chosen.best!r}, no configuration of today's catalogue")
         best_label = best.label
         deployment = best.deployment
         if controlled:

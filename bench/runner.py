@@ -29,6 +29,7 @@ import requests
 from django.utils import timezone
 
 from bench import environment, faults, pgbench, step_quality, store
+from bench import observations as O
 from bench.validity import judge
 from bench.pg_activity import connections_after_stop, count_connections
 from bench.evidence import read_run
@@ -269,7 +270,7 @@ class BenchRunner:
         running.stop()
         left = connections_after_stop(running.deployment.application_name)
         for record in self._served_by_current:
-            record.observations = {**record.observations, "db_connections_after_stop": left}
+            record.observations = {**record.observations, O.DB_CONNECTIONS_AFTER_STOP: left}
             record.save(update_fields=["observations"])
         self._served_by_current = []
 
@@ -295,7 +296,7 @@ class BenchRunner:
             deployment=running.deployment.as_dict() if running else None,
             command_line=running.deployment.command_line() if running else "",
             target=url, scenario=f"loadtests/{experiment.scenario}", params=self._knobs(variant),
-            observations={"configuration": decided} if decided else {}, started_at=timezone.now())
+            observations={O.CONFIGURATION: decided} if decided else {}, started_at=timezone.now())
         if running:
             self._served_by_current.append(record)
         sampler = None
@@ -320,7 +321,7 @@ class BenchRunner:
                         result["started_at"], result["started_at"] + result["measured_s"])
                 if observed is not None:
                     store.reset_connection()
-                    record.observations = {**record.observations, "fault": faults.summarise(result, observed)}
+                    record.observations = {**record.observations, O.FAULT: faults.summarise(result, observed)}
                 if sampler and "started_at" in result:
                     sampler.label_window(index, result["started_at"], result["started_at"] + result["measured_s"])
                     if running.deployment.cpus:  # what others took of the server's core in the window
@@ -343,12 +344,12 @@ class BenchRunner:
                 record.observations = {prefix: observe_whoami(url, prefix, self.options.whoami_samples)
                                        for prefix in experiment.observe_whoami}
                 if running:
-                    record.observations["worker_pids"] = running.worker_pids()
+                    record.observations[O.WORKER_PIDS] = running.worker_pids()
             if variant.coroutine_counts:
                 record.observations = {**record.observations,
-                                       "coroutines": observe_coroutines(url, variant.coroutine_counts)}
+                                       O.COROUTINES: observe_coroutines(url, variant.coroutine_counts)}
             if running:
-                record.observations = {**record.observations, "db_connections_at_end":
+                record.observations = {**record.observations, O.DB_CONNECTIONS_AT_END:
                                        count_connections(running.deployment.application_name)}
 
     @staticmethod
@@ -400,7 +401,7 @@ class BenchRunner:
                 with pinned_to(self.server_cpus if embedded else None) as pinned:
                     result = pgbench.run_step(settings_of(connections), experiment.warmup_s,
                                               self.step_seconds(experiment))
-                record.observations = {**record.observations, "postgres_cpus": list(self.server_cpus)
+                record.observations = {**record.observations, O.POSTGRES_CPUS: list(self.server_cpus)
                                        if pinned else None}
                 if sampler and "started_at" in result:
                     sampler.label_window(index, result["started_at"], result["started_at"] + result["measured_s"])
