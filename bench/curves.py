@@ -18,10 +18,11 @@ is a knob there), never stored.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 
 from bench.experiments import (Experiment, Variant, granian_asgi, granian_wsgi, gthread, gunicorn_uvicorn,
                                uvicorn)
+from bench.observations import CurveChoice
 from bench.validity import InvalidKind
 from bench.variant_keys import find_variant
 
@@ -112,9 +113,9 @@ class CurveExperiment(Experiment):
         else:
             saturated = next(row["median"] for row in table if row["strongest"])
         rates = tuple(round(f * saturated, 1) for f in self.fractions)
-        decided = {"best": best.label, "best_key": best.key, "saturated_rps": saturated, "rates": rates, "sweep": table,
-                   "default": default_variant(stack, workload).label, "generator_limited": limited}
-        return replace(self, rates=rates), replace(variant, deployment=best.deployment), decided
+        decided = CurveChoice(best=best.label, best_key=best.key, default=default_variant(stack, workload).label,
+                              saturated_rps=saturated, rates=rates, sweep=tuple(table), generator_limited=limited)
+        return replace(self, rates=rates), replace(variant, deployment=best.deployment), asdict(decided)
 
 
 

@@ -12,11 +12,12 @@ per-second p99 is back under the SLO.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 
 from bench.curves import CURVE_STACKS, DEFAULT_SLO_MS, CurveExperiment, candidates, curve_variant
 from bench.experiments import Experiment, Variant
 from bench.knees import curve_points, knee_of
+from bench.observations import OverloadPlan
 from bench.variant_keys import find_variant, stored_as
 
 WORKLOAD = "db/read"
@@ -67,16 +68,15 @@ class OverloadExperiment(Experiment):
         best = find_variant(candidates(stack, WORKLOAD), chosen.best_key, chosen.best)
         if best is None:
             raise LookupError(f"the curve of {stack} ran {chosen.best!r}, no configuration of today's catalogue")
-        best_label = best.label
         deployment = best.deployment
         if controlled:
             deployment = replace(deployment, backpressure=LIMIT_PER_WORKER)
-        decided = {"knee_rps": found, "knee_from_run": record.run_id, "configuration": best_label,
-                   "overload_rps": OVERLOAD_FACTOR * found, "calm_rps": CALM_FACTOR * found,
-                   "change_at_s": OVERLOAD_S, "limit_per_worker": LIMIT_PER_WORKER if controlled else None}
+        plan = OverloadPlan(knee_rps=found, knee_from_run=record.run_id, configuration=best.label,
+                            overload_rps=OVERLOAD_FACTOR * found, calm_rps=CALM_FACTOR * found, change_at_s=OVERLOAD_S,
+                            limit_per_worker=LIMIT_PER_WORKER if controlled else None)
         resolved = replace(self, rates=(round(OVERLOAD_FACTOR * found, 1),),
                            rate_change=(OVERLOAD_S, CALM_FACTOR / OVERLOAD_FACTOR))
-        return resolved, replace(variant, deployment=deployment), decided
+        return resolved, replace(variant, deployment=deployment), asdict(plan)
 
 
 def _cell(variant: Variant) -> tuple[str, bool]:

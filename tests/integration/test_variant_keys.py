@@ -10,16 +10,19 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from bench import experiments as X
+from bench import observations as O
 from bench import store
-from bench.curves import curve_variant
-from bench.evidence import latest_evidence
+from bench.curves import CURVES, CURVES_SWEEP, curve_variant, sweep_variant
+from bench.evidence import latest_evidence, read_run
 from bench.grid_evidence import read_grid
 from bench.in_flight import cell
 from bench.knees import run_knees
 from bench.models import ExperimentRun, Run
+from bench.overload import overload_variant
+from bench.suites import OVERLOAD
 from judging.core import SUPPORTED
 from judging.verdicts import VERDICTS
-from tests.synthetic import curve_step, make_curves_run, make_grid_run, make_run, only
+from tests.synthetic import V, curve_step, endpoint, make_curves_run, make_grid_run, make_run, only
 from tests.unit.cells import c5_variants
 from tests.unit.grid_cells import THREADS, UVICORN_1W, grid_of
 
@@ -105,3 +108,20 @@ def test_an_export_keeps_its_keys_through_an_import(created):
     source.delete()
     created.append(imported := store.import_run(document, "new.json"))
     assert json.loads(json.dumps(store.export_run(imported)))["experiments"] == document["experiments"]
+
+
+def test_the_sweeps_choice_is_kept_by_key_and_the_overload_planner_finds_it_renamed(monkeypatch, created):
+    """The curve's stored decision names its best configuration's key: the overload planner takes the
+    curve's configuration by it, whatever that configuration is called today."""
+    sweep = {sweep_variant("gthread", name, "db/read"): V({"db/read": endpoint(rps, 5)})
+             for name, rps in (("1w x 8t", 400.0), ("1w x 32t", 900.0), ("2w x 16t", 600.0))}
+    created.append(run := make_run(CURVES_SWEEP.name, sweep, suite="curves"))
+    best = sweep_variant("gthread", "1w x 32t", "db/read")
+    _, resolved, decided = CURVES.resolve(run, curve_variant("gthread", "db/read"), read_run)
+    assert (decided["best"], decided["best_key"], resolved.deployment) == (best.label, best.key, best.deployment)
+    make_run(CURVES.name, {curve_variant("gthread", "db/read"): [
+        curve_step("db/read", rate, rate, 5, 20, observations={O.CONFIGURATION: decided}) for rate in (500, 900)]},
+        into=run)
+    renamed(monkeypatch, best, "gthread, thirty-two threads · db/read")
+    _, planned, plan = OVERLOAD.resolve(run, overload_variant("gthread", False))
+    assert planned.deployment == best.deployment and plan["configuration"] == best.label
