@@ -18,11 +18,13 @@ is a knob there), never stored.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 
 from bench.experiments import (Experiment, Variant, granian_asgi, granian_wsgi, gthread, gunicorn_uvicorn,
                                uvicorn)
+from bench.observations import CurveChoice
 from bench.validity import InvalidKind
+from bench.variant_keys import find_variant
 
 # Workload -> (scenario knobs, closed-loop users that saturate one core on any stack in the sweep).
 CURVE_WORKLOADS: dict[str, tuple[dict, int]] = {
@@ -111,37 +113,43 @@ class CurveExperiment(Experiment):
         else:
             saturated = next(row["median"] for row in table if row["strongest"])
         rates = tuple(round(f * saturated, 1) for f in self.fractions)
-        decided = {"best": best.label, "saturated_rps": saturated, "rates": rates, "sweep": table,
-                   "default": default_variant(stack, workload).label, "generator_limited": limited}
-        return replace(self, rates=rates), replace(variant, deployment=best.deployment), decided
+        decided = CurveChoice(best=best.label, best_key=best.key, default=default_variant(stack, workload).label,
+                              saturated_rps=saturated, rates=rates, sweep=tuple(table), generator_limited=limited)
+        return replace(self, rates=rates), replace(variant, deployment=best.deployment), asdict(decided)
 
 
 
 
-def served_by_sweep(run, workload: str, generator_limited_only: bool = False) -> dict[str, float]:
-    """Sweep variant label -> the most RPS it served on ``workload`` in ``run``, valid step or not
-    (``generator_limited_only``: only steps invalid because the load generator saturated)."""
+def _served(run, workload: str, generator_limited_only: bool) -> dict[tuple[str, str], float]:
+    """(variant key, label) as stored -> the most RPS that sweep variant served on ``workload`` in ``run``,
+    valid step or not (``generator_limited_only``: only steps invalid because the load generator saturated)."""
     from bench.models import EndpointStat
 
     stats = EndpointStat.objects.filter(step__experiment__run=run, step__experiment__experiment=CURVES_SWEEP_NAME,
                                         name=workload)
     if generator_limited_only:
         stats = stats.filter(step__invalid_kind=InvalidKind.GENERATOR)
-    served: dict[str, float] = {}
-    for label, rps in stats.values_list("step__experiment__variant", "rps"):
-        served[label] = max(served.get(label, 0.0), rps)
+    served: dict[tuple[str, str], float] = {}
+    for key, label, rps in stats.values_list("step__experiment__variant_key", "step__experiment__variant", "rps"):
+        served[key, label] = max(served.get((key, label), 0.0), rps)
     return served
+
+
+def served_by_sweep(run, workload: str) -> dict[str, float]:
+    """Sweep variant label, as stored -> the most RPS it served on ``workload`` in ``run``: for the
+    page that reads the sweep's stored decision, which names the labels of its own run."""
+    return {label: rps for (_, label), rps in _served(run, workload, False).items()}
 
 
 def _generator_limited_best(run, cells: tuple[Variant, ...], workload: str):
     """(the candidate that served most, its RPS) among sweep steps invalid only because the load
     generator saturated: the server's true limit is higher, so the curve's rates are a lower bound."""
-    served = {label: rps for label, rps in served_by_sweep(run, workload, generator_limited_only=True).items()
-              if label in {v.label for v in cells}}
+    served = {cell: rps for (key, label), rps in _served(run, workload, True).items()
+              if (cell := find_variant(cells, key, label)) is not None}
     if not served:
         raise LookupError(f"the sweep measured no configuration of {cells[0].label.split(' ')[0]} on {workload}")
-    label = max(served, key=served.get)
-    return next(v for v in cells if v.label == label), served[label]
+    best = max(served, key=served.get)
+    return best, served[best]
 
 
 def _curve_cell(variant: Variant) -> tuple[str, str]:

@@ -14,6 +14,7 @@ from django.db.models import Count, Q, QuerySet
 from bench.experiments import Experiment, Variant
 from bench.suites import VERDICT_SUITES, experiments_named
 from bench.models import EndpointStat, ExperimentRun, Run, ServerSample, Step
+from bench.variant_keys import stored_under
 
 
 @dataclass
@@ -148,29 +149,39 @@ class Evidence:
 
     Variants are asked for by object (``bench.experiments.Variant``): asking for one the
     catalogue does not define is a LookupError, so a renamed variant cannot quietly turn a
-    verdict inconclusive.
+    verdict inconclusive. Their runs are found by the variant's key (``Variant.key``), so a
+    reworded label still finds the runs stored under the old one; a row without a key (stored
+    before keys were, and matching no catalogue variant then) is found by its label.
     """
 
     run: Run
     experiment: str
-    # label -> load level (users, or offered requests/s for an open loop) -> repeats
+    # ``stored_under`` (the variant's key) -> load level (users, or offered requests/s for an open loop) -> repeats
     levels: dict[str, dict[float, list[Measured]]] = field(default_factory=dict)
 
-    def _label(self, variant: Variant) -> str:
+    def add(self, m: Measured) -> None:
+        er = m.experiment_run
+        self.levels.setdefault(stored_under(er.variant_key, er.variant), {}).setdefault(m.level, []).append(m)
+
+    def _levels(self, variant: Variant) -> dict[float, list[Measured]]:
         if not any(variant in e.variants for e in experiments_named(self.experiment)):
             raise LookupError(f"variant {variant.label!r} is not defined for experiment {self.experiment!r}")
-        return variant.label
+        return self.levels.get(variant.key) or self.levels.get(stored_under("", variant.label), {})
+
+    def has(self, variant: Variant) -> bool:
+        """Whether any valid step of ``variant`` was read."""
+        return bool(self._levels(variant))
 
     def get(self, variant: Variant) -> list[Measured]:
         """The repeats of a variant at its highest valid load level."""
-        by_level = self.levels.get(self._label(variant), {})
+        by_level = self._levels(variant)
         return by_level[max(by_level)] if by_level else []
 
     def at(self, variant: Variant, users: int) -> list[Measured]:
-        return self.levels.get(self._label(variant), {}).get(users, [])
+        return self._levels(variant).get(users, [])
 
     def users_levels(self, variant: Variant) -> list[int]:
-        return sorted(self.levels.get(self._label(variant), {}))
+        return sorted(self._levels(variant))
 
     def strongest(self, candidates: tuple[Variant, ...], score) -> tuple[Variant | None, list[dict]]:
         """The candidate with the highest median ``score`` over repeats (the configuration that
@@ -190,8 +201,9 @@ class Evidence:
 
     @property
     def variants(self) -> dict[str, list[Measured]]:
-        """label -> repeats at the highest level (for pages that list every variant)."""
-        return {label: by_level[max(by_level)] for label, by_level in self.levels.items() if by_level}
+        """label (as stored) -> repeats at the highest level (for pages that list every variant)."""
+        return {top[0].variant: top for top in (by_level[max(by_level)] for by_level in self.levels.values()
+                                                if by_level) if top}
 
     @property
     def repeats(self) -> int:
@@ -221,7 +233,7 @@ def latest_evidence(experiment: Experiment | str, runs: QuerySet[Run] | None = N
     name = experiment if isinstance(experiment, str) else experiment.name
     candidates = verdict_runs(runs).filter(experiments__experiment=name, experiments__steps__valid=True)
     counted = (ExperimentRun.objects.filter(run__in=candidates, experiment=name, steps__valid=True)
-               .values("run", "variant").annotate(repeats=Count("id", distinct=True)))
+               .values("run", "variant_key", "variant").annotate(repeats=Count("id", distinct=True)))
     fullest: dict[int, int] = {}
     for row in counted:
         fullest[row["run"]] = max(fullest.get(row["run"], 0), row["repeats"])
@@ -232,7 +244,7 @@ def latest_evidence(experiment: Experiment | str, runs: QuerySet[Run] | None = N
         evidence = Evidence(run, name)
         for er in run.experiments.filter(experiment=name).order_by("id"):
             for m in measure_steps(er):
-                evidence.levels.setdefault(er.variant, {}).setdefault(m.level, []).append(m)
+                evidence.add(m)
         if evidence.levels:
             return evidence
     return None

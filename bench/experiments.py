@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field, replace
 
-from bench import faults
+from bench import faults, variant_keys
 from bench.faults import Fault
 from bench.pgbench import ENDPOINT_NAME as PGBENCH_ENDPOINT
 from groundwork.database import PoolLimits
@@ -32,6 +32,12 @@ class Variant:
     coroutine_counts: tuple[int, ...] = ()  # after the steps: io/gather with each n (USS per coroutine)
     neighbour: bool = False  # a CPU-bound process shares the server's core while it is measured
     upstream: bool = False  # the server calls the upstream stub (io/upstream): the runner starts it first
+
+    @functools.cached_property
+    def key(self) -> str:
+        """What it is, hashed (``bench.variant_keys``): stored with each of its runs, which the readers
+        find by it, so that a reworded label orphans nothing."""
+        return variant_keys.key_of(self)
 
 
 @dataclass(frozen=True)

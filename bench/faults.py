@@ -435,6 +435,11 @@ class BadInput(Fault):
         return (f"{f['server_errors_5xx']} answers were 5xx; healthy after: "
                 f"{'yes' if f['server_healthy_after'] else 'NO'}")
 
+    @staticmethod
+    def cases(f: dict) -> list[tuple[str, str]]:
+        """(case, what the server answered) for each bad request sent, from this fault's summary."""
+        return [(c["case"], c["outcome"]) for c in f.get("cases", [])]
+
 
 def failed_statuses(errors: list[dict]) -> dict[int, int]:
     """HTTP status -> failed requests, from the load generator's failure descriptions (Locust's

@@ -17,6 +17,7 @@ from bench import in_flight as G
 from bench.evidence import median
 from bench.models import ExperimentRun, Run
 from bench.validity import GENERATOR_CPU_LIMIT, InvalidKind
+from bench.variant_keys import find_variant
 from groundwork.names import GENERATOR_LAG, STREAM_LOST
 
 MEASURED, INVALID, OUT_OF_SCOPE, FAILED = "measured", "invalid", "out of scope", "failed"
@@ -79,14 +80,15 @@ class GridEvidence:
         return max((c.repeat + 1 for c in self.cells), default=0)
 
 
-def _cell_of(grid: G.Grid, experiment: str, label: str) -> tuple[str, int, int, bool, str] | None:
+def _cell_of(grid: G.Grid, er: ExperimentRun) -> tuple[str, int, int, bool, str] | None:
     """(stack, n, wait, neighbour, the request name it is read by) of a stored cell (its row's
-    experiment and its variant's label, the same in every row), through the catalogue's own objects."""
-    row = next((r for r in grid.rows if r.name == experiment), None)
-    for variant in row.variants if row else ():
-        if variant.label == label:
-            key = variant.knobs.get("endpoint") or grid.key
-            return grid.stack_of(variant.label).name, variant.users[0], row.wait_s, variant.neighbour, key
+    experiment and its variant's key), through the catalogue's own objects."""
+    row = next((r for r in grid.rows if r.name == er.experiment), None)
+    variant = find_variant(row.variants, er.variant_key, er.variant) if row else None
+    if variant is not None:
+        key = variant.knobs.get("endpoint") or grid.key
+        return grid.stack_of(variant.label).name, variant.users[0], row.wait_s, variant.neighbour, key
+    return None
 
 
 def _repeat(grid: G.Grid, er: ExperimentRun, where: tuple[str, int, int, bool, str]) -> CellRepeat:
@@ -124,14 +126,15 @@ def read_grid(run: Run, spec: G.Grid = G.IN_FLIGHT) -> GridEvidence | None:
     rows = ExperimentRun.objects.filter(run=run, experiment__in=[r.name for r in spec.rows]).order_by("id")
     grid = GridEvidence(run.id, run.suite, limits=(run.environment or {}).get("limits") or {})
     for er in rows:
-        where = _cell_of(spec, er.experiment, er.variant)
+        where = _cell_of(spec, er)
         if where is not None:
             grid.cells.append(_repeat(spec, er, where))
     if not grid.cells:
         return None
     ping = spec.ping.name if spec.ping else None
     for er in ExperimentRun.objects.filter(run=run, experiment=ping) if ping else ():
-        stack = spec.stack_of(er.variant)
+        cell = find_variant(spec.ping.variants, er.variant_key, er.variant)
+        stack = spec.stack_of(cell.label) if cell else None
         step = er.steps.filter(valid=True).prefetch_related("endpoints").first()
         rps = next((e.rps for e in step.endpoints.all() if e.name == "ping"), None) if step else None
         if stack and rps:

@@ -14,6 +14,7 @@ from collections import defaultdict
 from bench.curves import CURVE_STACKS, CURVE_WORKLOADS, curve_variant
 from bench.models import ExperimentRun, ServerSample
 from bench.validity import InvalidKind
+from bench.variant_keys import find_variant
 
 
 
@@ -61,13 +62,13 @@ def knee_of(points: list[dict], slo_ms: float, generator_limited: bool = False) 
 def run_knees(run, slo_ms: float) -> dict[tuple[str, str], list[float | None]]:
     """(stack, workload) -> each repeat's knee (requests/s) in ``run``'s curves, None where a repeat
     has no step within the SLO. Read for the closing-advice card (C12)."""
-    cells = {curve_variant(s, w).label: (s, w) for s in CURVE_STACKS for w in CURVE_WORKLOADS}
+    cells = {curve_variant(s, w): (s, w) for s in CURVE_STACKS for w in CURVE_WORKLOADS}
     knees: dict[tuple[str, str], list[float | None]] = defaultdict(list)
     for er in ExperimentRun.objects.filter(run=run, experiment="curves").order_by("repeat", "id"):
-        cell = cells.get(er.variant)
-        if cell is None:
+        variant = find_variant(cells, er.variant_key, er.variant)
+        if variant is None:
             continue
-        limited = bool(((er.observations or {}).get("configuration") or {}).get("generator_limited"))
-        knee = knee_of(curve_points(er, cell[1]), slo_ms, limited)
+        cell = cells[variant]
+        knee = knee_of(curve_points(er, cell[1]), slo_ms, er.observed.curve.generator_limited)
         knees[cell].append(knee["rps"] if knee else None)
     return dict(knees)

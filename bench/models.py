@@ -10,6 +10,8 @@ import uuid
 
 from django.db import models
 
+from bench.observations import Observations
+
 
 class RunQuerySet(models.QuerySet):
     def measured_here(self) -> "RunQuerySet":
@@ -58,7 +60,11 @@ class ExperimentRun(models.Model):
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="experiments")
     claim = models.CharField(max_length=8)
     experiment = models.CharField(max_length=80)
-    variant = models.CharField(max_length=120)
+    variant = models.CharField(max_length=120)  # its label when it ran, for people; may be reworded since
+    # What the variant is (``Variant.key``, ``bench.variant_keys``): the readers find its runs by this.
+    # Empty for a run of no catalogue variant (a Locust web UI run, a variant since removed or redefined):
+    # such a run is still found by its label.
+    variant_key = models.CharField(max_length=64, blank=True, default="", db_index=True)
     repeat = models.PositiveIntegerField(default=0)
     deployment = models.JSONField(null=True)  # None when benching an external --target
     command_line = models.TextField(blank=True)
@@ -67,12 +73,22 @@ class ExperimentRun(models.Model):
     params = models.JSONField(default=dict)  # the scenario's knobs
     status = models.CharField(max_length=20, default=COMPLETED)
     error = models.TextField(blank=True)
-    observations = models.JSONField(default=dict)  # e.g. whoami samples for C4/C7
+    observations = models.JSONField(default=dict)  # e.g. whoami samples for C4/C7; read through ``observed``
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True)
 
     class Meta:
         ordering = ["id"]
+
+    @property
+    def observed(self) -> Observations:
+        """``observations`` as one typed record (``bench.observations``), parsed once, and again only
+        when the column is given a new value."""
+        raw = self.observations
+        cached = self.__dict__.get("_observed")
+        if cached is None or cached[0] is not raw:
+            cached = self.__dict__["_observed"] = (raw, Observations.parse(raw))
+        return cached[1]
 
 
 class Step(models.Model):

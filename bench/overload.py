@@ -12,11 +12,13 @@ per-second p99 is back under the SLO.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 
 from bench.curves import CURVE_STACKS, DEFAULT_SLO_MS, CurveExperiment, candidates, curve_variant
 from bench.experiments import Experiment, Variant
 from bench.knees import curve_points, knee_of
+from bench.observations import OverloadPlan
+from bench.variant_keys import find_variant, stored_as
 
 WORKLOAD = "db/read"
 OVERLOAD_FACTOR, CALM_FACTOR = 2.0, 0.5
@@ -28,9 +30,13 @@ LIMIT_PER_WORKER = 64
 
 @functools.cache
 def overload_variant(stack: str, controlled: bool, /) -> Variant:
+    """The controlled cell's deployment carries its control here already (the runner puts it on the
+    curve's best configuration, ``OverloadExperiment.resolve``), so that the two cells of a stack differ
+    in what they are, not only in their labels (``Variant.key``)."""
     curve = curve_variant(stack, WORKLOAD)
     label = f"{stack} · {'with its overload control' if controlled else 'as shipped'}"
-    return Variant(label, curve.deployment, curve.knobs, fresh_server=True)
+    deployment = replace(curve.deployment, backpressure=LIMIT_PER_WORKER) if controlled else curve.deployment
+    return Variant(label, deployment, curve.knobs, fresh_server=True)
 
 
 def knee(record, slo_ms: float = DEFAULT_SLO_MS) -> float | None:
@@ -50,7 +56,7 @@ class OverloadExperiment(Experiment):
 
         stack, controlled = _cell(variant)
         curve = curve_variant(stack, WORKLOAD)
-        records = ExperimentRun.objects.filter(experiment=self.curves.name, variant=curve.label,
+        records = ExperimentRun.objects.filter(stored_as((curve,)), experiment=self.curves.name,
                                                status=ExperimentRun.COMPLETED)
         record = (records.filter(run=run).order_by("-id").first()
                   or records.filter(run__in=Run.objects.measured_here()).order_by("-run__started_at", "-id").first())
@@ -58,17 +64,19 @@ class OverloadExperiment(Experiment):
         if not found:
             raise LookupError(f"no db/read curve of {stack} with a step under {DEFAULT_SLO_MS:g} ms p99 to "
                               "take the knee from: run `manage.py bench --suite curves` first")
-        best_label = record.observations["configuration"]["best"]
-        best = next(v for v in candidates(stack, WORKLOAD) if v.label == best_label)
+        chosen = record.observed.curve
+        best = find_variant(candidates(stack, WORKLOAD), chosen.best_key, chosen.best)
+        if best is None:
+            raise LookupError(f"the curve of {stack} ran {chosen.best!r}, no configuration of today's catalogue")
         deployment = best.deployment
         if controlled:
             deployment = replace(deployment, backpressure=LIMIT_PER_WORKER)
-        decided = {"knee_rps": found, "knee_from_run": record.run_id, "configuration": best_label,
-                   "overload_rps": OVERLOAD_FACTOR * found, "calm_rps": CALM_FACTOR * found,
-                   "change_at_s": OVERLOAD_S, "limit_per_worker": LIMIT_PER_WORKER if controlled else None}
+        plan = OverloadPlan(knee_rps=found, knee_from_run=record.run_id, configuration=best.label,
+                            overload_rps=OVERLOAD_FACTOR * found, calm_rps=CALM_FACTOR * found, change_at_s=OVERLOAD_S,
+                            limit_per_worker=LIMIT_PER_WORKER if controlled else None)
         resolved = replace(self, rates=(round(OVERLOAD_FACTOR * found, 1),),
                            rate_change=(OVERLOAD_S, CALM_FACTOR / OVERLOAD_FACTOR))
-        return resolved, replace(variant, deployment=deployment), decided
+        return resolved, replace(variant, deployment=deployment), asdict(plan)
 
 
 def _cell(variant: Variant) -> tuple[str, bool]:

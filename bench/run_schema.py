@@ -302,6 +302,10 @@ class ExperimentDoc(_Row):
     claim: Str(8)
     experiment: Str(80)
     variant: Str(120)
+    # ``Variant.key``; a file exported before keys were has none, and the import derives it
+    # (``bench.store.import_run``). Taken as given otherwise: a file may hold runs of variants this
+    # catalogue no longer defines, as trustworthy as its labels are.
+    variant_key: Annotated[str, Field(max_length=64, pattern=r"^[0-9a-f]*$")] = ""
     repeat: Count
     deployment: DeploymentDoc | None
     command_line: Str()

@@ -29,6 +29,7 @@ import requests
 from django.utils import timezone
 
 from bench import environment, faults, pgbench, step_quality, store
+from bench import observations as O
 from bench.validity import judge
 from bench.pg_activity import connections_after_stop, count_connections
 from bench.evidence import read_run
@@ -194,22 +195,24 @@ class BenchRunner:
                     shutil.rmtree(self.workdir, ignore_errors=True)
         return self.run
 
-    def _run_planned(self, experiment: Experiment, repeat: int, variant: Variant) -> None:
-        """One entry of the plan: its deployment (reused or started), then its steps."""
+    def _run_planned(self, experiment: Experiment, repeat: int, planned: Variant) -> None:
+        """One entry of the plan: its deployment (reused or started), then its steps. Recorded as the
+        planned variant (its label and key): what ``resolve`` decided (a curve's best deployment) is
+        part of the run, not another variant."""
         try:
-            experiment, variant, decided = experiment.resolve(self.run, variant, read_run)
+            experiment, variant, decided = experiment.resolve(self.run, planned, read_run)
         except OutOfScope as exc:  # declared before it runs: not missing data, not a failure
-            self._record_not_run(experiment, repeat, variant, str(exc), ExperimentRun.OUT_OF_SCOPE)
+            self._record_not_run(experiment, repeat, planned, str(exc), ExperimentRun.OUT_OF_SCOPE)
             return
         except LookupError as exc:  # a curve whose sweep measured nothing: say so, go on
-            self._record_not_run(experiment, repeat, variant, f"not run: {exc}")
+            self._record_not_run(experiment, repeat, planned, f"not run: {exc}")
             return
         if experiment.both_cores and core_pair() is None:
-            self._record_not_run(experiment, repeat, variant, "out of scope: the machine has one CPU and the "
+            self._record_not_run(experiment, repeat, planned, "out of scope: the machine has one CPU and the "
                                  "experiment compares one core with two", ExperimentRun.OUT_OF_SCOPE)
             return
         running = self._ensure_deployment(variant, experiment)
-        self._run_variant(experiment, repeat, variant, running, decided)
+        self._run_variant(experiment, repeat, variant, planned.key, running, decided)
 
     def _cpus(self, experiment: Experiment) -> tuple[tuple[int, ...] | None, tuple[int, ...] | None]:
         """(the server's CPUs, the load generator's) for ``experiment``."""
@@ -221,7 +224,7 @@ class BenchRunner:
         """The failed entry is recorded (by ``_recorded`` if its record existed, else here) and its
         server stopped, whatever state the failure left it in: the next entry gets a fresh one."""
         why = str(exc) if isinstance(exc, DeploymentCrashed) else f"{type(exc).__name__}: {exc}"
-        if not ExperimentRun.objects.filter(run=self.run, experiment=experiment.name, variant=variant.label,
+        if not ExperimentRun.objects.filter(run=self.run, experiment=experiment.name, variant_key=variant.key,
                                             repeat=repeat).exists():
             self._record_not_run(experiment, repeat, variant, f"failed before its first step: {why}")
         self.out(f"\n  {experiment.name} / {variant.label} FAILED: {why.splitlines()[0]}")
@@ -267,7 +270,7 @@ class BenchRunner:
         running.stop()
         left = connections_after_stop(running.deployment.application_name)
         for record in self._served_by_current:
-            record.observations = {**record.observations, "db_connections_after_stop": left}
+            record.observations = {**record.observations, O.DB_CONNECTIONS_AFTER_STOP: left}
             record.save(update_fields=["observations"])
         self._served_by_current = []
 
@@ -275,22 +278,25 @@ class BenchRunner:
                         status: str = ExperimentRun.FAILED) -> None:
         now = timezone.now()
         ExperimentRun.objects.create(run=self.run, claim=experiment.claim, experiment=experiment.name,
-                                     variant=variant.label, repeat=repeat, target="", scenario=experiment.scenario,
+                                     variant=variant.label, variant_key=variant.key, repeat=repeat, target="",
+                                     scenario=experiment.scenario,
                                      params=self._knobs(variant), status=status, error=why, started_at=now,
                                      finished_at=now)
         self.out(f"\n  {experiment.name} / {variant.label}: {why}")
 
-    def _run_variant(self, experiment: Experiment, repeat: int, variant: Variant,
+    def _run_variant(self, experiment: Experiment, repeat: int, variant: Variant, key: str,
                      running: RunningDeployment | None, decided: dict | None = None) -> None:
+        """``key``: the planned variant's (``_run_planned``), which ``variant`` may have been resolved from."""
         if experiment.generator == "pgbench":
-            return self._run_pgbench(experiment, repeat, variant)
+            return self._run_pgbench(experiment, repeat, variant, key)
         url = running.url if running else self.options.target.rstrip("/")
         record = ExperimentRun.objects.create(
-            run=self.run, claim=experiment.claim, experiment=experiment.name, variant=variant.label, repeat=repeat,
+            run=self.run, claim=experiment.claim, experiment=experiment.name, variant=variant.label,
+            variant_key=key, repeat=repeat,
             deployment=running.deployment.as_dict() if running else None,
             command_line=running.deployment.command_line() if running else "",
             target=url, scenario=f"loadtests/{experiment.scenario}", params=self._knobs(variant),
-            observations={"configuration": decided} if decided else {}, started_at=timezone.now())
+            observations={O.CONFIGURATION: decided} if decided else {}, started_at=timezone.now())
         if running:
             self._served_by_current.append(record)
         sampler = None
@@ -315,7 +321,7 @@ class BenchRunner:
                         result["started_at"], result["started_at"] + result["measured_s"])
                 if observed is not None:
                     store.reset_connection()
-                    record.observations = {**record.observations, "fault": faults.summarise(result, observed)}
+                    record.observations = {**record.observations, O.FAULT: faults.summarise(result, observed)}
                 if sampler and "started_at" in result:
                     sampler.label_window(index, result["started_at"], result["started_at"] + result["measured_s"])
                     if running.deployment.cpus:  # what others took of the server's core in the window
@@ -338,12 +344,12 @@ class BenchRunner:
                 record.observations = {prefix: observe_whoami(url, prefix, self.options.whoami_samples)
                                        for prefix in experiment.observe_whoami}
                 if running:
-                    record.observations["worker_pids"] = running.worker_pids()
+                    record.observations[O.WORKER_PIDS] = running.worker_pids()
             if variant.coroutine_counts:
                 record.observations = {**record.observations,
-                                       "coroutines": observe_coroutines(url, variant.coroutine_counts)}
+                                       O.COROUTINES: observe_coroutines(url, variant.coroutine_counts)}
             if running:
-                record.observations = {**record.observations, "db_connections_at_end":
+                record.observations = {**record.observations, O.DB_CONNECTIONS_AT_END:
                                        count_connections(running.deployment.application_name)}
 
     @staticmethod
@@ -368,7 +374,7 @@ class BenchRunner:
             record.finished_at = timezone.now()
             record.save()
 
-    def _run_pgbench(self, experiment: Experiment, repeat: int, variant: Variant) -> None:
+    def _run_pgbench(self, experiment: Experiment, repeat: int, variant: Variant, key: str) -> None:
         """The database alone, pinned as a server is: PostgreSQL on the server CPU, pgbench where the
         load generator runs. (In the stacks' steps PostgreSQL is not pinned: it shares the machine with
         the server and Locust.) The postmaster's process tree is sampled as a server's would be."""
@@ -382,8 +388,8 @@ class BenchRunner:
                                            cpus=self.generator_cpus)
 
         record = ExperimentRun.objects.create(
-            run=self.run, claim=experiment.claim, experiment=experiment.name, variant=variant.label, repeat=repeat,
-            deployment=None, target="postgresql (embedded)" if embedded else "postgresql (DATABASE_URL)",
+            run=self.run, claim=experiment.claim, experiment=experiment.name, variant=variant.label,
+            variant_key=key, repeat=repeat, deployment=None, target="postgresql (embedded)" if embedded else "postgresql (DATABASE_URL)",
             command_line=" ".join(pgbench.argv(settings_of(experiment.levels(variant)[0]), self.step_seconds(experiment),
                                                Path("db_read.sql"), Path("log"))),
             scenario="bench/pgbench.py", params=dict(variant.knobs), started_at=timezone.now())
@@ -395,7 +401,7 @@ class BenchRunner:
                 with pinned_to(self.server_cpus if embedded else None) as pinned:
                     result = pgbench.run_step(settings_of(connections), experiment.warmup_s,
                                               self.step_seconds(experiment))
-                record.observations = {**record.observations, "postgres_cpus": list(self.server_cpus)
+                record.observations = {**record.observations, O.POSTGRES_CPUS: list(self.server_cpus)
                                        if pinned else None}
                 if sampler and "started_at" in result:
                     sampler.label_window(index, result["started_at"], result["started_at"] + result["measured_s"])

@@ -16,6 +16,7 @@ from bench import run_schema
 from bench import step_quality
 from bench.models import EndpointStat, ExperimentRun, Failure, Run, ServerSample, Step, TimePoint
 from bench.sampler import Sample
+from bench.suites import catalogue_key
 from bench.validity import Judgement
 
 EXPORT_FORMAT = run_schema.FORMAT
@@ -82,8 +83,8 @@ def _row(obj, fields) -> dict[str, Any]:
 
 
 _RUN_FIELDS = ("suite", "status", "started_at", "finished_at", "options", "environment", "note")
-_EXPERIMENT_FIELDS = ("claim", "experiment", "variant", "repeat", "deployment", "command_line", "target", "scenario",
-                      "params", "status", "error", "observations", "started_at", "finished_at")
+_EXPERIMENT_FIELDS = ("claim", "experiment", "variant", "variant_key", "repeat", "deployment", "command_line", "target",
+                      "scenario", "params", "status", "error", "observations", "started_at", "finished_at")
 _STEP_FIELDS = ("index", "users", "arrival_rate", "started_at", "measured_s", "valid", "invalid_reason", "invalid_kind",
                 "generator_cpu_max_process", "generator_cpu_total", "generator_processes", "open_loop", "quality")
 _FAILURE_FIELDS = ("name", "method", "error", "count")
@@ -120,7 +121,10 @@ def import_run(doc: dict | bytes | str, source: str = "(no file)") -> Run:
     with transaction.atomic():
         run = Run.objects.create(uid=checked.uid, imported_from=origin[:400], **_fields(checked, _RUN_FIELDS))
         for e in checked.experiments:
-            experiment = ExperimentRun.objects.create(run=run, **_fields(e, _EXPERIMENT_FIELDS))
+            # a file from before keys were: its variants matched to today's catalogue by label, as the
+            # store's own rows were (bench/migrations/0010_fill_variant_key.py); none matched, none kept
+            key = e.variant_key or catalogue_key(e.experiment, e.variant)
+            experiment = ExperimentRun.objects.create(run=run, **{**_fields(e, _EXPERIMENT_FIELDS), "variant_key": key})
             for s in e.steps:
                 step = Step.objects.create(experiment=experiment, **_fields(s, _STEP_FIELDS))
                 EndpointStat.objects.bulk_create(EndpointStat(step=step, **_fields(x)) for x in s.endpoints)

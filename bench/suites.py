@@ -51,3 +51,13 @@ FULL_REPEATS = 3
 def experiments_named(name: str) -> tuple[Experiment, ...]:
     """Every definition of an experiment (quick and full versions share a name)."""
     return tuple({id(e): e for suite in SUITES.values() for e in suite if e.name == name}.values())
+
+
+def catalogue_key(experiment: str, label: str) -> str:
+    """The key of today's catalogue variant that ``experiment`` calls ``label``, or "" when none does:
+    for rows stored before keys were (the data migration, an old export file), matched by label once."""
+    for e in experiments_named(experiment):
+        for variant in e.variants:
+            if variant.label == label:
+                return variant.key
+    return ""

@@ -20,7 +20,9 @@ from hdrh.histogram import HdrHistogram
 from bench.curves import CURVE_STACKS, CURVE_WORKLOADS, CURVES, DEFAULT_SLO_MS, curve_variant, served_by_sweep
 from bench.knees import curve_points, knee_of
 from bench.models import ExperimentRun, Run
+from bench.observations import CurveChoice
 from bench.suites import CURVE_SUITES
+from bench.variant_keys import find_variant, stored_as
 from judging.verdicts import database_ceiling
 from workloads.errors import ApiError
 from workloads.numbers import int_in_range, strict_float
@@ -30,8 +32,7 @@ DB_WORKLOAD = "db/read"
 DB_DRIVER = CURVE_WORKLOADS[DB_WORKLOAD][0]["driver"]
 KNEE = "knee"  # the distribution's step choice: each stack at its own knee
 NINES_PER_DECADE = 8  # points per factor 10 of 1/(1-percentile) in the distribution plot
-CELLS = {curve_variant(stack, workload).label: (stack, workload)
-         for stack in CURVE_STACKS for workload in CURVE_WORKLOADS}
+CELLS = {curve_variant(stack, workload): (stack, workload) for stack in CURVE_STACKS for workload in CURVE_WORKLOADS}
 
 
 def parse_slo(raw: str | None) -> float:
@@ -55,7 +56,7 @@ def curves_run(picked: Run | None = None) -> Run | None:
 
 
 def _curve_runs(run: Run) -> QuerySet[ExperimentRun]:
-    return (run.experiments.filter(experiment=CURVES.name, variant__in=list(CELLS))
+    return (run.experiments.filter(stored_as(CELLS), experiment=CURVES.name)
             .prefetch_related("steps__endpoints").order_by("repeat", "id"))
 
 
@@ -88,10 +89,10 @@ def _median(values: list) -> float | None:
     return statistics.median(present) if present else None
 
 
-def _sweep_rows(run: Run, stack: str, workload: str, decided: dict) -> dict:
+def _sweep_rows(run: Run, stack: str, workload: str, decided: CurveChoice) -> dict:
     """Default against best configuration, from the table the sweep decided with; when every
     candidate outran the generator (no valid sweep step), what each served instead, a lower bound."""
-    table = {row["configuration"]: row for row in decided.get("sweep") or ()}
+    table = {row["configuration"]: row for row in decided.sweep}
     served = None
 
     def rps(label: str | None) -> tuple[float | None, bool]:
@@ -103,11 +104,11 @@ def _sweep_rows(run: Run, stack: str, workload: str, decided: dict) -> dict:
             served = served_by_sweep(run, workload)
         return served.get(label), label in served
 
-    default, default_bound = rps(decided.get("default"))
-    best, best_bound = rps(decided.get("best"))
+    default, default_bound = rps(decided.default)
+    best, best_bound = rps(decided.best)
     gain = 100 * (best - default) / default if best is not None and default else None
-    return {"workload": workload, "stack": stack, "default": configuration_name(decided.get("default"), stack),
-            "default_rps": default, "best": configuration_name(decided.get("best"), stack), "best_rps": best,
+    return {"workload": workload, "stack": stack, "default": configuration_name(decided.default, stack),
+            "default_rps": default, "best": configuration_name(decided.best, stack), "best_rps": best,
             "gain_pct": gain, "lower_bound": default_bound or best_bound}
 
 
@@ -123,20 +124,20 @@ def _cells(run: Run) -> dict[tuple[str, str], list[ExperimentRun]]:
     """(stack, workload) -> its repeats in this run."""
     cells: dict[tuple[str, str], list[ExperimentRun]] = defaultdict(list)
     for er in _curve_runs(run):
-        cells[CELLS[er.variant]].append(er)
+        cells[CELLS[find_variant(CELLS, er.variant_key, er.variant)]].append(er)
     return cells
 
 
 def _stack(stack: str, workload: str, ers: list[ExperimentRun], slo_ms: float) -> dict:
     """One stack on one workload: its steps, its line, its knee and the configuration it ran."""
-    decided = (ers[0].observations or {}).get("configuration") or {}
-    limited = any(((er.observations or {}).get("configuration") or {}).get("generator_limited") for er in ers)
+    decided = ers[0].observed.curve
+    limited = any(er.observed.curve.generator_limited for er in ers)
     per_repeat = [curve_points(er, workload) for er in ers]
     points = [p for ps in per_repeat for p in ps]
-    return {"stack": stack, "best": decided.get("best"), "default": decided.get("default"),
-            "best_configuration": configuration_name(decided.get("best"), stack),
-            "default_configuration": configuration_name(decided.get("default"), stack),
-            "saturated_rps": decided.get("saturated_rps"), "generator_limited": limited, "decided": decided,
+    return {"stack": stack, "best": decided.best, "default": decided.default,
+            "best_configuration": configuration_name(decided.best, stack),
+            "default_configuration": configuration_name(decided.default, stack),
+            "saturated_rps": decided.saturated_rps, "generator_limited": limited, "decided": decided,
             "deployment": (ers[0].deployment or {}).get("label", ""), "repeats": len(ers), "points": points,
             "curve": _curve(points), "knee": _knee_over_repeats([knee_of(ps, slo_ms, limited) for ps in per_repeat])}
 

@@ -3,26 +3,29 @@ numbers from the newest run of the ``faults`` suite; and each stack under overlo
 Imported runs are read only when a user picks one (``runs``)."""
 from __future__ import annotations
 
+from typing import Callable
+
 from bench.curves import DEFAULT_SLO_MS
 from bench.experiments import FAULT_BAD_INPUT, FAULTS
 from bench.overload import WORKLOAD
 from bench.suites import OVERLOAD
 from bench.models import ExperimentRun, Run
+from bench.observations import Observations
 
 
 def _latest(experiment: str, runs=None) -> list[ExperimentRun]:
-    return _latest_with(experiment, "fault", runs)
+    return _latest_with(experiment, lambda o: o.fault, runs)
 
 
 def fault_rows(runs=None) -> list[dict]:
     rows = []
     for experiment in FAULTS:
         for er in _latest(experiment.name, runs):
-            f = er.observations["fault"]
+            f = er.observed.fault
             label = er.variant + (f" (repeat {er.repeat + 1})" if er.run.options.get("repeat", 1) > 1 else "")
             rows.append({"fault": experiment.name.removeprefix("fault-"), "question": experiment.question,
                          "deployment": label, "what_happened": experiment.fault.report(f, er),
-                         "db_connections_after_stop": er.observations.get("db_connections_after_stop"),
+                         "db_connections_after_stop": er.observed.db_connections_after_stop,
                          "run": er.run_id, "experiment_run": er.id})
     return rows
 
@@ -30,12 +33,12 @@ def fault_rows(runs=None) -> list[dict]:
 def overload_rows(runs=None, slo_ms: float = DEFAULT_SLO_MS) -> list[dict]:
     """Each stack, as shipped and with its overload control: twice its knee, then half of it."""
     rows = []
-    for er in _latest_with(OVERLOAD.name, "configuration", runs):
-        decided = er.observations["configuration"]
+    for er in _latest_with(OVERLOAD.name, lambda o: o.overload, runs):
+        decided = er.observed.overload
         step = er.steps.order_by("index").first()
         if step is None:
             continue
-        change = decided["change_at_s"]
+        change = decided.change_at_s
         points = sorted(step.timeseries.filter(name=WORKLOAD), key=lambda p: p.t)
         overload = [p for p in points if p.t <= change]
         calm = [p for p in points if p.t > change]
@@ -43,8 +46,7 @@ def overload_rows(runs=None, slo_ms: float = DEFAULT_SLO_MS) -> list[dict]:
         first = er.samples.filter(step_index=None).order_by("t").first()
         rows.append({
             "stack": er.variant, "configuration": er.deployment and er.deployment.get("label", "").split(":")[0],
-            "knee_rps": round(decided["knee_rps"]), "offered_rps": [round(decided["overload_rps"]),
-                                                                      round(decided["calm_rps"])],
+            "knee_rps": round(decided.knee_rps), "offered_rps": [round(decided.overload_rps), round(decided.calm_rps)],
             "served_rps": [_rate(overload), _rate(calm)],
             "worst_p99_ms": [_worst(overload), _worst(calm)],
             "errors": {f.error[:80]: f.count for f in step.failures.all() if f.name == WORKLOAD},
@@ -73,10 +75,11 @@ def _recovery(calm, change_s: float, slo_ms: float) -> float | None:
     return None
 
 
-def _latest_with(experiment: str, key: str, runs=None) -> list[ExperimentRun]:
+def _latest_with(experiment: str, part: Callable[[Observations], object], runs=None) -> list[ExperimentRun]:
+    """The experiment runs of the newest run in which ``part`` of their observations was recorded."""
     runs = (runs if runs is not None else Run.objects.measured_here()).order_by("-started_at", "-id")
     for run in runs:
-        found = [er for er in run.experiments.filter(experiment=experiment).order_by("id") if er.observations.get(key)]
+        found = [er for er in run.experiments.filter(experiment=experiment).order_by("id") if part(er.observed)]
         if found:
             return found
     return []
@@ -88,8 +91,8 @@ def bad_input_rows(runs=None) -> list[dict]:
     for er in _latest(FAULT_BAD_INPUT.name, runs):
         if er.repeat:  # the answers are the same on every repeat; one column per deployment
             continue
-        for case in er.observations["fault"].get("cases", []):
-            by_case.setdefault(case["case"], {"case": case["case"]})[er.variant] = case["outcome"]
+        for case, outcome in FAULT_BAD_INPUT.fault.cases(er.observed.fault):
+            by_case.setdefault(case, {"case": case})[er.variant] = outcome
     return list(by_case.values())
 
 

@@ -58,7 +58,7 @@ def newest_evidence(experiment: Experiment, cells: tuple[Variant, ...], runs: Qu
     for run in ladder_runs(runs).filter(experiments__experiment=experiment.name).distinct().order_by(
             "-started_at", "-id"):
         ev = latest_evidence(experiment, Run.objects.filter(id=run.id))
-        if ev is not None and any(ev.levels.get(v.label) for v in cells):
+        if ev is not None and any(ev.has(v) for v in cells):
             return ev
     return None
 

@@ -233,8 +233,7 @@ def _task_ms(ms: list[Measured], endpoint: str = "cpu") -> float | None:
 
 def _switch_interval_ms(ev: Evidence, variant: X.Variant) -> float | None:
     for m in ev.get(variant):
-        contexts = m.experiment_run.observations.get("/api", {}).get("contexts", [])
-        found = [c.get("switch_interval_s") for c in contexts if c.get("switch_interval_s")]
+        found = [c.switch_interval_s for c in m.experiment_run.observed.contexts("/api") if c.switch_interval_s]
         if found:
             return 1000 * found[0]
     return None
@@ -469,23 +468,23 @@ def _c4(ev: Evidence, variants: tuple[X.Variant, ...], name: str) -> tuple[Judge
     figures, pairs_count, problems, silent, short = [], {}, [], [], []
     for variant in variants:
         ms = ev.get(variant)
-        contexts = [c for m in ms for c in m.experiment_run.observations.get("/api", {}).get("contexts", [])]
+        contexts = [c for m in ms for c in m.experiment_run.observed.contexts("/api")]
         if not contexts:
             silent.append(variant.label)
             continue
         workers = ms[0].workers()
-        pairs = {(c["pid"], c["loop_id"]) for c in contexts}  # repeats run servers of their own: pids differ
-        pairs_by_repeat = [{(c["pid"], c["loop_id"]) for c in m.experiment_run.observations["/api"]["contexts"]}
-                           for m in ms if m.experiment_run.observations.get("/api")]
+        pairs = {(c.pid, c.loop_id) for c in contexts}  # repeats run servers of their own: pids differ
+        pairs_by_repeat = [{(c.pid, c.loop_id) for c in m.experiment_run.observed.contexts("/api")}
+                           for m in ms if m.experiment_run.observed.whoami("/api")]
         loops_per_pid = max((sum(1 for p, _ in pairs if p == pid) for pid in {p for p, _ in pairs}), default=0)
-        main = all(c["is_main_thread"] for c in contexts)
+        main = all(c.is_main_thread for c in contexts)
         pairs_count[variant.label] = median([len(p) for p in pairs_by_repeat])
         figures.append(Figure(f"{variant.label}: (pid, loop) pairs per repeat (workers {workers})",
                               [len(p) for p in pairs_by_repeat]))
         figures.append(text_figure(f"{variant.label}: max loops per pid / all on main thread",
                                    f"{loops_per_pid} / {'yes' if main else 'no'}"))
         if loops_per_pid > 1 or not main or any(len(p) > workers for p in pairs_by_repeat) \
-                or any(c["loop_id"] is None for c in contexts):
+                or any(c.loop_id is None for c in contexts):
             problems.append(variant.label)
         elif any(len(p) < workers for p in pairs_by_repeat):
             short.append(variant.label)
@@ -520,21 +519,21 @@ C7_RULE = Rule(
 def _c7(ev: Evidence, variant: X.Variant, name: str) -> tuple[Judged, list[int]]:
     """One framework's C7 outcome, and how many async and sync samples ran on the main thread."""
     ms = ev.get(variant)
-    a = [c for m in ms for c in m.experiment_run.observations.get("/async", {}).get("contexts", [])]
-    s = [c for m in ms for c in m.experiment_run.observations.get("/sync", {}).get("contexts", [])]
+    a = [c for m in ms for c in m.experiment_run.observed.contexts("/async")]
+    s = [c for m in ms for c in m.experiment_run.observed.contexts("/sync")]
     if not a or not s:
         return Judged(INCONCLUSIVE, f"no whoami samples from both kinds of view on {variant.label}"), [None, None]
-    async_ok = all(c["is_main_thread"] and c["loop_id"] for c in a)
-    sync_ok = all(not c["is_main_thread"] and c["loop_id"] is None for c in s)
-    names = sorted({n for c in s for n in c["thread_names"]})[:4]
+    async_ok = all(c.is_main_thread and c.loop_id for c in a)
+    sync_ok = all(not c.is_main_thread and c.loop_id is None for c in s)
+    names = sorted({n for c in s for n in c.thread_names})[:4]
     figures = [text_figure(f"{name}: async views on the main thread with a loop",
-                           f"{sum(c['count'] for c in a if c['is_main_thread'] and c['loop_id'])} of "
-                           f"{sum(c['count'] for c in a)}"),
+                           f"{sum(c.count for c in a if c.is_main_thread and c.loop_id)} of "
+                           f"{sum(c.count for c in a)}"),
                text_figure(f"{name}: sync views off the main thread without a loop",
-                           f"{sum(c['count'] for c in s if not c['is_main_thread'] and c['loop_id'] is None)} of "
-                           f"{sum(c['count'] for c in s)}"),
+                           f"{sum(c.count for c in s if not c.is_main_thread and c.loop_id is None)} of "
+                           f"{sum(c.count for c in s)}"),
                text_figure(f"{name}: sync view thread names (sample)", ", ".join(names))]
-    on_main = [sum(c["count"] for c in a if c["is_main_thread"]), sum(c["count"] for c in s if c["is_main_thread"])]
+    on_main = [sum(c.count for c in a if c.is_main_thread), sum(c.count for c in s if c.is_main_thread)]
     if async_ok and sync_ok:
         return Judged(SUPPORTED, "every sample agreed", figures), on_main
     return Judged(REFUTED, "some samples ran elsewhere than claimed", figures), on_main

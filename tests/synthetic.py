@@ -103,7 +103,8 @@ def make_grid_run(grid, suite: str = "synthetic", into: Run | None = None) -> Ru
         row = G.ROW_BY_WAIT[c.wait_s].name
         if c.status == OUT_OF_SCOPE:
             now = timezone.now()
-            ExperimentRun.objects.create(run=run, claim="C8", experiment=row, variant=variant.label, repeat=c.repeat,
+            ExperimentRun.objects.create(run=run, claim="C8", experiment=row, variant=variant.label,
+                                         variant_key=variant.key, repeat=c.repeat,
                                          status=ExperimentRun.OUT_OF_SCOPE, error=c.reason, started_at=now,
                                          finished_at=now)
             continue

@@ -308,9 +308,9 @@ def _fault_run():
 
 def _fault_default():
     from bench.experiments import FAULT_BAD_INPUT
-    from dashboard.reliability import _latest_with
+    from dashboard.reliability import _latest
 
-    found = _latest_with(FAULT_BAD_INPUT.name, "fault")
+    found = _latest(FAULT_BAD_INPUT.name)
     return found and found[0].run_id
 
 

@@ -63,6 +63,9 @@ def test_a_failed_experiment_is_recorded_and_the_suite_goes_on(runner_signals, m
         assert second.status == ExperimentRun.COMPLETED and second.steps.get().valid  # the suite went on
         for v in broken.variants:
             assert "injected: could not even start" in records[(broken.name, v.label)].error
+        # every record, measured or failed, carries its variant's key (the readers find it by that)
+        assert {(e, label): r.variant_key for (e, label), r in records.items()} == \
+            {(e.name, v.label): v.key for e in (TINY, broken) for v in e.variants}
         assert "3 of 4 failed" in run.note and "injected: the first step broke" in run.note
         assert runner.workdir.is_dir() and str(runner.workdir) in run.note  # the failure's logs, and where
         page = Client().get("/dashboard/runs/", HTTP_HOST="127.0.0.1")

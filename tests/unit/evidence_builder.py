@@ -72,18 +72,20 @@ class Recorded:
 def experiment_runs(run: Run, experiment: str, variants: dict, claim: str = "C?") -> list[Recorded]:
     """``variants``: Variant (or its label) -> V or list of V. Vs that share a ``repeat`` become
     the steps of one experiment run (one per load level, lowest first); otherwise each V is a
-    repeat. In the order the runner would record them: variant by variant, repeat by repeat."""
+    repeat. In the order the runner would record them: variant by variant, repeat by repeat. A
+    Variant's rows carry its key, as the runner's do; a bare label's carry none (a row stored
+    before keys were, that matched no catalogue variant)."""
     recorded = []
     for variant, vs in variants.items():
-        label = getattr(variant, "label", variant)
+        label, key = (variant, "") if isinstance(variant, str) else (variant.label, variant.key)
         vs = vs if isinstance(vs, list) else [vs]
         repeats: dict[int, list[V]] = {}
         for i, v in enumerate(vs):
             repeats.setdefault(i if v.repeat is None else v.repeat, []).append(v)
         for repeat, steps in repeats.items():
             first = steps[0]
-            er = ExperimentRun(run=run, claim=claim, experiment=experiment, variant=label, repeat=repeat,
-                               deployment=first.deployment, target="http://synthetic", scenario="synthetic",
+            er = ExperimentRun(run=run, claim=claim, experiment=experiment, variant=label, variant_key=key,
+                               repeat=repeat, deployment=first.deployment, target="http://synthetic", scenario="synthetic",
                                params=first.params, observations=first.observations, started_at=timezone.now())
             recorded.append(Recorded(er, [_step(er, index, v) for index, v in
                                           enumerate(sorted(steps, key=lambda v: v.users))]))
@@ -133,5 +135,5 @@ def evidence(experiment: Experiment, variants: dict, run: Run | None = None) -> 
                                  "reader against the store (tests/integration/test_verdict_shells.py)")
             m = Measured(er, step, {e.name: e for e in endpoints},
                          by_time(s for s in samples if s.step_index is not None), baseline)
-            found.levels.setdefault(er.variant, {}).setdefault(m.level, []).append(m)
+            found.add(m)
     return found
