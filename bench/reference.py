@@ -118,7 +118,12 @@ def make(runs: list[Run]) -> Bundle:
     if not runs:
         raise BundleError("a bundle needs at least one run")
     exports = [exportable(r) for r in runs]
-    bundle = Bundle(machine_of(exports[0]["environment"]), ())
+    machine = machine_of(exports[0]["environment"])
+    try:
+        MachineDoc.model_validate(machine)
+    except ValidationError as exc:
+        raise BundleError(f"run {runs[0].id} does not record its machine: {run_schema.describe(exc)}") from None
+    bundle = Bundle(machine, ())
     for export in exports:
         bundle = bundle.with_run(export)
     return bundle

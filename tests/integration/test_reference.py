@@ -15,6 +15,8 @@ from bench import reference, store
 from bench.evidence import reference_runs, verdict_runs
 from bench.models import REFERENCE_MARK, Run
 from dashboard.findings import FINDINGS, render
+from tests.synthetic import make_run
+from tests.unit.test_reference_bundle import MACHINE
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +39,10 @@ def _command(*args: str) -> str:
     return out.getvalue()
 
 
-def test_the_committed_findings_are_what_the_committed_bundle_gives(bundle, imported):
-    regenerated = render(bundle)
-    assert regenerated == FINDINGS.read_text(encoding="utf-8"), (
+def test_the_committed_findings_are_what_the_committed_bundle_gives(bundle, imported, tmp_path):
+    out = tmp_path / "findings.md"
+    _command("findings", "--out", str(out))  # as the maintainers regenerate it
+    assert out.read_text(encoding="utf-8") == FINDINGS.read_text(encoding="utf-8"), (
         "docs/findings.md differs from what the reference bundle gives: run manage.py findings --out docs/findings.md")
 
 
@@ -105,3 +108,28 @@ def test_claims_page_shows_the_users_card_beside_the_reference(bundle, imported)
 def test_make_refuses_an_imported_run(imported, tmp_path):
     with pytest.raises(CommandError, match="was imported"):
         _command("reference", "--make", "--runs", str(imported[0].run.id), "--out", str(tmp_path / "b.json.xz"))
+
+
+def test_a_bundle_is_made_and_grown_from_runs_measured_here(tmp_path):
+    """--make, then --add: a run added again replaces itself; importing the bundle into the store
+    that measured its runs adds nothing (their uids are there already)."""
+    one, two = make_run("reference-test", {}), make_run("reference-test", {})
+    path = tmp_path / "runs.json.xz"
+    try:
+        with pytest.raises(CommandError, match="does not record its machine"):
+            _command("reference", "--make", "--runs", str(one.id), "--out", str(path))
+        Run.objects.filter(id__in=[one.id, two.id]).update(environment=MACHINE)
+        _command("reference", "--make", "--runs", str(one.id), "--out", str(path))
+        with pytest.raises(CommandError, match="exists"):
+            _command("reference", "--make", "--runs", str(one.id), "--out", str(path))
+        _command("reference", "--add", str(two.id), "--out", str(path))
+        _command("reference", "--add", str(two.id), "--out", str(path))
+        made = reference.read(path)
+        assert made.uids == [str(one.uid), str(two.uid)]
+        assert [d.new for d in reference.import_bundle(made)] == [False, False]
+        assert not Run.objects.filter(uid__in=made.uids).reference().exists()
+        Run.objects.filter(id=two.id).update(status=Run.ABORTED)
+        with pytest.raises(CommandError, match="only a completed run"):
+            _command("reference", "--add", str(two.id), "--out", str(path))
+    finally:
+        Run.objects.filter(id__in=[one.id, two.id]).delete()
