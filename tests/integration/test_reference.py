@@ -133,3 +133,16 @@ def test_a_bundle_is_made_and_grown_from_runs_measured_here(tmp_path):
             _command("reference", "--add", str(two.id), "--out", str(path))
     finally:
         Run.objects.filter(id__in=[one.id, two.id]).delete()
+
+
+def test_the_reference_machines_runs_are_named_so_where_they_are_listed_or_picked(imported):
+    client = Client(HTTP_HOST="127.0.0.1")
+    run = imported[0].run
+    listing = client.get("/dashboard/runs/").content.decode()
+    row = next(r for r in listing.split("<tr>") if f'href="/dashboard/runs/{run.id}/"' in r)
+    assert ">reference machine</span>" in row
+    picked = client.get(f"/dashboard/claims/?run={run.id}").content.decode()
+    assert f"Run #{run.id} is one of the <b>reference machine</b>" in picked
+    assert f'<option value="{run.id}" selected>run #{run.id} · {run.suite}' in picked
+    assert "· reference machine</option>" in picked
+    assert 'class="card reference"' not in picked  # its cards are the picked run's own, not a second column
