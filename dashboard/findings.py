@@ -9,6 +9,8 @@ from the committed bundle and compares.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from bench.evidence import reference_runs
 from bench.reference import REFERENCE_BUNDLE, Bundle, describe_machine, describe_software, runs_of
 from bench.suites import VERDICT_SUITES
@@ -24,8 +26,9 @@ def _cell(text) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
-def render(bundle: Bundle) -> str:
-    """The document for ``bundle``, whose runs the store holds (``bench.reference.import_bundle``)."""
+def render(bundle: Bundle, source: Path = REFERENCE_BUNDLE) -> str:
+    """The document for ``bundle`` (read from ``source``), whose runs the store holds
+    (``bench.reference.import_bundle``)."""
     runs = runs_of(bundle)
     uid_of = {r.id: str(r.uid) for r in runs}
 
@@ -34,7 +37,7 @@ def render(bundle: Bundle) -> str:
             text = text.replace(f"run #{run_id}", f"run {uid}")
         return text
 
-    bundle_path = REFERENCE_BUNDLE.relative_to(BASE_DIR)
+    bundle_path = source.resolve().relative_to(BASE_DIR) if source.resolve().is_relative_to(BASE_DIR) else source
     exports = sorted(bundle.runs, key=lambda r: (r["started_at"], r["uid"]))
     cards = claim_cards(reference_runs(runs))
     measured = [c for c in cards if c["v"].run_id is not None]

@@ -25,7 +25,7 @@ class Command(BaseCommand):
             raise CommandError(f"cannot read {o['bundle']}: {exc.strerror or exc}") from None
         except reference.BundleError as exc:
             raise CommandError(f"{o['bundle']}: {exc}") from None
-        text = render(bundle)
+        text = render(bundle, Path(o["bundle"]))
         if o["out"] is None:
             self.stdout.write(text, ending="")
             return
