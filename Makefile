@@ -11,7 +11,7 @@ LOCK_ARGS  ?=
 .PHONY: demo test test-fast unit mutation setup venv native secret-key db clean-db lock help
 
 help:
-	@echo "make demo   - set up, run the quick suite, then serve WSGI (:$(WSGI_PORT)), ASGI (:$(ASGI_PORT)) and the dashboard (:$(DASHBOARD_PORT))"
+	@echo "make demo   - set up, import the reference machine's runs, run the quick suite, then serve WSGI (:$(WSGI_PORT)), ASGI (:$(ASGI_PORT)) and the dashboard (:$(DASHBOARD_PORT))"
 	@echo "make test   - set up, then run the whole test suite against real servers and PostgreSQL"
 	@echo "make test-fast - the same without the slow tests (bench runs, faults, browsers)"
 	@echo "make unit   - the unit tests alone (the judging core, every claim's judge): no database, no servers, seconds"

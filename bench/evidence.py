@@ -226,6 +226,14 @@ def verdict_runs(runs: QuerySet[Run] | None = None) -> QuerySet[Run]:
     return Run.objects.measured_here().filter(suite__in=VERDICT_SUITES, status=Run.COMPLETED)
 
 
+def reference_runs(runs: QuerySet[Run] | None = None) -> QuerySet[Run]:
+    """The runs a reference card may read: the reference machine's (``Run.objects.reference()``,
+    or the ``runs`` given: a bundle's own), completed, of the suites the cards read; passed to
+    a card's shell as its ``runs`` explicitly."""
+    return (Run.objects.reference() if runs is None else runs).filter(suite__in=VERDICT_SUITES,
+                                                                      status=Run.COMPLETED)
+
+
 def latest_evidence(experiment: Experiment | str, runs: QuerySet[Run] | None = None) -> Evidence | None:
     """The run that holds ``experiment`` with the most repeats (valid steps counted), the newest
     among equals: a newer run with fewer repeats (a quick run after a full one) never silently

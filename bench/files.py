@@ -15,10 +15,12 @@ def refuse_existing(path: Path, force: bool) -> None:
         raise _exists(path)
 
 
-def write_new(path: Path, text: str, force: bool) -> None:
-    """Create the file (``x``: one that appeared since the check is not replaced either)."""
+def write_new(path: Path, text: str | bytes, force: bool) -> None:
+    """Create the file (``x``: one that appeared since the check is not replaced either); text is
+    written as UTF-8, bytes as they are."""
+    binary = isinstance(text, bytes)
     try:
-        with path.open("w" if force else "x", encoding="utf-8") as f:
+        with path.open(("w" if force else "x") + ("b" if binary else ""), encoding=None if binary else "utf-8") as f:
             f.write(text)
     except FileExistsError:
         raise _exists(path) from None

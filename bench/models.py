@@ -12,12 +12,22 @@ from django.db import models
 
 from bench.observations import Observations
 
+# How ``Run.imported_from`` begins for a run imported from the repository's reference bundle
+# (``bench.reference``), and for no other: ``bench.store.import_run`` writes it only when told the
+# run is a reference run, and refuses a file name that begins with it.
+REFERENCE_MARK = "reference machine: "
+
 
 class RunQuerySet(models.QuerySet):
     def measured_here(self) -> "RunQuerySet":
         """The runs this lab recorded itself. An imported run comes from a file anyone may have
         written (its suite, status and dates included), so pages read it only when a user picks it."""
         return self.filter(imported_from="")
+
+    def reference(self) -> "RunQuerySet":
+        """The runs imported from the reference bundle the repository ships (measured on the
+        maintainers' machine): shown beside the user's own, labelled, never mixed with them."""
+        return self.filter(imported_from__startswith=REFERENCE_MARK)
 
 
 class Run(models.Model):
@@ -50,6 +60,10 @@ class Run(models.Model):
     @property
     def imported(self) -> bool:
         return bool(self.imported_from)
+
+    @property
+    def is_reference(self) -> bool:
+        return self.imported_from.startswith(REFERENCE_MARK)
 
 
 class ExperimentRun(models.Model):

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from bench import run_schema
 from bench import step_quality
-from bench.models import EndpointStat, ExperimentRun, Failure, Run, ServerSample, Step, TimePoint
+from bench.models import REFERENCE_MARK, EndpointStat, ExperimentRun, Failure, Run, ServerSample, Step, TimePoint
 from bench.sampler import Sample
 from bench.suites import catalogue_key
 from bench.validity import Judgement
@@ -107,17 +107,22 @@ class RunImportError(ValueError):
     pass
 
 
-def import_run(doc: dict | bytes | str, source: str = "(no file)") -> Run:
+def import_run(doc: dict | bytes | str, source: str = "(no file)", reference: bool = False) -> Run:
     """Store a run export as a new run marked imported from ``source``: checked whole first
     (``bench.run_schema``), every row created anew under the new run, ids never taken from the
-    document. Its uid is kept (it names the run wherever it goes), so it can be imported once."""
+    document. Its uid is kept (it names the run wherever it goes), so it can be imported once.
+    ``reference``: the run comes from the repository's reference bundle (``bench.reference``), and
+    its origin begins with ``REFERENCE_MARK``; no other source may begin so."""
+    if source.startswith(REFERENCE_MARK) and not reference:
+        raise RunImportError(f"a source named {REFERENCE_MARK.strip()!r}... is kept for the reference bundle")
     try:
         checked = run_schema.parse(doc if isinstance(doc, (bytes, str)) else json.dumps(doc))
     except ValueError as exc:
         raise RunImportError(str(exc)) from None
     if Run.objects.filter(uid=checked.uid).exists():
         raise RunImportError(f"run {checked.uid} is already in the store")
-    origin = f"{source} · uid {checked.uid} · imported {timezone.now():%Y-%m-%d %H:%M:%S} UTC"
+    origin = (f"{REFERENCE_MARK if reference else ''}{source} · uid {checked.uid} · "
+              f"imported {timezone.now():%Y-%m-%d %H:%M:%S} UTC")
     with transaction.atomic():
         run = Run.objects.create(uid=checked.uid, imported_from=origin[:400], **_fields(checked, _RUN_FIELDS))
         for e in checked.experiments:

@@ -1,6 +1,8 @@
 """The claims under test, in our own words (see docs/claims.md for the full account). C3-C7
 are also judged on FastAPI, shown beside Django's verdict on each card."""
 
+from bench.models import Run
+from bench.reference import describe_machine, describe_software
 from judging.verdicts import all_verdicts
 
 CLAIMS = {
@@ -88,11 +90,35 @@ CLAIMS = {
 }
 
 
-def claim_cards(runs=None) -> list[dict]:
-    """What each claim's card shows, for the claims page and the report file."""
+def claim_cards(runs=None, anchor: str = "") -> list[dict]:
+    """What each claim's card shows, for the claims page and the report file. ``anchor``: what
+    makes the card's element ids its own where two cards of a claim share a page."""
     return [{"v": v, "title": CLAIMS[v.claim][0], "text": CLAIMS[v.claim][1], "experiment": CLAIMS[v.claim][2],
-             "chart": v.chart, "chart_id": f"chart-{v.claim}", "heatmap": painted(v.heatmap)}
+             "chart": v.chart, "chart_id": f"chart-{anchor}{v.claim}", "anchor": f"{anchor}{v.claim}",
+             "heatmap": painted(v.heatmap)}
             for v in all_verdicts(runs)]
+
+
+def claim_pairs(runs, reference) -> list[dict]:
+    """Per claim, the card the user's runs give (``runs``: None reads the newest measured here)
+    beside the card the reference machine's runs give (``reference``: those runs, passed
+    explicitly, e.g. ``bench.evidence.reference_runs()``; None: no reference shown). A card with
+    no run behind it is left out when the other has one: where the user has no run, the reference
+    card stands alone, labelled, with the command that would measure the claim here."""
+    mine = claim_cards(runs)
+    theirs = claim_cards(reference, anchor="reference-") if reference is not None else [None] * len(mine)
+    pairs = []
+    for own, ref in zip(mine, theirs, strict=True):
+        if ref is not None and ref["v"].run_id is None:
+            ref = None
+        if ref is not None:
+            run = Run.objects.get(id=ref["v"].run_id)
+            ref.update(reference=True, run=run, machine=describe_machine(run.environment),
+                       software=describe_software(run.environment))
+            if own["v"].run_id is None:
+                ref["yours_needs"], own = own["v"].needs, None
+        pairs.append({"claim": (own or ref)["v"].claim, "mine": own, "reference": ref})
+    return pairs
 
 
 def cell_colour(share: float | None, state: str) -> str:

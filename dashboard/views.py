@@ -16,11 +16,12 @@ from django.shortcuts import render
 from django.views.static import serve
 
 from bench import store
+from bench.evidence import reference_runs
 from bench.suites import SUITES
 from bench.models import Run
 from bench.summary import run_summary_rows
 from dashboard import compare as cmp
-from dashboard.claims import claim_cards
+from dashboard.claims import claim_pairs
 from dashboard.csv_cells import csv_cell
 from dashboard.ids import parse_id
 from judging.verdicts import all_verdicts
@@ -165,9 +166,10 @@ def claims(request):
     """Every claim's card, from the newest quick or full run, or from the run the user picks
     (``?run=ID``): the page says which run each card read."""
     picked = _picked_run(request)
-    cards = claim_cards(Run.objects.filter(id=picked.id) if picked else None)
+    reference = None if picked is not None and picked.is_reference else reference_runs()
+    pairs = claim_pairs(Run.objects.filter(id=picked.id) if picked else None, reference)
     choices = Run.objects.exclude(suite="synthetic").order_by("-started_at")[:30]
-    return render(request, "dashboard/claims.html", {"cards": cards, "picked": picked, "choices": choices})
+    return render(request, "dashboard/claims.html", {"pairs": pairs, "picked": picked, "choices": choices})
 
 
 def _run_or_404(run_id: int) -> Run:
