@@ -5,6 +5,7 @@ user's cards on the claims page, and the source of docs/findings.md, which must 
 from __future__ import annotations
 
 import io
+import os
 import json
 
 import pytest
@@ -42,6 +43,8 @@ def _command(*args: str) -> str:
 def test_the_committed_findings_are_what_the_committed_bundle_gives(bundle, imported, tmp_path):
     out = tmp_path / "findings.md"
     _command("findings", "--out", str(out))  # as the maintainers regenerate it
+    if os.environ.get("LAB_WRITE_FINDINGS") == "1":  # a store whose own runs are the bundle's cannot: this can
+        FINDINGS.write_text(out.read_text(encoding="utf-8"), encoding="utf-8")
     assert out.read_text(encoding="utf-8") == FINDINGS.read_text(encoding="utf-8"), (
         "docs/findings.md differs from what the reference bundle gives: run manage.py findings --out docs/findings.md")
 
