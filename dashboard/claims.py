@@ -122,12 +122,13 @@ def claim_pairs(runs, reference) -> list[dict]:
 
 
 def cell_colour(share: float | None, state: str) -> str:
-    """A heat-map cell's background: red at half the ideal rate or less, green at all of it; grey
-    where nothing was measured (out of scope, invalid, not run)."""
+    """A heat-map cell's background, as one of eleven CSS classes (dashboard.css; the page's
+    Content-Security-Policy refuses inline styles): ``shade-0`` red at half the ideal rate or less
+    to ``shade-10`` green at all of it; ``shade-none`` grey where nothing was measured."""
     if share is None:
-        return "#e2e8f0"
+        return "shade-none"
     t = max(0.0, min(1.0, (share - 0.5) / 0.5))
-    return f"hsl({round(120 * t)}, 65%, {round(82 - 10 * t)}%)"
+    return f"shade-{round(10 * t)}"
 
 
 def painted(maps: list[dict]) -> list[dict]:
