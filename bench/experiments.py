@@ -76,6 +76,11 @@ class Experiment:
     # server and load generator share the machine's first two CPUs (the one experiment about cores):
     # nothing is kept apart, so the generator's CPU is measured and accounted for instead
     both_cores: bool = False
+    # The smallest change in throughput (%) its rule must tell apart: a step whose own 95 % interval
+    # (bench.step_quality) is this wide or wider is measured again twice as long, up to
+    # LENGTHEN_CAP x its step, and marked imprecise if it still is. None: no rule reads its throughput
+    # that finely (a probe's latency, a grid's share of an ideal rate, memory).
+    resolve_pct: float | None = None
 
     @property
     def open_loop(self) -> bool:
@@ -96,6 +101,9 @@ class Experiment:
         if self.open_loop:
             return tuple(Load(generators, rate, open_loop=True) for rate in self.rates)
         return tuple(Load(users, self.arrival_rate) for users in self.levels(variant))
+
+
+LENGTHEN_CAP = 4  # a step is lengthened to at most this many times its planned length
 
 
 def gthread(workers: int = 1, threads: int = 8, cpus=SERVER_CPUS, **kw) -> Deployment:
@@ -163,9 +171,12 @@ def c1_experiment(stacks, worker_counts, step_s: float, warmup_s: float) -> Expe
         "c1-workers-one-core", "C1", "Does workers>1 on one core cost throughput, on each workload?",
         "c1_workers_on_one_core.py",
         tuple(c1_variant(s, w, e) for s in stacks for w in worker_counts for e in C1_WORKLOADS),
-        users=(32,), step_s=step_s, warmup_s=warmup_s, key_endpoint="")
+        users=(32,), step_s=step_s, warmup_s=warmup_s, key_endpoint="", resolve_pct=C1_RESOLVE_PCT)
 
 
+# C1's rule tells a 5 % drop (its partly band's edge) from none: a step whose own throughput interval
+# is ±5 % or wider cannot, and is measured longer (bench.runner._measure).
+C1_RESOLVE_PCT = 5.0
 # The stacks C1 compares (its verdict reads these cells): the three it was designed with; the
 # Granian stacks join the comparisons that name them.
 C1_STACKS = ("gthread", "uvicorn", "gunicorn+uvicorn")

@@ -156,6 +156,9 @@ class QualityDoc(_Blob):
     generator_process_peak_pct: Number | None = None
     generator_runqueue_pct: Number | None = None
     worker_cpu_least_share_pct: Number | None = None
+    resolve_pct: Number | None = None
+    measured_for_s: Number | None = None
+    imprecise: bool | None = None
     stationary: bool | None = None
 
 

@@ -33,7 +33,7 @@ from bench import observations as O
 from bench.validity import judge
 from bench.pg_activity import connections_after_stop, count_connections
 from bench.evidence import read_run
-from bench.experiments import Experiment, Load, Variant
+from bench.experiments import LENGTHEN_CAP, Experiment, Load, Variant
 from bench.in_flight import OutOfScope
 from bench.models import ExperimentRun, Run
 from bench.progress import Progress
@@ -311,7 +311,7 @@ class BenchRunner:
                     action = functools.partial(experiment.fault.inject, faults.FaultContext(running, url, self._stub))
                     during = (experiment.fault.at_s, action)
                 cpu_before = running.worker_cpu_seconds() if running else {}
-                result, observed = self._run_locust(experiment, variant, load, url, during)
+                result, observed = self._measure(experiment, variant, load, url, during)
                 if running and running.deployment.workers > 1:  # did the connections spread over the workers?
                     after = running.worker_cpu_seconds()
                     result["worker_cpu_s"] = {str(pid): round(after[pid] - cpu_before.get(pid, 0.0), 3)
@@ -412,11 +412,13 @@ class BenchRunner:
         return {"prefix": "/api", **variant.knobs}
 
     def _run_locust(self, experiment: Experiment, variant: Variant, load: Load, url: str,
-                    during: tuple[float, Callable[[], dict]] | None = None) -> tuple[dict, dict | None]:
-        """One measured step. ``during`` = (seconds into the measured window, action): the
-        action runs then, while Locust keeps the load; what it observed is returned too."""
+                    during: tuple[float, Callable[[], dict]] | None = None,
+                    step_s: float | None = None) -> tuple[dict, dict | None]:
+        """One measured step (``step_s`` long, the experiment's by default). ``during`` = (seconds into
+        the measured window, action): the action runs then, while Locust keeps the load; what it
+        observed is returned too."""
         out = self.workdir / f"step-{time.monotonic_ns()}.json"
-        duration = experiment.warmup_s + self.step_seconds(experiment)
+        duration = experiment.warmup_s + (step_s or self.step_seconds(experiment))
         total = load.users + (1 if experiment.probe else 0)  # the probe user comes on top
         argv = [sys.executable, "-m", "locust", "-f", f"loadtests/{experiment.scenario}", "--headless",
                 "-u", str(total), "-r", str(total), "-t", f"{math.ceil(duration)}s", "--host", url,
@@ -454,6 +456,32 @@ class BenchRunner:
             tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-20:])
             raise RuntimeError(f"Locust wrote no result for {experiment.name} / {variant.label}:\n{tail}")
         return json.loads(out.read_text()), observed
+
+    def _measure(self, experiment: Experiment, variant: Variant, load: Load, url: str,
+                 during: tuple[float, Callable[[], dict]] | None) -> tuple[dict, dict | None]:
+        """One step, measured again twice as long (up to ``LENGTHEN_CAP`` x) while its throughput's own
+        95 % interval is as wide as the effect its experiment's rule must resolve; the result says how
+        long it finally ran and whether it is still imprecise. A fault happens once: never repeated."""
+        planned = self.step_seconds(experiment)
+        step_s = planned
+        result, observed = self._run_locust(experiment, variant, load, url, during, step_s)
+        if not experiment.resolve_pct or during is not None or "error" in result:
+            return result, observed
+        while True:
+            ci = step_quality.assess(result, experiment.key_endpoint or None).rps_ci_pct
+            precise = ci is not None and ci < experiment.resolve_pct
+            if precise or step_s >= LENGTHEN_CAP * planned:
+                break
+            step_s = min(2 * step_s, LENGTHEN_CAP * planned)
+            self.out(f"\n  {experiment.name} / {variant.label}: throughput interval "
+                     f"{'unknown' if ci is None else f'±{ci:.1f} %'} (must be under ±{experiment.resolve_pct:g} %): "
+                     f"measuring again for {step_s:g} s")
+            result, observed = self._run_locust(experiment, variant, load, url, during, step_s)
+            if "error" in result:
+                return result, observed
+        result["precision"] = {"resolve_pct": experiment.resolve_pct, "planned_s": planned, "measured_for_s": step_s,
+                               "imprecise": not precise}
+        return result, observed
 
     def _inject(self, out: Path, at_s: float, action: Callable[[], dict]) -> dict:
         marker = Path(f"{out}.measuring")

@@ -54,6 +54,11 @@ class StepQuality:
     # the least busy worker's share of all workers' CPU over the step (%), when there were several:
     # keep-alive connections can all land on one worker, and then "more workers" measures one
     worker_cpu_least_share_pct: float | None = None
+    # lengthened by the runner until its interval resolved its rule's effect (bench.runner._measure):
+    # the effect (%), how long it was finally measured (s), and True if it still did not resolve it
+    resolve_pct: float | None = None
+    measured_for_s: float | None = None
+    imprecise: bool | None = None
 
     @property
     def stationary(self) -> bool | None:
@@ -155,7 +160,10 @@ def assess(result: dict, key_endpoint: str | None = None) -> StepQuality:
                        server_core_busy_pct=(result.get("server_core") or {}).get("busy_pct"),
                        server_core_foreign_pct=(result.get("server_core") or {}).get("foreign_pct"),
                        upstream_stub_cpu_pct=result.get("upstream_stub_cpu_pct"),
-                       worker_cpu_least_share_pct=least_share(result.get("worker_cpu_s")))
+                       worker_cpu_least_share_pct=least_share(result.get("worker_cpu_s")),
+                       resolve_pct=(result.get("precision") or {}).get("resolve_pct"),
+                       measured_for_s=(result.get("precision") or {}).get("measured_for_s"),
+                       imprecise=(result.get("precision") or {}).get("imprecise"))
 
 
 def least_share(seconds: dict | None) -> float | None:

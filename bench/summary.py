@@ -23,6 +23,7 @@ def run_summary_rows(run: Run) -> list[dict]:
             "failures": sum(e.failures for e in by_name.values()),
             "probe_p99": probe.p99 if probe else None,
             "generator_cpu": last.generator_cpu_max_process, "valid": last.valid,
+            "rps_ci_pct": (last.quality or {}).get("rps_ci_pct"), "imprecise": (last.quality or {}).get("imprecise"),
         })
     return rows
 
@@ -32,8 +33,11 @@ def _fmt(value, digits=0) -> str:
 
 
 def summary_table(run: Run) -> str:
+    """One line per experiment run; ±RPS % is the step's own 95 % interval on its throughput, with a
+    "!" where the runner lengthened the step to its cap and the interval still did not resolve the
+    effect its rule must tell apart."""
     header = (f"{'experiment':<28} {'variant':<30} {'users':>5} {'endpoint':<14} {'RPS':>8} {'p99 ms':>7} "
-              f"{'probe p99':>9} {'fail':>5} {'gen CPU':>7}  valid")
+              f"{'±RPS %':>7} {'probe p99':>9} {'fail':>5} {'gen CPU':>7}  valid")
     lines = [header, "-" * len(header)]
     for r in run_summary_rows(run):
         lines.append(f"{r['experiment'][:28]:<28} {r['variant'][:30]:<30} {r.get('users', '-'):>5} "
