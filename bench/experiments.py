@@ -32,6 +32,7 @@ class Variant:
     coroutine_counts: tuple[int, ...] = ()  # after the steps: io/gather with each n (USS per coroutine)
     neighbour: bool = False  # a CPU-bound process shares the server's core while it is measured
     upstream: bool = False  # the server calls the upstream stub (io/upstream): the runner starts it first
+    count_thread_starts: bool = False  # the server counts the threads it starts (config.thread_starts; C11)
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,9 @@ class Experiment:
     rate_change: tuple[float, float] | None = None  # open loop: (s into the measured window, factor)
     measures_generator: bool = False  # its steps measure the load generator's capacity (saturating it is the point)
     server_core_exclusive: bool = False  # its steps need the server's core to itself (bench.step_quality)
+    # its servers use every core (their deployments unpinned, cpus=None), and the load generator runs
+    # unpinned beside them: there is no core left to give it alone. Recorded in each experiment run.
+    both_cores: bool = False
 
     @property
     def open_loop(self) -> bool:

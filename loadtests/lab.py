@@ -8,7 +8,7 @@ and how, is checked by ``_form_guard.py``.
 Pick the claim in "Custom parameters" (``scenario``; one runs at a time, C3 unless you choose
 another), set its knobs, start. A probe user pings beside the load so that how long a cheap
 request waits is always on screen. The same scenarios, one file each, are what the bench
-runner drives headless (``loadtests/c1_...py`` to ``c8_...py``).
+runner drives headless (``loadtests/c1_...py`` to ``c15_...py``).
 """
 import random
 
@@ -25,6 +25,7 @@ import c6_big_request_bodies as c6
 import c7_who_runs_the_view as c7
 import c8_many_slow_requests as c8
 import c8_thousands_in_flight as c8k
+import c11_thread_pool_handover as c11
 import c14_server_push as c14
 import c15_calls_to_other_services as c15
 
@@ -39,6 +40,8 @@ SCENARIOS = {
     "C7": (c7.C7WhoRunsTheView, "whoami from async and sync views; which thread, which loop"),
     "C8": (c8.C8ManySlowRequests, "many slow requests (io/sleep, db/sleep, db/read); use hundreds of users"),
     "C8-thousands": (c8k.C8InFlight, "thousands in flight: one io/sleep of --ms per user at a time; use thousands of users"),
+    "C11": (c11.C11Handover, "work handed to a thread (--how, --work with --ms or --n); compare throughput, p99, "
+                             "loop lag and threads started per request"),
     "C14": (c14.C14Subscriber, "server push: each user subscribes to stream/events (--events, --every-ms); "
                                "watch 'event delivery' (its lag) and 'generator loop lag'"),
     "C15": (c15.C15CallsUpstream, "calls to another service: io/upstream (--client, --ms) against a running "
