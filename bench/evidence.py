@@ -96,8 +96,12 @@ class Measured:
             return None
         first, last = self.samples[0], self.samples[-1]
         switches = (last.ctx_voluntary + last.ctx_involuntary) - (first.ctx_voluntary + first.ctx_involuntary)
-        requests = sum(e.requests for e in self.endpoints.values()) * (last.t - first.t) / max(self.step.measured_s, 1e-6)
+        requests = self._requests_between(first, last)
         return switches / requests if requests else None
+
+    def _requests_between(self, first: ServerSample, last: ServerSample) -> float:
+        """The requests answered between two of the step's samples, at the step's mean rate."""
+        return sum(e.requests for e in self.endpoints.values()) * (last.t - first.t) / max(self.step.measured_s, 1e-6)
 
     def thread_starts_per_request(self) -> float | None:
         """Threads the server started per request answered in the step: the counter's rise from the
@@ -106,7 +110,7 @@ class Measured:
         if len(counted) < 2:
             return None
         first, last = counted[0], counted[-1]
-        requests = sum(e.requests for e in self.endpoints.values()) * (last.t - first.t) / max(self.step.measured_s, 1e-6)
+        requests = self._requests_between(first, last)
         return (last.thread_starts - first.thread_starts) / requests if requests else None
 
     def cpu_us_per_request(self, name: str) -> float | None:

@@ -24,7 +24,7 @@ from bench import handover as HO
 from bench.evidence import Evidence, Measured
 from bench.experiments import Variant
 from judging.core import (INCONCLUSIVE, REFUTED, SUPPORTED, Figure, Rule, Scope, Verdict, bar, classify_repeats,
-                          combine, median, text_figure)
+                          combine, median, ratio, text_figure)
 
 HANDOVER_RULE = Rule(
     "One Uvicorn worker, 32 closed-loop users, every pool with a size given a thread per user; a {ms:.0f} ms "
@@ -41,6 +41,7 @@ HANDOVER_RULE = Rule(
     {"ms": HO.BLOCKING_MS, "fine_share": 0.90, "bad_share": 0.75, "fine_lag_ms": 10, "bad_lag_ms": 50,
      "cpu_supported": 0.05, "cpu_refuted": 0.15, "blocking_supported": 0.05, "blocking_refuted": 0.20})
 
+WORK_NAMES = {HO.BLOCKING: "blocking call", HO.CPU: "CPU task"}
 WHERE = {HO.BLOCKING: "blocking call on one core", HO.CPU: "CPU task on every core"}
 NOTE = ("Stock Django ASGI starts threads of its own for every request, whatever the view does: each request "
         "gets a thread-sensitive context, whose single thread runs its sync hops (the request_started "
@@ -96,7 +97,7 @@ def fine_scope(grid: Evidence | None, work: str) -> Scope:
     outcomes, told = {}, []
     for r in sorted(per_request.keys() | shared.keys()):
         mine, theirs = per_request.get(r), shared.get(r)
-        share = _ratio(_rps(mine), _rps(theirs))
+        share = ratio(_rps(mine), _rps(theirs))
         lag = mine.loop_lag_p99_ms() if mine is not None else None
         outcomes[r] = fine_outcome(share, lag)
         told.append("n/a" if share is None or lag is None else f"{share:.0%} of shared, lag p99 {lag:.1f} ms")
@@ -120,13 +121,6 @@ def cores_scope(sweep: Evidence | None, work: str) -> Scope:
     told = ", ".join("n/a" if g is None else f"{g:+.0%}" for g in (gains[r] for r in sorted(gains)))
     return _decided(f"pool = cores · {WHERE[work]}", {r: cores_outcome(work, g) for r, g in gains.items()},
                     f"a pool larger than the cores adds {told or 'n/a'}")
-
-
-WORK_NAMES = {HO.BLOCKING: "blocking call", HO.CPU: "CPU task"}
-
-
-def _ratio(a: float | None, b: float | None) -> float | None:
-    return a / b if a is not None and b else None
 
 
 def _values(ms: list[Measured], f: Callable[[Measured], float | None]) -> list[float | None]:
