@@ -1,11 +1,12 @@
 """handover (C11): what each hand-over does on a real server, counted, never timed. A pool opened per
 request starts a thread per request and the shared pool starts none; the thread-start counter that
-shows it (config.thread_starts) is read the way the sampler reads it; a sync view refuses the
-async-only hand-overs."""
+shows it (config.thread_starts) is read the way the sampler reads it; LAB_DEFAULT_EXECUTOR_THREADS
+bounds what to_thread starts; a sync view refuses the async-only hand-overs."""
 from __future__ import annotations
 
 import os
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 import sys
 import textwrap
 
@@ -109,3 +110,27 @@ def test_the_sample_sums_the_thread_starts_of_the_process_tree(monkeypatch, tmp_
         proc.communicate("\n\n", timeout=10)
     assert counted.thread_starts == 7 + 3
     assert uncounted.thread_starts is None
+
+
+def to_thread_starts(extra_env: dict[str, str], directory) -> int:
+    """Threads a fresh FastAPI worker (no per-request threads of its own) starts for 8 to-thread
+    requests in flight at once."""
+    running = launch("fastapi", workers=1, extra_env={THREAD_STARTS_ENV: str(directory), **extra_env})
+    try:
+        before = started(running, directory)
+        params = {"how": "to-thread", "work": "blocking", "ms": 300}
+        with ThreadPoolExecutor(8) as clients:
+            answers = list(clients.map(lambda _: requests.get(f"{running.url}/api/handover", params=params,
+                                                               timeout=30).status_code, range(8)))
+        assert answers == [200] * 8
+        return started(running, directory) - before
+    finally:
+        running.stop()
+
+
+def test_lab_default_executor_threads_sizes_what_to_thread_uses(database, tmp_path):
+    """Eight calls in flight: the loop's default executor starts as many threads as it may (Python's
+    default is at least 5), and no more than LAB_DEFAULT_EXECUTOR_THREADS when that is set."""
+    sized = to_thread_starts({"LAB_DEFAULT_EXECUTOR_THREADS": "2"}, tmp_path / "sized")
+    stock = to_thread_starts({}, tmp_path / "stock")
+    assert sized <= 2 < 5 <= stock, (sized, stock)
