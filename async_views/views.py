@@ -10,6 +10,7 @@ import asyncio
 from workloads import catalogue as c
 from workloads import db_async, memory, streams, upstream, work
 from workloads.endpoint import endpoint
+from workloads.handover import hand_over, job
 from workloads.identity import DJANGO, identify
 from workloads.interface import interface_of
 from workloads.offload import await_offloaded, schedule_background_task, submit_background
@@ -131,3 +132,8 @@ async def io_upstream(request, a):
     if a.client == "offloaded":  # a sync-only client from async code: the pooled sync call, in the pool
         return await await_offloaded(upstream.call, a.ms, "pooled")
     return await upstream.acall(a.ms, a.client, loop_outlives_request=interface_of(request) == "asgi")
+
+
+@endpoint(c.HANDOVER)
+async def handover(request, a):
+    return await hand_over(a.how, job(a.work, a.ms, a.n))

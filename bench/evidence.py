@@ -6,6 +6,7 @@ them, marked.
 """
 from __future__ import annotations
 
+import math
 import statistics
 from dataclasses import dataclass, field
 
@@ -74,6 +75,11 @@ class Measured:
         values = [max(s.loop_lag_ms.values()) for s in self.samples if s.loop_lag_ms]
         return statistics.median(values) if values else None
 
+    def loop_lag_p99_ms(self) -> float | None:
+        """The 99th percentile (nearest rank) of the samples' worst lag over every ASGI worker."""
+        values = sorted(max(s.loop_lag_ms.values()) for s in self.samples if s.loop_lag_ms)
+        return values[math.ceil(0.99 * len(values)) - 1] if values else None
+
     def peak(self, attr: str) -> float | None:
         values = [getattr(s, attr) for s in self.samples]
         return max(values) if values else None
@@ -91,8 +97,27 @@ class Measured:
             return None
         first, last = self.samples[0], self.samples[-1]
         switches = (last.ctx_voluntary + last.ctx_involuntary) - (first.ctx_voluntary + first.ctx_involuntary)
-        requests = sum(e.requests for e in self.endpoints.values()) * (last.t - first.t) / max(self.step.measured_s, 1e-6)
+        requests = self._requests_between(first, last)
         return switches / requests if requests else None
+
+    def _requests_between(self, first: ServerSample, last: ServerSample) -> float:
+        """The requests answered between two of the step's samples, at the step's mean rate."""
+        return sum(e.requests for e in self.endpoints.values()) * (last.t - first.t) / max(self.step.measured_s, 1e-6)
+
+    def thread_starts_per_request(self) -> float | None:
+        """Threads the server started per request answered in the step: the counter's rise from the
+        window's first sample to its last, over the requests of that stretch (None: not counted)."""
+        counted = [s for s in self.samples if s.thread_starts is not None]
+        if len(counted) < 2:
+            return None
+        first, last = counted[0], counted[-1]
+        requests = self._requests_between(first, last)
+        return (last.thread_starts - first.thread_starts) / requests if requests else None
+
+    def cpu_us_per_request(self, name: str) -> float | None:
+        """The server's CPU per answered request of ``name`` (µs): its mean CPU share over the rate."""
+        cpu, rps = self.mean("cpu_percent"), self.rps(name)
+        return cpu / 100 / rps * 1e6 if cpu is not None and rps else None
 
     def workers(self) -> int:
         d = self.experiment_run.deployment or {}

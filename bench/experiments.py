@@ -32,6 +32,7 @@ class Variant:
     coroutine_counts: tuple[int, ...] = ()  # after the steps: io/gather with each n (USS per coroutine)
     neighbour: bool = False  # a CPU-bound process shares the server's core while it is measured
     upstream: bool = False  # the server calls the upstream stub (io/upstream): the runner starts it first
+    count_thread_starts: bool = False  # the server counts the threads it starts (config.thread_starts; C11)
 
     @functools.cached_property
     def key(self) -> str:

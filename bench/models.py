@@ -201,6 +201,8 @@ class ServerSample(models.Model):
     open_files = models.PositiveIntegerField()
     db_connections = models.IntegerField(null=True)
     loop_lag_ms = models.JSONField(default=dict)  # {pid: lag} for each ASGI worker
+    # threads started so far by the counted processes (config.thread_starts), summed; null: not counted
+    thread_starts = models.BigIntegerField(null=True)
 
     class Meta:
         ordering = ["experiment_id", "t"]

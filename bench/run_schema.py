@@ -280,6 +280,7 @@ class SampleDoc(_Row):
     open_files: Count
     db_connections: Annotated[int, Field(ge=-(2**31), le=2**31 - 1)] | None
     loop_lag_ms: dict[Str(40), Ms] = {}
+    thread_starts: Big | None = None
 
 
 class StepDoc(_Row):

@@ -43,6 +43,7 @@ from groundwork.database import BASE_DIR, database_target
 from deploy.limits import raise_open_files
 from deploy.upstream_stub import UpstreamStubProcess
 from groundwork.names import UPSTREAM_URL_ENV
+from config.thread_starts import ENV as THREAD_STARTS_ENV
 from deploy.process import (STOP_SIGNALS, RunningDeployment, check_deployment, die_with_parent, free_port,
                             prepare_database, stop_on_signals)
 
@@ -93,6 +94,11 @@ class BenchRunner:
         self._locust: subprocess.Popen | None = None
         self._served_by_current: list[ExperimentRun] = []  # records of the deployment now running
         self._stub: UpstreamStubProcess | None = None  # the upstream stub, once a variant needed it
+
+    @property
+    def thread_starts_dir(self) -> str:
+        """Where counting servers write their thread starts (config.thread_starts) for the sampler."""
+        return str(self.workdir / "thread-starts")
 
     # --- planning ------------------------------------------------------------------------
     def step_seconds(self, experiment: Experiment) -> float:
@@ -247,6 +253,8 @@ class BenchRunner:
             extra[UPSTREAM_URL_ENV] = self._stub.url
         if wanted.interface == "asgi":
             extra["LAB_LOOP_LAG_DIR"] = str(self.workdir / "loop-lag")
+        if variant.count_thread_starts:
+            extra[THREAD_STARTS_ENV] = self.thread_starts_dir
         running = self._running
         if running is not None:
             if (replace(running.deployment, port=0), running.extra_env) == (wanted, extra) \
@@ -302,7 +310,9 @@ class BenchRunner:
         sampler = None
         if running and self.options.server_samples:
             sampler = ServerSampler(running.process.pid, running.deployment.application_name,
-                                    str(self.workdir / "loop-lag")).start()
+                                    str(self.workdir / "loop-lag"),
+                                    thread_starts_dir=self.thread_starts_dir if variant.count_thread_starts else None
+                                    ).start()
         with self._recorded(record, sampler), cpu_neighbour(self.server_cpus if variant.neighbour else None):
             prime(url)
             for index, load in enumerate(self.loads(experiment, variant)):

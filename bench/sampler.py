@@ -20,6 +20,7 @@ import psycopg
 from groundwork.database import database_target
 from bench.pg_activity import count_on
 from config.loop_lag import read_lag_ms
+from config.thread_starts import read_thread_starts
 
 INTERVAL_S = 0.5
 # Above this many threads a process's context switches are read from its main thread only:
@@ -77,13 +78,16 @@ class Sample:
     loop_lag_ms: dict[str, float] = field(default_factory=dict)
     wall: float = 0.0  # epoch seconds, to match the sample to Locust's measured window
     pss_bytes: int = 0  # proportional set size: pages shared between processes split among them
+    thread_starts: int | None = None  # threads started so far, summed over the counted processes (C11)
 
 
 class ServerSampler:
-    def __init__(self, root_pid: int, application_name: str, lag_dir: str | None, interval_s: float = INTERVAL_S):
+    def __init__(self, root_pid: int, application_name: str, lag_dir: str | None, interval_s: float = INTERVAL_S,
+                 thread_starts_dir: str | None = None):
         self.root_pid = root_pid
         self.application_name = application_name
         self.lag_dir = lag_dir
+        self.thread_starts_dir = thread_starts_dir  # config.thread_starts' files, where the server counts them
         self.interval_s = interval_s
         self.samples: list[Sample] = []
         self._procs: dict[int, psutil.Process] = {}
@@ -134,6 +138,7 @@ class ServerSampler:
             return None
         totals = dict(cpu=0.0, rss=0, uss=0, pss=0, vms=0, threads=0, vol=0, invol=0, files=0)
         lag: dict[str, float] = {}
+        starts: list[int] = []
         now = time.time()
         for p in procs:
             try:
@@ -157,10 +162,15 @@ class ServerSampler:
                 value = read_lag_ms(self.lag_dir, p.pid, now)
                 if value is not None:
                     lag[str(p.pid)] = round(value, 3)
+            if self.thread_starts_dir:
+                started = read_thread_starts(self.thread_starts_dir, p.pid)
+                if started is not None:
+                    starts.append(started)
         return Sample(t=round(time.monotonic() - self._t0, 3), step_index=None, wall=now, processes=len(procs),
                       cpu_percent=round(totals["cpu"], 2), rss_bytes=totals["rss"], uss_bytes=totals["uss"], pss_bytes=totals["pss"], vms_bytes=totals["vms"],
                       threads=totals["threads"], ctx_voluntary=totals["vol"], ctx_involuntary=totals["invol"],
-                      open_files=totals["files"], db_connections=self._db_connections(), loop_lag_ms=lag)
+                      open_files=totals["files"], db_connections=self._db_connections(), loop_lag_ms=lag,
+                      thread_starts=sum(starts) if starts else None)
 
     def window_cpu(self, step_index: int) -> float | None:
         """The server's mean CPU (100 = one core) over the samples of one step's measured window."""

@@ -56,7 +56,8 @@ _ENDPOINT_FIELDS = ("name", "method", "requests", "failures", "rps", "avg_ms", "
                     "max_ms", "histogram", "server_timing")
 _POINT_FIELDS = ("t", "name", "requests", "failures", "p50", "p99")
 _SAMPLE_FIELDS = ("step_index", "t", "processes", "cpu_percent", "rss_bytes", "uss_bytes", "pss_bytes", "vms_bytes", "threads",
-                  "ctx_voluntary", "ctx_involuntary", "open_files", "db_connections", "loop_lag_ms")
+                  "ctx_voluntary", "ctx_involuntary", "open_files", "db_connections", "loop_lag_ms",
+                  "thread_starts")
 
 
 def save_samples(experiment: ExperimentRun, samples: list[Sample]) -> None:

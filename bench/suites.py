@@ -6,6 +6,7 @@ from __future__ import annotations
 from bench.curves import CURVES, CURVES_SUITE
 from bench.in_flight import CALIBRATION, IN_FLIGHT_SUITE
 from bench.server_push import PUSH_ROWS, PUSH_SUITE, STAGGERED_QUICK
+from bench.handover import HANDOVER_SUITE, QUICK as HANDOVER_QUICK
 from bench.upstream_calls import QUICK_ROW as UPSTREAM_QUICK, ROWS as UPSTREAM_ROWS, UPSTREAM_SUITE
 from bench.ladders import LADDERS_FULL, LADDERS_QUICK
 from bench.two_cores import C10_FULL, C10_QUICK
@@ -16,7 +17,7 @@ from bench.experiments import (C1_FULL, C1_QUICK, C2_FULL, C2_QUICK, C3, C3_QUIC
                                PG_ALONE, PG_ALONE_QUICK, SMOKE, Experiment)
 
 # Suites whose runs the claims page reads (a smoke run proves the chain works, nothing more).
-VERDICT_SUITES = ("quick", "full", "concurrency", "push", "upstream", "cores", "memory")
+VERDICT_SUITES = ("quick", "full", "concurrency", "push", "upstream", "cores", "memory", "handover")
 # Suites whose runs the curves page reads.
 CURVE_SUITES = ("curves", "full")
 # Suites whose runs the ladders page reads (``ladders``: the ladder experiments alone).
@@ -25,9 +26,11 @@ OVERLOAD = overload_experiment(CURVES)
 SUITES: dict[str, tuple[Experiment, ...]] = {
     "smoke": SMOKE,
     "quick": (C1_QUICK, C2_QUICK, C3_QUICK, C4, C5_QUICK, C6_QUICK, C7_QUICK, C8_SLEEP_QUICK, C8_DB_QUICK,
-              PG_ALONE_QUICK, *LADDERS_QUICK, CALIBRATION, STAGGERED_QUICK, UPSTREAM_QUICK, C10_QUICK, *C13_QUICK),
+              PG_ALONE_QUICK, *LADDERS_QUICK, CALIBRATION, STAGGERED_QUICK, UPSTREAM_QUICK, C10_QUICK, *C13_QUICK,
+              *HANDOVER_QUICK),
     "full": (C1_FULL, C2_FULL, C3, C4, C5, C6, C7, C8_SLEEP_FULL, C8_DB, PG_ALONE, C3_OPEN, C8_OPEN, *CURVES_SUITE,
-             OVERLOAD, *FAULTS, *LADDERS_FULL, *IN_FLIGHT_SUITE, *PUSH_ROWS, *UPSTREAM_ROWS, C10_FULL, *C13_SUITE),
+             OVERLOAD, *FAULTS, *LADDERS_FULL, *IN_FLIGHT_SUITE, *PUSH_ROWS, *UPSTREAM_ROWS, C10_FULL, *C13_SUITE,
+             *HANDOVER_SUITE),
     # C8 at the scale it speaks of (bench.in_flight), with the async-ORM part of its card
     "concurrency": (*IN_FLIGHT_SUITE, C8_DB),
     # C14: subscribers to a server-sent-events stream (bench.server_push)
@@ -38,6 +41,8 @@ SUITES: dict[str, tuple[Experiment, ...]] = {
     "cores": (C10_FULL,),
     # C13: what a worker process costs in memory (PSS, --preload, gc.freeze) and buys in isolation
     "memory": C13_SUITE,
+    # C11: work handed to a thread from an async view, four ways, and the shared pool's size (bench.handover)
+    "handover": HANDOVER_SUITE,
     "curves": (PG_ALONE, *CURVES_SUITE),
     "database": (PG_ALONE,),
     "faults": FAULTS,

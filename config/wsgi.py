@@ -7,6 +7,7 @@ from django.core.handlers.wsgi import WSGIHandler
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup(set_prefix=False)
 
+from config import thread_starts  # noqa: E402
 from workloads.interface import LabWSGIRequest  # noqa: E402  (needs settings)
 
 
@@ -15,6 +16,7 @@ class LabWSGIHandler(WSGIHandler):
 
 
 application = LabWSGIHandler()
+thread_starts.install()  # only when the bench runner asks (LAB_THREAD_STARTS_DIR)
 
 if os.environ.get("LAB_COUNT_HOPS") == "1":  # per-request hop counts (config.hops)
     from config.hops import CountHopsWSGI

@@ -64,6 +64,15 @@ CLAIMS = {
             "against 4 x 2, Uvicorn 1 worker against 4, and gthread's 4 workers with --preload and with --preload "
             "plus gc.freeze, idle and under load; a worker of four killed, and one request thread of the single "
             "process crashed, each under a load that keeps every thread busy."),
+    "C11": ("Hand blocking work to a thread pool, sized to the cores",
+            "Inside an async view, blocking work belongs in a thread pool (the source opens a ThreadPoolExecutor "
+            "inside the view, once per request, in a with block), and the pool should have as many threads as the "
+            "machine has logical cores.",
+            "One Uvicorn worker, 32 users; a 50 ms blocking call and a ~20 ms CPU task, each handed over four ways: "
+            "a pool opened per request (the sample, joined on exit), the shared pool, asyncio.to_thread and "
+            "sync_to_async, every sized pool given a thread per user; the shared pool's size swept over 1, cores, "
+            "4 x cores and 32, the blocking call on one core and the CPU task on every core; throughput, p99, CPU "
+            "and threads started per request, loop lag."),
     "C14": ("Coroutines suit server push",
             "Real-time push (server-sent events, WebSocket) means many long-lived connections that are idle most of "
             "the time; one event loop holds them, where threads would need one each.",

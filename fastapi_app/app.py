@@ -15,7 +15,9 @@ from typing import AsyncIterator
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 
+from config import thread_starts
 from config.body_guard import BodyLimitGuard
+from config.executor import with_default_executor
 from config.loop_lag import watched
 from fastapi_app.adapter import add_routes
 from fastapi_app.endpoints import SERVED
@@ -44,4 +46,6 @@ def create_app() -> FastAPI:
 
 
 fastapi_application = create_app()
-application = watched(BodyLimitGuard(fastapi_application))  # lag measured only for the bench runner
+# Lag and thread starts measured, and the default executor sized, only when the bench runner asks.
+application = watched(with_default_executor(BodyLimitGuard(fastapi_application)))
+thread_starts.install()

@@ -18,6 +18,7 @@ from starlette.requests import ClientDisconnect
 from fastapi_app.adapter import INTERFACE, Route, endpoint, sync_endpoint
 from workloads import catalogue as c
 from workloads import db_async, streams, upstream, work
+from workloads.handover import hand_over, job
 from workloads.identity import FASTAPI, identify
 from workloads.offload import background_job
 
@@ -121,5 +122,12 @@ async def io_upstream(request, a, tasks):
     return await upstream.acall(a.ms, a.client, loop_outlives_request=True)
 
 
+@endpoint(c.HANDOVER)
+async def handover(request, a, tasks):
+    # The same four hand-overs; sync-to-async has no per-request context here (asgiref's one thread).
+    return await hand_over(a.how, job(a.work, a.ms, a.n))
+
+
 SERVED: tuple[Route, ...] = (ping, whoami, sync_whoami, io_sleep, io_blocking, io_threadpool, io_background, cpu,
-                             cpu_offload, db_read, upload, json, stream_events, stream_open, io_upstream)
+                             cpu_offload, db_read, upload, json, stream_events, stream_open, io_upstream,
+                             handover)

@@ -35,6 +35,8 @@ from judging.cores import C10_RULE, judge_c10
 from judging.worker_memory import C13_RULE, judge_c13
 from bench import worker_memory as W
 from bench.two_cores import C10_FULL
+from bench import handover as HO
+from judging.handover import HANDOVER_RULE as C11_RULE, judge_c11
 from bench.knees import run_knees
 from bench.curves import DEFAULT_SLO_MS
 from judging.ladders import async_orm_cost_figures
@@ -816,6 +818,15 @@ def verdict_c8(runs: QuerySet[Run] | None = None) -> Verdict:
                     async_orm_cost_figures(runs))
 
 
+def verdict_c11(runs: QuerySet[Run] | None = None) -> Verdict:
+    """The hand-over grid of the fullest run holding it; both pool-size sweeps from that same run."""
+    ev = latest_evidence(HO.HANDOVER, runs)
+    if ev is None:
+        return judge_c11(None, None, None)
+    same_run = _one_run(ev)
+    return judge_c11(ev, latest_evidence(HO.POOL_BLOCKING, same_run), latest_evidence(HO.POOL_CPU, same_run))
+
+
 def verdict_c12(runs: QuerySet[Run] | None = None) -> Verdict:
     """The curves' knees and the grid, both from the fullest run that holds the two (a full run)."""
     run = fullest_grid_run(verdict_runs(runs).filter(experiments__experiment="curves"))
@@ -858,10 +869,11 @@ def verdict_c9(runs: QuerySet[Run] | None = None, c4: Verdict | None = None, c7:
 VERDICTS: dict[str, Callable[..., Verdict]] = {
     "C1": verdict_c1, "C2": verdict_c2, "C3": verdict_c3, "C4": verdict_c4, "C5": verdict_c5,
     "C6": verdict_c6, "C7": verdict_c7, "C8": verdict_c8, "C9": verdict_c9, "C10": verdict_c10,
-    "C12": verdict_c12, "C13": verdict_c13, "C14": verdict_c14, "C15": verdict_c15,
+    "C11": verdict_c11, "C12": verdict_c12, "C13": verdict_c13, "C14": verdict_c14, "C15": verdict_c15,
 }
 RULES = {"C1": C1_RULE, "C2": C2_RULE, "C3": C3_RULE, "C4": C4_RULE, "C5": C5_RULE, "C6": C6_RULE,
-         "C7": C7_RULE, "C8": C8_RULE, "C9": C9_RULE, "C10": C10_RULE, "C12": C12_RULE, "C13": C13_RULE, "C14": C14_RULE, "C15": C15_RULE}
+         "C7": C7_RULE, "C8": C8_RULE, "C9": C9_RULE, "C10": C10_RULE, "C11": C11_RULE, "C12": C12_RULE,
+         "C13": C13_RULE, "C14": C14_RULE, "C15": C15_RULE}
 
 
 def all_verdicts(runs: QuerySet[Run] | None = None) -> list[Verdict]:

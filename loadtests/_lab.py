@@ -3,7 +3,7 @@ underscore keeps Locust from loading it as one).
 
 - Every knob a scenario has is a Locust custom argument, so it shows and can be edited in
   the web UI: ``--prefix``, ``--ms``, ``--n``, ``--count``, ``--driver``, ``--mode``,
-  ``--body-kb``, ``--parser``, ``--offload``, ``--endpoint``, ``--client``, ``--events``, ``--every-ms``,
+  ``--body-kb``, ``--parser``, ``--offload``, ``--endpoint``, ``--client``, ``--how``, ``--work``, ``--events``, ``--every-ms``,
   ``--schedule``, ``--arrival-rate``.
 - ``ProbeUser`` is the light user on ``ping``, reported under its own name ("probe"), so
   how long a cheap request waits while heavy ones run is always visible.
@@ -92,6 +92,11 @@ def _lab_arguments(parser):
     parser.add_argument("--client", **_choice_knob(c.UPSTREAM_CLIENT, "io/upstream: the view flavour's pooled client, "
                                                                       "a client per request, or the pooled sync client "
                                                                       "in the thread pool"))
+    parser.add_argument("--how", **_choice_knob(c.HANDOVER_HOW, "handover: how the view hands its work to a thread "
+                                                                "(a pool per request, the shared pool, "
+                                                                "asyncio.to_thread, sync_to_async)"))
+    parser.add_argument("--work", **_choice_knob(c.HANDOVER_WORK, "handover: a blocking call of --ms, or CPU work "
+                                                                  "of size --n"))
     parser.add_argument("--events", **_int_knob(c.EVENTS, "stream/events: events per stream (a subscriber then "
                                                           "subscribes again)"))
     parser.add_argument("--every-ms", **_int_knob(c.EVERY_MS, "stream/events: ms between two events"))

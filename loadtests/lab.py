@@ -8,7 +8,7 @@ and how, is checked by ``_form_guard.py``.
 Pick the claim in "Custom parameters" (``scenario``; one runs at a time, C3 unless you choose
 another), set its knobs, start. A probe user pings beside the load so that how long a cheap
 request waits is always on screen. The same scenarios, one file each, are what the bench
-runner drives headless (``loadtests/c1_...py`` to ``c8_...py``).
+runner drives headless (``loadtests/c1_...py`` to ``c15_...py``).
 """
 import random
 
@@ -27,6 +27,7 @@ import c8_many_slow_requests as c8
 import c8_thousands_in_flight as c8k
 import c10_gil_on_two_cores as c10
 import c13_workers_memory as c13
+import c11_thread_pool_handover as c11
 import c14_server_push as c14
 import c15_calls_to_other_services as c15
 
@@ -45,6 +46,8 @@ SCENARIOS = {
                             "GIL (cpu/hash --mib, cpu/cython --n); compare server CPU and RPS, threads vs processes"),
     "C13": (c13.C13SteadyLoad, "steady load on --endpoint (db/read; io/blocking --ms 500 to keep threads busy); "
                                "compare total PSS across worker counts and --preload on the run page"),
+    "C11": (c11.C11Handover, "work handed to a thread (--how, --work with --ms or --n); compare throughput, p99, "
+                             "loop lag and threads started per request"),
     "C14": (c14.C14Subscriber, "server push: each user subscribes to stream/events (--events, --every-ms); "
                                "watch 'event delivery' (its lag) and 'generator loop lag'"),
     "C15": (c15.C15CallsUpstream, "calls to another service: io/upstream (--client, --ms) against a running "

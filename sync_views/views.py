@@ -9,6 +9,7 @@ import asyncio
 from workloads import catalogue as c
 from workloads import db, memory, streams, upstream, work
 from workloads.endpoint import endpoint
+from workloads.handover import hand_over_blocking, job
 from workloads.identity import DJANGO, identify
 from workloads.interface import interface_of
 from workloads.offload import run_offloaded, submit_background
@@ -121,3 +122,8 @@ def io_upstream(request, a):
     if a.client == "offloaded":  # the same pooled call, made in the offload pool while this thread waits
         return run_offloaded(upstream.call, a.ms, "pooled")
     return upstream.call(a.ms, a.client)
+
+
+@endpoint(c.HANDOVER)
+def handover(request, a):
+    return hand_over_blocking(a.how, job(a.work, a.ms, a.n))

@@ -41,6 +41,12 @@ EVERY_MS = IntParam("every_ms", default=1000, low=0, high=60_000)
 # staggered: each stream ticks from its own start (subscribers that arrive spread out are served
 # spread out); burst: every stream ticks on the same wall-clock multiples of every_ms.
 SCHEDULE = ChoiceParam("schedule", default="staggered", choices=("staggered", "burst"))
+# handover (C11): how work is handed to a thread, and which work (workloads.handover says what each means).
+# The blocking call is a 50 ms sleep, the CPU task ~20 ms of pure Python on the development machine.
+HANDOVER_HOW = ChoiceParam("how", default="shared", choices=("per-request", "shared", "to-thread", "sync-to-async"))
+HANDOVER_WORK = ChoiceParam("work", default="blocking", choices=("blocking", "cpu"))
+HANDOVER_MS = replace(MS, default=50)
+HANDOVER_N = replace(N, default=400_000, high=2_000_000)
 
 Shape = Callable[[SimpleNamespace, Any], dict]
 
@@ -107,8 +113,11 @@ IO_UPSTREAM = Endpoint("io/upstream", "GET", lambda a, r: {"ms": a.ms, "client":
 # ``workloads.streams.EventStream``), and how many streams the answering process is serving.
 STREAM_EVENTS = Endpoint("stream/events", "GET", lambda a, r: {}, (EVENTS, EVERY_MS, SCHEDULE))
 STREAM_OPEN = Endpoint("stream/open", "GET", lambda a, r: {"open": r})
+# Work handed to a thread from the view (C11): ``ms`` sizes the blocking call, ``n`` the CPU task.
+HANDOVER = Endpoint("handover", "GET", lambda a, r: {"how": a.how, "work": a.work, "ms": a.ms, "n": a.n, "result": r},
+                    (HANDOVER_HOW, HANDOVER_WORK, HANDOVER_MS, HANDOVER_N))
 
 CATALOGUE: tuple[Endpoint, ...] = (
     PING, WHOAMI, IO_SLEEP, IO_BLOCKING, IO_THREADPOOL, IO_BACKGROUND, IO_GATHER, CPU, CPU_OFFLOAD, CPU_HASH, CPU_CYTHON,
-    MIXED, DB_READ, DB_QUERIES, DB_SLEEP, DB_WRITE, UPLOAD, JSON, STREAM_EVENTS, STREAM_OPEN, IO_UPSTREAM,
+    MIXED, DB_READ, DB_QUERIES, DB_SLEEP, DB_WRITE, UPLOAD, JSON, STREAM_EVENTS, STREAM_OPEN, IO_UPSTREAM, HANDOVER,
 )

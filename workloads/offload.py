@@ -25,7 +25,21 @@ from workloads.errors import ApiError
 T = TypeVar("T")
 log = logging.getLogger("workloads.background")
 
-OFFLOAD_THREADS = env_int("LAB_OFFLOAD_THREADS", min(32, (os.cpu_count() or 1) + 4))
+# A number, or a multiple of the logical cores this process may run on (its CPU affinity, as
+# os.process_cpu_count reads it on 3.13: one when pinned to one core): "cores", "4x-cores". The
+# experiments that sweep the pool's size ask for it by role, so that a cell means the same on a
+# machine of any size (and its stored definition does not depend on the machine).
+CORE_MULTIPLES = {"cores": 1, "4x-cores": 4}
+
+
+def pool_size(name: str, default: int) -> int:
+    raw = os.environ.get(name, "")
+    if raw in CORE_MULTIPLES:
+        return CORE_MULTIPLES[raw] * len(os.sched_getaffinity(0))
+    return env_int(name, default)
+
+
+OFFLOAD_THREADS = pool_size("LAB_OFFLOAD_THREADS", min(32, (os.cpu_count() or 1) + 4))
 BACKGROUND_THREADS = env_int("LAB_BACKGROUND_THREADS", 32)
 BACKGROUND_MAX = env_int("LAB_BACKGROUND_MAX", 1000)
 

@@ -227,3 +227,22 @@ def test_c12_reads_the_knees_and_the_grid_of_one_full_run():
         assert outcomes["high band, io/sleep 30 s: async views"] == SUPPORTED
     finally:
         run.delete()
+
+
+def test_c11_reads_both_sweeps_and_the_thread_starts_from_the_run_of_its_grid():
+    """The hand-over card's sweeps come from its grid's run, never from a newer run that holds a sweep
+    alone; the threads started per request are read from the stored samples' counter."""
+    from bench import handover as HO
+    from tests.unit.test_handover import handover_cells
+
+    grid, blocking, cpu = handover_cells(gains={HO.BLOCKING: [27.0, 26.0]})
+    run = make_run(HO.HANDOVER.name, grid, claim="C11")
+    make_run(HO.POOL_BLOCKING.name, blocking, claim="C11", into=run)
+    make_run(HO.POOL_CPU.name, cpu, claim="C11", into=run)
+    _, flat, _ = handover_cells()  # a newer run: the blocking sweep alone, where a larger pool adds nothing
+    other = make_run(HO.POOL_BLOCKING.name, flat, claim="C11")
+    verdict = VERDICTS["C11"](only(run, other))
+    assert verdict.run_id == run.id
+    assert {s.name: s.outcome for s in verdict.scopes}["pool = cores · blocking call on one core"] == REFUTED
+    shown = {f.label: f.median for f in verdict.figures}
+    assert shown[f"{HO.GRID[HO.PER_REQUEST, HO.CPU].label}: threads started per request"] == pytest.approx(3.0, rel=0.01)

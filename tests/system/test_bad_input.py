@@ -54,6 +54,12 @@ BAD_REQUESTS = [
     ("GET", "io/upstream", "client=sometimes", None, None, 400),
     ("GET", "io/upstream", "ms=60001", None, None, 400),
     ("POST", "io/upstream", "", None, None, 405),
+    ("GET", "handover", "how=forked", None, None, 400),
+    ("GET", "handover", "work=disk", None, None, 400),
+    ("GET", "handover", "ms=10001", None, None, 400),
+    ("GET", "handover", "n=2000001", None, None, 400),
+    ("GET", "handover", "how=shared&how=shared", None, None, 400),
+    ("POST", "handover", "", None, None, 405),
     ("GET", "nope", "", None, None, 404),
     ("GET", "db", "", None, None, 404),
 ]

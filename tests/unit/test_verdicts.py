@@ -36,6 +36,7 @@ from tests.unit.test_server_push import DJANGO as PUSH_DJANGO, THREADS as PUSH_T
 from tests.unit.test_upstream_calls import PER_REQUEST, POOLED, grid as upstream_grid
 from tests.unit.test_cores import PROCESSES as C10_PROCESSES, THREADS as C10_THREADS, c10
 from tests.unit import test_worker_memory as c13
+from tests.unit import test_handover as TH
 
 SLOW = 1 / 3  # a machine three times slower per core
 
@@ -53,6 +54,8 @@ def judge(claim: str, ev=None, *, db: Evidence | None = None, ceiling: dict | No
         verdict = verdicts.judge_c8(ev, db, ceiling or {}, list(ladder))
     elif claim == "C9":
         verdict = verdicts.judge_c9(c4 or verdicts.judge_c4(None), c7 or verdicts.judge_c7(None))
+    elif claim == "C11":
+        verdict = verdicts.judge_c11(*(ev or (None, None, None)))  # the hand-over grid and the two sweeps
     elif claim == "C12":
         verdict = verdicts.judge_c12(ev, db)  # the curves' knees, and the grid
     else:
@@ -100,6 +103,7 @@ def test_no_judge_queries_the_database(no_database):
         "C7": c7,
         "C8": judge("C8", **c8_parts),
         "C9": judge("C9", c4=c4, c7=c7),
+        "C11": judge("C11", TH.handover()),
         "C12": judge("C12", C12_SYNC_WINS, db=grid_of(C8_SUPPORTED)),
         "C14": judge("C14", push_grid(everywhere(**{PUSH_THREADS: {"per_subscriber": 40 * KiB},
                                                     PUSH_DJANGO: {"per_subscriber": 10 * KiB}}))),
@@ -1045,6 +1049,19 @@ CARDS: dict[str, dict[str, Callable[[], Verdict]]] = {
         "as the claim says": lambda: c13.judge(c13.memory()),
         "preload + gc.freeze shares the app": lambda: c13.judge(c13.memory({c13.W.GTHREAD_FREEZE: 1.1 * c13.ONE_PSS})),
         "a crashed thread took only its own request": lambda: c13.judge(c13.memory(), crash=[c13.fault(1, 8)] * 2),
+    },
+    "C11": {
+        "no run": lambda: judge("C11"),
+        "supported": lambda: judge("C11", TH.handover()),
+        "per request fine, cores enough for CPU work, not for waiting: partly": lambda: judge("C11", TH.handover(
+            fine={TH.HO.CPU: [(0.97, 8.0), (0.99, 6.0)]}, gains={TH.HO.BLOCKING: [27.0, 26.5], TH.HO.CPU: [0.01, -0.02]})),
+        "refuted": lambda: judge("C11", TH.handover(fine={TH.HO.BLOCKING: [(0.5, 2.0)] * 2, TH.HO.CPU: [(1.0, 80.0)] * 2},
+                                                   gains={TH.HO.BLOCKING: [1.0] * 2, TH.HO.CPU: [0.5] * 2})),
+        "repeats that disagree, the blocking sweep missing": lambda: judge("C11", TH.handover(
+            fine={TH.HO.BLOCKING: [(0.95, 2.0), (0.70, 2.0)]},
+            leave_out=tuple(TH.HO.SWEEP[TH.HO.BLOCKING].values()))),
+        "one repeat: provisional": lambda: judge("C11", TH.handover(
+            fine={w: [(1.0, 2.0)] for w in TH.HO.WORKS}, gains={w: [0.0] for w in TH.HO.WORKS})),
     },
     "C9": {
         "no run": lambda: judge("C9"),
