@@ -380,3 +380,27 @@ def test_the_limits_show_a_word_as_it_is_and_a_number_with_separators():
     grid.limits = {"somaxconn": 4096, "congestion": "cubic"}
     figures = {f.label: f for f in G.grid_figures(grid)}
     assert figures["the machine's limits (read by the runner)"].text() == "somaxconn 4,096, congestion cubic"
+
+
+def test_the_card_carries_one_heat_map_per_wait():
+    verdict = card(grid_of({THREADS: 4_000, UVICORN_1W: 10_000}))
+    assert [m["wait_s"] for m in verdict.heatmap] == list(X.GRID_WAITS_S)
+
+
+def test_half_a_thread_per_request_is_named_in_the_note():
+    grid = grid_of({THREADS: 4_000, UVICORN_1W: 10_000, FASTAPI: 10_000}, threads_per_request={UVICORN_1W: 0.5})
+    assert "about 0.50 OS threads per request in flight" in card(grid).note
+
+
+def test_the_async_orm_part_lists_each_repeats_lag_and_says_when_they_straddle_the_limit():
+    grid = grid_of({THREADS: 4_000, UVICORN_1W: 10_000})
+    orm = lambda verdict: next(s for s in verdict.scopes if s.name == "the async ORM keeps the loop free")  # noqa: E731
+    assert orm(card(grid)).why == "loop lag per repeat 2.0, 2.0 ms under the async ORM"
+    db = evidence(verdicts.X.C8_DB, merged(c8_db_variants(2.0), c8_db_variants(50.0)), new_run())
+    straddle = orm(verdicts.judge_c8(grid, db, {}, []))
+    assert straddle.outcome == INCONCLUSIVE
+    assert straddle.why == "loop lag per repeat 2.0, 50.0 ms under the async ORM (repeats on both sides of the limit)"
+    for ms in db.variants.values():
+        for m in ms:
+            m.samples = []
+    assert orm(verdicts.judge_c8(grid, db, {}, [])).why == "no loop-lag samples"
