@@ -238,3 +238,14 @@ def test_the_card_shows_what_other_processes_took():
         m.step.quality = {"server_core_foreign_pct": 15.0}
     others = next(f for f in J.judge_c10(ev).figures if f.label == f"{THREADS} · python: other processes' CPU")
     assert others.text() == "0.10 cores (n=2)"  # 15 % of two cores, less Locust's 0.2
+
+
+@pytest.mark.parametrize("kept_by", [THREADS, PROCESSES, ONE])
+def test_a_repeat_only_one_hash_cell_measured_is_still_listed(kept_by):
+    ev = c10(repeats=2)
+    for stack in {THREADS, PROCESSES, ONE} - {kept_by}:
+        cell = T.cell(stack, "hash")
+        ev.levels[cell.key][T.USERS] = ev.get(cell)[:1]
+    hashed = scope(J.judge_c10(ev), "gthread, sync views: hash (releases the GIL) on threads")
+    assert hashed.why.startswith("per repeat: supported, missing (")
+    assert hashed.why.endswith("; n/a of two processes, n/a one thread)")

@@ -252,7 +252,8 @@ def test_the_burst_lag_is_in_ms_and_the_machine_limits_are_listed():
     g.limits = {"somaxconn": 4096, "nofile": 65536}
     burst = grid([cell(s.name, P.BURST_N, 0, p99_ms=300) for s in P.STACKS])
     v = judge_c14(g, burst)
-    lag = next(f for f in v.figures if f.label == f"{DJANGO}, {P.BURST_N:,} subscribers on one beat (burst, shown): lag p99")
+    label = f"{DJANGO}, {P.BURST_N:,} subscribers on one beat (burst, shown): lag p99"
+    lag = next(f for f in v.figures if f.label == label)
     assert lag.text() == "300 ms"
     limits = next(f for f in v.figures if f.label == "the machine's limits (read by the runner)")
     assert limits.text() == "somaxconn 4096, nofile 65536"
@@ -262,10 +263,17 @@ def test_the_burst_lag_is_in_ms_and_the_machine_limits_are_listed():
 
 def test_the_note_joins_its_parts_and_counts_only_measured_repeats_threads():
     at = max(P.PUSH_N)
-    cells = everywhere(**{DJANGO: lambda n, r: {"share": 0.5 if n == at else 1.0, "threads": n // 2}})
-    # a third repeat not measured: its threads do not count (and Django's cell is unknown for want of it)
-    cells.append(cell(DJANGO, at, 2, threads=3 * at, status=INVALID))
+    cells = everywhere(1, **{DJANGO: lambda n, r: {"share": 0.5 if n == at else 1.0, "threads": n // 2}})
+    # a second repeat not measured: its threads do not count (and Django's cell is unknown for want of it)
+    cells.append(cell(DJANGO, at, 1, threads=3 * at, status=INVALID))
     assert note(grid(cells)) == (
         f"FastAPI holds {at:,} subscribers where stock Django ASGI does not (unknown); stock Django on Uvicorn runs "
         "about 0.50 OS threads per subscriber (each stream keeps the thread of its request's thread-sensitive "
         "context until it ends).")
+
+
+def test_the_heat_map_applies_c14s_rule_not_the_waits_grid_rule():
+    """A repeat whose subscriber process ran late is unknown on the map too, as in the verdict."""
+    v = judge_c14(grid(everywhere(**{DJANGO: {"own_lag_ms": 90}})))
+    django = next(r for r in v.heatmap[0]["rows"] if r["stack"] == DJANGO)
+    assert [c["state"] for c in django["cells"]] == [UNKNOWN] * len(P.PUSH_N)

@@ -188,7 +188,8 @@ def test_a_pair_never_measured_at_a_level_says_no_repeat():
     for v in (W.UVICORN_ONE, W.UVICORN_FOUR):
         del ev.levels[v.key][W.USERS]
     uvicorn = scope(judge(ev), "uvicorn, under load")
-    assert uvicorn.outcome == INCONCLUSIVE and uvicorn.why.startswith("four workers' PSS over one's, per repeat: no repeat")
+    assert uvicorn.outcome == INCONCLUSIVE
+    assert uvicorn.why.startswith("four workers' PSS over one's, per repeat: no repeat")
 
 
 # --- the faults' edges and what the isolation scope says --------------------------------------------
@@ -234,3 +235,9 @@ def test_isolation_repeats_that_disagree_say_so():
 
 def test_no_fault_injected_says_so():
     assert scope(J.judge_c13(memory()), "isolation").why == "no fault was injected; no repeat gave the isolation"
+
+
+def test_a_crash_without_its_kill_in_a_repeat_leaves_that_repeat_out():
+    isolation = scope(judge(memory(), kill=CONTAINED[:1]), "isolation")
+    assert (isolation.outcome, isolation.repeats) == (SUPPORTED, 1)
+    assert isolation.why.endswith("killed worker: n/a; crashed thread: 7 failed of 8 connections held")
