@@ -277,3 +277,13 @@ def test_the_heat_map_applies_c14s_rule_not_the_waits_grid_rule():
     v = judge_c14(grid(everywhere(**{DJANGO: {"own_lag_ms": 90}})))
     django = next(r for r in v.heatmap[0]["rows"] if r["stack"] == DJANGO)
     assert [c["state"] for c in django["cells"]] == [UNKNOWN] * len(P.PUSH_N)
+
+
+def test_every_n_beyond_the_load_generator_tests_nothing_and_says_so():
+    from bench.grid_evidence import OUT_OF_SCOPE
+
+    cells = [CellRepeat(c.stack, c.n, c.wait_s, False, c.repeat, OUT_OF_SCOPE, "out of scope: test")
+             for c in everywhere()]
+    v = judge_c14(grid(cells))
+    assert v.verdict == INCONCLUSIVE
+    assert v.why == "no N was tested (100 subscribers, 1,000 subscribers, 4,000 subscribers: out of scope)"
