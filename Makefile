@@ -68,10 +68,10 @@ test-fast: venv native
 unit: venv
 	$(PY) -m pytest tests/unit --confcutdir=tests/unit -p no:hypothesispytest $(PYTEST_ARGS)
 
-# Mutation testing of judging/core.py and judging/verdicts.py (every claim's judge; the shell that
-# reads the store is left out) against tests/unit (settings in pyproject.toml), about 5 minutes on
-# two cores, not part of make test. A fresh mutants/ each time, so no result is carried over from
-# older tests; lists the mutants that survived and fails below MUTATION_FLOOR of them killed.
+# Mutation testing of the judging layer (every module of judging/ listed in pyproject.toml's
+# [tool.mutmut] source_paths; the shells that read the store are left out) against tests/unit, about
+# 7 minutes on two cores, not part of make test. A fresh mutants/ each time, so no result is carried
+# over from older tests; lists the mutants that survived and fails below MUTATION_FLOOR of them killed.
 MUTATION_FLOOR ?= 0.9
 # mutmut is a development tool outside the lock (its parser's YAML dependency differs between
 # Python 3.12 and 3.13, and CI never runs it): installed into the venv on first use.

@@ -45,6 +45,11 @@ NEEDS_QUICK = "manage.py bench --suite quick"
 NEEDS_LADDERS = "manage.py bench --suite ladders"
 
 
+# The functions that read the store (these two, and the tables below, which call newest_evidence
+# inside their arithmetic) are left to mutmut's pragma: the unit tests cannot run a query;
+# tests/system/test_ladders.py runs them against PostgreSQL. The figures of one measured step
+# (cpu_us_per_request ... split, _change_pct) are pure, and mutated.
+# pragma: no mutate start
 def ladder_runs(runs: QuerySet[Run] | None = None) -> QuerySet[Run]:
     """The runs the page may read: the ones given (a run the user picked), else the completed runs
     of the suites that hold ladder experiments (measured here: an imported run only when picked)."""
@@ -62,6 +67,7 @@ def newest_evidence(experiment: Experiment, cells: tuple[Variant, ...], runs: Qu
             return ev
     return None
 
+# pragma: no mutate end
 
 # --- figures of one measured step ---------------------------------------------------------------
 
@@ -171,6 +177,7 @@ class TaxTable:
         return {**spec, "stacked": True}
 
 
+# pragma: no mutate start
 def tax_table(workload: str, runs: QuerySet[Run] | None = None) -> TaxTable:
     endpoint = L.endpoint_of(workload)
     cells = L.tax_cells((workload,))
@@ -244,6 +251,7 @@ def db_table(endpoint: str, runs: QuerySet[Run] | None = None) -> DbTable:
     needs = [NEEDS_LADDERS] if ev is None or hops_ev is None else []
     return DbTable(endpoint, rows, ev and ev.run.id, hops_ev and hops_ev.run.id, needs)
 
+# pragma: no mutate end
 
 # --- what could close the gap -------------------------------------------------------------------
 
@@ -270,6 +278,7 @@ def _change_pct(new: float | None, old: float | None) -> float | None:
     return None if r is None else 100 * (r - 1)
 
 
+# pragma: no mutate start
 def tweak_table(runs: QuerySet[Run] | None = None) -> TweakTable:
     ev = newest_evidence(L.TWEAK_LADDER, L.TWEAK_LADDER.variants, runs)
     # The as-shipped cells of the same run: a gain across runs would measure the machine's mood.
@@ -357,3 +366,4 @@ LADDER_TABLES = {"tax": _tax_rows, "db": _db_rows, "tweaks": _tweak_rows}
 def ladders_rows(table: str, runs: QuerySet[Run] | None = None) -> list[dict]:
     """One download's rows; ``table`` must be one of LADDER_TABLES (the view refuses others)."""
     return LADDER_TABLES[table](runs)
+# pragma: no mutate end

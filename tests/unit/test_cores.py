@@ -177,3 +177,75 @@ def test_quiet_edge(foreign_pct, quiet):
     m = c10().get(T.cell(THREADS, "python"))[0]
     m.step.quality = {**m.step.quality, "server_core_foreign_pct": foreign_pct}
     assert J.quiet(m) is quiet  # 22.5 % of two cores = 0.45, less Locust's 0.2 = 0.25
+
+
+# --- missing readings, and what the card says about them ---------------------------------------------
+
+def test_without_the_generators_reading_the_server_had_both_cores():
+    m = c10().get(T.cell(THREADS, "python"))[0]
+    m.step.generator_cpu_total = None
+    assert J.effective_cores(m) == pytest.approx(1.0)  # 100 % of a core, of two
+    m.step.quality = {"server_core_foreign_pct": 10.0}
+    assert J.others_cores(m) == pytest.approx(0.2)  # 10 % of two cores, none of it Locust's
+
+
+def test_a_generator_on_a_whole_core_leaves_the_server_one():
+    m = c10().get(T.cell(THREADS, "python"))[0]
+    m.step.generator_cpu_total = 100.0
+    for s in m.samples:
+        s.cpu_percent = 80.0
+    assert J.effective_cores(m) == pytest.approx(1.6)  # 0.8 of the one core left, in cores of two
+
+
+def test_a_step_that_served_nothing_has_no_throughput_nor_task_length():
+    served_nothing = c10({(THREADS, "python"): (0.0, 100.0)}).get(T.cell(THREADS, "python"))[0]
+    assert J.rps(served_nothing) is None
+    served_nothing.endpoints = {}
+    assert J.rps(served_nothing) is None and J.work_ms(served_nothing) is None
+
+
+def test_repeats_in_between_are_inconclusive_not_a_side():
+    verdict = J.judge_c10(c10({(THREADS, "python"): (19.0, 140.0)}))  # 1.4 effective cores: between the edges
+    threads = scope(verdict, "gthread, sync views: pure Python on threads")
+    assert (threads.outcome, threads.repeats) == (INCONCLUSIVE, 2)
+    assert threads.why == "per repeat: inconclusive, inconclusive (effective cores 1.56, 1.56)"
+
+
+def test_a_repeat_missing_from_one_cell_is_missing_there_and_the_others_decide():
+    ev = c10(repeats=2)
+    for cell in (T.cell(THREADS, "python"), T.cell(ONE, "hash")):
+        ev.levels[cell.key][T.USERS] = ev.get(cell)[:1]
+    verdict = J.judge_c10(ev)
+    threads = scope(verdict, "gthread, sync views: pure Python on threads")
+    assert (threads.outcome, threads.repeats) == (SUPPORTED, 1)
+    assert threads.why.startswith("per repeat: supported, missing (effective cores 1.11, n/a)")
+    procs = scope(verdict, "gthread, sync views: pure Python on two processes")
+    assert procs.why.endswith("throughput over the threaded process 1.95x, n/a)")
+    hashed = scope(verdict, "gthread, sync views: hash (releases the GIL) on threads")
+    assert (hashed.outcome, hashed.repeats) == (SUPPORTED, 1)
+    assert hashed.why.endswith("0.97x of two processes, n/a one thread)")
+
+
+def test_an_interface_never_measured_says_no_repeat():
+    ev = c10(leave_out=[(s, f) for s in (ATHREADS, APROCESSES) for f in ("python", "hash", "cython")])
+    asgi = scope(J.judge_c10(ev), "Uvicorn, async views + thread pool: pure Python on threads")
+    assert asgi.outcome == INCONCLUSIVE and asgi.why.startswith("per repeat: no repeat (")
+
+
+def test_the_card_shows_what_other_processes_took():
+    ev = c10()
+    for m in ev.get(T.cell(THREADS, "python")):
+        m.step.quality = {"server_core_foreign_pct": 15.0}
+    others = next(f for f in J.judge_c10(ev).figures if f.label == f"{THREADS} · python: other processes' CPU")
+    assert others.text() == "0.10 cores (n=2)"  # 15 % of two cores, less Locust's 0.2
+
+
+@pytest.mark.parametrize("kept_by", [THREADS, PROCESSES, ONE])
+def test_a_repeat_only_one_hash_cell_measured_is_still_listed(kept_by):
+    ev = c10(repeats=2)
+    for stack in {THREADS, PROCESSES, ONE} - {kept_by}:
+        cell = T.cell(stack, "hash")
+        ev.levels[cell.key][T.USERS] = ev.get(cell)[:1]
+    hashed = scope(J.judge_c10(ev), "gthread, sync views: hash (releases the GIL) on threads")
+    assert hashed.why.startswith("per repeat: supported, missing (")
+    assert hashed.why.endswith("; n/a of two processes, n/a one thread)")

@@ -339,3 +339,68 @@ def test_only_cpu_bound_cells_move_with_the_machine():
                 moved += states[0] != states[1]
     assert steady and moved
     assert any(c["cpu_bound"] for m in G.heatmap(slow) if m["wait_s"] == 1 for r in m["rows"] for c in r["cells"])
+
+
+# --- edges mutation testing found unasserted ----------------------------------------------------------
+
+def test_too_few_answers_is_a_miss_even_without_a_p99():
+    short = CellRepeat(**{**measured(THREADS, 1_000, 1, share=0.5).__dict__, "p99_ms": None})
+    assert G.repeat_holds(short) is False
+
+
+def test_an_unknown_cell_lists_each_reason_once_cut_to_a_line():
+    long_reason = "invalid: " + "x" * 300
+    repeats = [CellRepeat(THREADS, 1_000, 1, False, 0, INVALID, long_reason),
+               CellRepeat(THREADS, 1_000, 1, False, 1, FAILED, "server did not start"),
+               CellRepeat(THREADS, 1_000, 1, False, 2, FAILED, "server did not start")]
+    state, why = G.cell_state(repeats)
+    assert state == G.UNKNOWN
+    assert why == f"failed: server did not start; {f'invalid: {long_reason}'[:160]}"
+    unexplained = CellRepeat(**{**measured(THREADS, 1_000, 1).__dict__, "p99_ms": None})
+    assert G.cell_state([unexplained]) == (G.UNKNOWN, "measured: the measurement could not decide")
+
+
+def test_a_stack_unknown_at_the_first_n_reaches_nothing_on_no_repeat():
+    grid = replace_cells(grid_of({THREADS: 10_000}),
+                         *(CellRepeat(THREADS, 1_000, 5, False, r, INVALID, "test") for r in range(2)))
+    assert G.reach(grid, THREADS, 5) == G.Reach(0, False, 0)
+
+
+def test_memory_that_cannot_be_compared_names_the_n_both_hold():
+    grid = grid_of({THREADS: 1_000, UVICORN_1W: 10_000})
+    assert G.memory_scope(grid)[0].why == "needs two N that both hold at 30 s waits (held by both: 1,000)"
+    both = grid_of({THREADS: 4_000, UVICORN_1W: 10_000})
+    both.cells = [CellRepeat(**{**c.__dict__, "uss_bytes": None}) for c in both.cells]
+    assert G.memory_scope(both)[0].why.endswith("(held by both: 1,000, 4,000)")
+    assert G.memory_scope(grid_of({THREADS: 0, UVICORN_1W: 10_000}))[0].why.endswith("(held by both: none)")
+
+
+def test_the_limits_show_a_word_as_it_is_and_a_number_with_separators():
+    grid = grid_of({THREADS: 1_000})
+    grid.limits = {"somaxconn": 4096, "congestion": "cubic"}
+    figures = {f.label: f for f in G.grid_figures(grid)}
+    assert figures["the machine's limits (read by the runner)"].text() == "somaxconn 4,096, congestion cubic"
+
+
+def test_the_card_carries_one_heat_map_per_wait():
+    verdict = card(grid_of({THREADS: 4_000, UVICORN_1W: 10_000}))
+    assert [m["wait_s"] for m in verdict.heatmap] == list(X.GRID_WAITS_S)
+
+
+def test_half_a_thread_per_request_is_named_in_the_note():
+    grid = grid_of({THREADS: 4_000, UVICORN_1W: 10_000, FASTAPI: 10_000}, threads_per_request={UVICORN_1W: 0.5})
+    assert "about 0.50 OS threads per request in flight" in card(grid).note
+
+
+def test_the_async_orm_part_lists_each_repeats_lag_and_says_when_they_straddle_the_limit():
+    grid = grid_of({THREADS: 4_000, UVICORN_1W: 10_000})
+    orm = lambda verdict: next(s for s in verdict.scopes if s.name == "the async ORM keeps the loop free")  # noqa: E731
+    assert orm(card(grid)).why == "loop lag per repeat 2.0, 2.0 ms under the async ORM"
+    db = evidence(verdicts.X.C8_DB, merged(c8_db_variants(2.0), c8_db_variants(50.0)), new_run())
+    straddle = orm(verdicts.judge_c8(grid, db, {}, []))
+    assert straddle.outcome == INCONCLUSIVE
+    assert straddle.why == "loop lag per repeat 2.0, 50.0 ms under the async ORM (repeats on both sides of the limit)"
+    for ms in db.variants.values():
+        for m in ms:
+            m.samples = []
+    assert orm(verdicts.judge_c8(grid, db, {}, [])).why == "no loop-lag samples"

@@ -169,3 +169,121 @@ def test_a_step_with_no_event_delivered_is_a_miss_not_unknown():
     """What the grid reader makes of a valid step with no delivery at all: measured, nothing served."""
     silent = CellRepeat(DJANGO, 1_000, P.EVERY_S, False, 0, MEASURED, rps=0.0, generator_lag_p99_ms=2.0)
     assert repeat_holds(silent) is False
+
+
+# --- what the card shows beside the outcome ------------------------------------------------------
+
+def test_a_decided_n_says_what_each_side_did_and_how_many_repeats_decided_it():
+    scope, ratios = n_scope(grid(everywhere(**{DJANGO: {"share": 0.5}})), 1_000)
+    assert (scope.outcome, scope.repeats, ratios) == (REFUTED, 2, [])
+    assert scope.why == ("Django ASGI: not held (missed in 2 of 2 repeats); "
+                         "gthread: held (held in 2 of 2 repeats)")
+
+
+def test_django_holding_where_gthread_is_unknown_decides_nothing_not_even_by_memory():
+    g = grid(everywhere(**{THREADS: {"own_lag_ms": 90, "per_subscriber": 90 * KiB}}))
+    scope, ratios = n_scope(g, 1_000)
+    assert (scope.outcome, scope.repeats, ratios) == (INCONCLUSIVE, 0, [])
+    assert scope.why.startswith("Django ASGI: held") and "gthread: unknown" in scope.why
+
+
+def test_a_repeat_without_memory_shows_n_a_and_the_others_decide():
+    g = grid(everywhere(**{DJANGO: {"per_subscriber": 10 * KiB}, THREADS: {"per_subscriber": 30 * KiB}}))
+    g.cells = [c if not (c.stack == DJANGO and c.repeat == 1) else
+               CellRepeat(**{**c.__dict__, "uss_bytes": None}) for c in g.cells]
+    scope, ratios = n_scope(g, 1_000)
+    assert ratios == [pytest.approx(1 / 3), None]
+    assert (scope.outcome, scope.repeats) == (SUPPORTED, 1)
+    assert "memory per subscriber is 0.33x, n/a gthread's" in scope.why
+
+
+def test_both_holding_with_no_memory_measured_says_so():
+    g = grid(everywhere(**{DJANGO: {"per_subscriber": 10 * KiB}}))
+    g.cells = [CellRepeat(**{**c.__dict__, "uss_idle_bytes": None}) for c in g.cells]
+    scope, _ = n_scope(g, 1_000)
+    assert scope.outcome == INCONCLUSIVE and "no repeat gave the memory ratio" in scope.why
+
+
+def test_an_n_out_of_scope_is_inconclusive_with_no_repeat_and_says_what_each_side_was():
+    from bench.grid_evidence import OUT_OF_SCOPE
+
+    cells = [c if c.n != 4_000 else CellRepeat(c.stack, c.n, c.wait_s, False, c.repeat, OUT_OF_SCOPE, "beyond: test")
+             for c in everywhere()]
+    scope, _ = n_scope(grid(cells), 4_000)
+    assert (scope.outcome, scope.repeats, scope.in_scope) == (INCONCLUSIVE, 0, False)
+    assert scope.why.startswith("Django ASGI: out of scope") and "; gthread: out of scope" in scope.why
+
+
+def test_the_heat_map_as_the_card_draws_it():
+    from django.template.loader import render_to_string
+
+    from dashboard.claims import painted
+
+    # Django ASGI misses 4,000 (half delivered), its lag p99 20 / 40 ms and threads 4,005 / 4,007 over repeats
+    django = lambda n, r: {"share": 0.5 if n == 4_000 else 1.0, "p99_ms": 20.0 + 20 * r,  # noqa: E731
+                           "threads": n + 5 + 2 * r}
+    v = judge_c14(grid(everywhere(**{DJANGO: django})))
+    html = render_to_string("dashboard/_heatmap.html", {"maps": painted(v.heatmap)})
+    assert ('<p class="legend">Colour: events delivered over the N a second owed (median over repeats; red at half '
+            "or less, green at all; grey: not measured). Text: that share, then the delivery lag p99. held / missed "
+            "by the rule.</p>") in html
+    assert f'data-wait="{P.EVERY_S}"' in html and "<caption>an event a second, sends staggered</caption>" in html
+    assert "<th>N = 100</th><th>N = 1000</th><th>N = 4000</th>" in html and "neighbour" not in html
+    assert '<tr class="role-threads"><th>gthread' in html and "(reference, not counted)" in html
+    # USS: 40 MiB idle + 30 KiB x 4,000 subscribers = 157 MiB
+    missed = ('<td class="shade-0" title="not held: missed in 2 of 2 repeats; USS 157 MiB; 4006 threads" '
+              'data-state="not held">\n        50% · p99 30 ms')
+    assert missed in html
+
+
+def test_a_measured_step_without_a_delivery_rate_shows_no_share():
+    g = grid(everywhere())
+    g.cells = [c if not (c.stack == DJANGO and c.n == 100) else CellRepeat(**{**c.__dict__, "rps": None})
+               for c in g.cells]
+    v = judge_c14(g)
+    owed = next(f for f in v.figures if f.label == f"{DJANGO}, 100 subscribers: events delivered / owed")
+    assert owed.values == [None, None] and owed.text() == "n/a"
+    cell = next(r for r in v.heatmap[0]["rows"] if r["stack"] == DJANGO)["cells"][0]
+    assert cell["share"] is None and cell["state"] == UNKNOWN
+
+
+def test_the_burst_lag_is_in_ms_and_the_machine_limits_are_listed():
+    g = grid(everywhere())
+    g.limits = {"somaxconn": 4096, "nofile": 65536}
+    burst = grid([cell(s.name, P.BURST_N, 0, p99_ms=300) for s in P.STACKS])
+    v = judge_c14(g, burst)
+    label = f"{DJANGO}, {P.BURST_N:,} subscribers on one beat (burst, shown): lag p99"
+    lag = next(f for f in v.figures if f.label == label)
+    assert lag.text() == "300 ms"
+    limits = next(f for f in v.figures if f.label == "the machine's limits (read by the runner)")
+    assert limits.text() == "somaxconn 4096, nofile 65536"
+    g.limits = {}
+    assert next(f for f in judge_c14(g).figures if f.label.startswith("the machine's limits")).text() == "not recorded"
+
+
+def test_the_note_joins_its_parts_and_counts_only_measured_repeats_threads():
+    at = max(P.PUSH_N)
+    cells = everywhere(1, **{DJANGO: lambda n, r: {"share": 0.5 if n == at else 1.0, "threads": n // 2}})
+    # a second repeat not measured: its threads do not count (and Django's cell is unknown for want of it)
+    cells.append(cell(DJANGO, at, 1, threads=3 * at, status=INVALID))
+    assert note(grid(cells)) == (
+        f"FastAPI holds {at:,} subscribers where stock Django ASGI does not (unknown); stock Django on Uvicorn runs "
+        "about 0.50 OS threads per subscriber (each stream keeps the thread of its request's thread-sensitive "
+        "context until it ends).")
+
+
+def test_the_heat_map_applies_c14s_rule_not_the_waits_grid_rule():
+    """A repeat whose subscriber process ran late is unknown on the map too, as in the verdict."""
+    v = judge_c14(grid(everywhere(**{DJANGO: {"own_lag_ms": 90}})))
+    django = next(r for r in v.heatmap[0]["rows"] if r["stack"] == DJANGO)
+    assert [c["state"] for c in django["cells"]] == [UNKNOWN] * len(P.PUSH_N)
+
+
+def test_every_n_beyond_the_load_generator_tests_nothing_and_says_so():
+    from bench.grid_evidence import OUT_OF_SCOPE
+
+    cells = [CellRepeat(c.stack, c.n, c.wait_s, False, c.repeat, OUT_OF_SCOPE, "out of scope: test")
+             for c in everywhere()]
+    v = judge_c14(grid(cells))
+    assert v.verdict == INCONCLUSIVE
+    assert v.why == "no N was tested (100 subscribers, 1,000 subscribers, 4,000 subscribers: out of scope)"

@@ -2,6 +2,8 @@
 directions, the held line, the stub's own limit, repeats that disagree, and the combine rule."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bench import upstream_calls as U
@@ -96,3 +98,50 @@ def test_gthread_and_fastapi_are_shown_never_counted():
 def test_no_grid_says_how_to_get_one():
     v = judge_c15(None)
     assert v.verdict == INCONCLUSIVE and "--suite upstream" in v.needs
+
+
+# --- missing figures, and what the card says ----------------------------------------------------------
+
+def test_a_measured_repeat_without_a_cpu_reading_has_no_cpu_per_request():
+    n, wait = U.ROWS_N_WAIT[0]
+    c = grid().repeats_of(POOLED.name, n, wait)[0]
+    assert cpu_per_request_us(replace(c, server_cpu_pct=None)) is None
+
+
+@pytest.mark.parametrize("missing", [OFFLOADED.name, PER_REQUEST.name])
+def test_a_comparison_missing_one_side_leaves_the_repeat_missing(missing):
+    g = grid(**{missing: {"status": INVALID}})
+    n, wait = U.ROWS_N_WAIT[0]
+    assert repeat_outcome(g, n, wait, 0) is None
+    scope = judge_c15(g).scopes[0]
+    assert scope.outcome == INCONCLUSIVE
+    assert scope.why.startswith("per repeat: missing, missing (") and "no repeat gave the outcome" in scope.why
+
+
+def test_a_repeat_absent_from_the_grid_is_missing_and_shows_n_a():
+    g = grid()
+    g.cells = [c for c in g.cells if not (c.stack == POOLED.name and c.repeat == 1)]
+    scope = judge_c15(g).scopes[0]
+    assert (scope.outcome, scope.repeats) == (SUPPORTED, 1)
+    assert scope.why == ("per repeat: supported, missing (pooled AsyncClient vs sync client in the pool: "
+                         "100 vs 300 µs, n/a)")
+
+
+def test_a_pooled_call_costing_nothing_over_the_sleep_makes_any_per_request_cost_more():
+    g = grid({POOLED.name: -20.0, PER_REQUEST.name: 1.0})  # the pooled call's marginal CPU is noise below zero
+    n, wait = U.ROWS_N_WAIT[0]
+    assert repeat_outcome(g, n, wait, 0) == SUPPORTED
+
+
+def test_the_card_shows_a_missing_rate_as_n_a_the_limits_and_the_stub_only_when_read():
+    g = grid()
+    n, wait = U.ROWS_N_WAIT[0]
+    g.cells[0] = replace(g.cells[0], rps=None)  # measured, its rate not read
+    g.limits = {"somaxconn": 4096, "nofile": 65536}
+    v = judge_c15(g)
+    figures = {f.label: f.text() for f in v.figures}
+    share = next(f for f in v.figures if f.label == f"{n:,} x {wait} s, {g.cells[0].stack}: throughput / ideal")
+    assert share.values == [None, 1.0]
+    assert figures["the machine's limits (read by the runner)"] == "somaxconn 4096, nofile 65536"
+    assert v.note == "The upstream stub used at most 5 % of its core in any step."
+    assert judge_c15(grid(**{s.name: {"stub_cpu_pct": None} for s in U.STACKS})).note == ""

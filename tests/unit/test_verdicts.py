@@ -878,6 +878,13 @@ def test_c12_high_band_is_c8_s_grid_and_the_map_adds_up():
     assert verdict.verdict == PARTLY and verdict.run_id is None
 
 
+
+def test_c12_names_the_run_it_read_and_counts_the_most_repeats_of_curves_or_grid():
+    one_repeat = knees([3000], [2000])
+    verdict = verdicts.judge_c12(one_repeat, grid_of(C8_SUPPORTED), run_id=7, suite="full")
+    assert (verdict.run_id, verdict.suite, verdict.repeats) == (7, "full", 2)  # the grid had two repeats
+    assert verdicts.judge_c12(one_repeat, None, run_id=7, suite="full").repeats == 1
+
 LADDER = (verdicts.Figure("DB ladder db/read, async ORM: CPU per request", [250.0, 260.0], " µs"),)
 
 CARDS: dict[str, dict[str, Callable[[], Verdict]]] = {

@@ -152,3 +152,92 @@ def test_the_card_shows_pss_and_uss_of_each_deployment_and_each_fault():
     assert "crashed thread, repeat 2" in labels
     pss = next(f for f in verdict.figures if f.label == "gthread 4w x 2t, idle: total PSS")
     assert pss.median == pytest.approx(240.0)
+
+
+# --- what a scope says when figures are missing ----------------------------------------------------
+
+def drop(ev, variant, users: int, repeat: int):
+    """``ev`` without ``variant``'s step at ``users`` in ``repeat`` (that step was not valid)."""
+    ev.levels[variant.key][users] = [m for m in ev.at(variant, users) if m.experiment_run.repeat != repeat]
+    return ev
+
+
+def test_a_repeat_measured_on_one_side_only_shows_n_a_and_the_others_decide():
+    ev = drop(memory(repeats=3), W.GTHREAD_FOUR, 0, 2)
+    gthread = scope(judge(drop(ev, W.UVICORN_ONE, 0, 0)), "gthread, idle")
+    assert (gthread.outcome, gthread.repeats) == (SUPPORTED, 2)
+    assert gthread.why == "four workers' PSS over one's, per repeat: 4.00x, 4.00x, n/a"
+    assert scope(judge(ev), "uvicorn, idle").why == "four workers' PSS over one's, per repeat: n/a, 4.00x, 4.00x"
+
+
+def test_a_step_whose_pss_was_not_read_shows_n_a_not_zero():
+    ev = memory()
+    for m in ev.at(W.GTHREAD_ONE, 0):
+        for s in m.samples:
+            s.pss_bytes, s.uss_bytes = None, 0
+    verdict = judge(ev)
+    gthread = scope(verdict, "gthread, idle")
+    assert gthread.outcome == INCONCLUSIVE
+    assert gthread.why == "four workers' PSS over one's, per repeat: n/a, n/a; no repeat gave the PSS ratio"
+    figures = {f.label: f.text() for f in verdict.figures}
+    assert figures["gthread 1w x 8t, idle: total PSS"] == figures["gthread 1w x 8t, idle: total USS"] == "n/a"
+
+
+def test_a_pair_never_measured_at_a_level_says_no_repeat():
+    ev = memory()
+    for v in (W.UVICORN_ONE, W.UVICORN_FOUR):
+        del ev.levels[v.key][W.USERS]
+    uvicorn = scope(judge(ev), "uvicorn, under load")
+    assert uvicorn.outcome == INCONCLUSIVE
+    assert uvicorn.why.startswith("four workers' PSS over one's, per repeat: no repeat")
+
+
+# --- the faults' edges and what the isolation scope says --------------------------------------------
+
+def test_a_kill_needs_someone_served_after_it_one_request_is_enough():
+    assert J.kill_outcome(fault(2, 2, served_after=1)) == SUPPORTED
+    assert J.kill_outcome({"failed_requests": 2, "victim_connections": 2}) == INCONCLUSIVE  # not recorded: not shown
+
+
+def test_a_crash_failing_two_of_two_supports_and_a_process_holding_nothing_tells_nothing():
+    assert J.crash_outcome(fault(2, 2)) == SUPPORTED  # more than one request, all it held
+    assert J.crash_outcome(fault(5, 0)) is None  # held no connection: no share to compare
+    assert J.crash_outcome({"victim_connections": 8}) is None  # failures not read
+
+
+def test_isolation_scope_says_what_each_fault_did_per_repeat_and_leaves_a_missing_fault_out():
+    verdict = judge(memory(), kill=[fault(2, 2), fault(1, 2)], crash=[{"victim_connections": 8}])
+    isolation = scope(verdict, "isolation")
+    assert (isolation.outcome, isolation.repeats) == (INCONCLUSIVE, 0)
+    assert isolation.why == ("killed worker: 2 failed of 2 connections held; crashed thread: n/a; "
+                             "killed worker: 1 failed of 2 connections held; crashed thread: n/a; "
+                             "no repeat gave the isolation")
+    figures = {f.label: f.text() for f in verdict.figures}
+    assert figures["crashed thread, repeat 1"] == "n/a"
+
+
+def test_a_kill_without_its_crash_in_a_repeat_leaves_that_repeat_out():
+    isolation = scope(judge(memory(), crash=WHOLE[:1]), "isolation")
+    assert (isolation.outcome, isolation.repeats) == (SUPPORTED, 1)
+    assert isolation.why.endswith("killed worker: 1 failed of 2 connections held; crashed thread: n/a")
+
+
+def test_repeats_where_nobody_served_after_the_kill_are_inconclusive_not_refuted():
+    kill = [fault(2, 2, served_after=0), fault(1, 2, served_after=0)]
+    assert scope(judge(memory(), kill=kill), "isolation").outcome == INCONCLUSIVE
+
+
+def test_isolation_repeats_that_disagree_say_so():
+    isolation = scope(judge(memory(), kill=[fault(2, 2), fault(3, 2)]), "isolation")
+    assert isolation.outcome == INCONCLUSIVE and isolation.why.endswith("; the repeats disagree (1 supported, "
+                                                                         "1 refuted)")
+
+
+def test_no_fault_injected_says_so():
+    assert scope(J.judge_c13(memory()), "isolation").why == "no fault was injected; no repeat gave the isolation"
+
+
+def test_a_crash_without_its_kill_in_a_repeat_leaves_that_repeat_out():
+    isolation = scope(judge(memory(), kill=CONTAINED[:1]), "isolation")
+    assert (isolation.outcome, isolation.repeats) == (SUPPORTED, 1)
+    assert isolation.why.endswith("killed worker: n/a; crashed thread: 7 failed of 8 connections held")
