@@ -172,7 +172,7 @@ def c10_figures(ev: Evidence) -> list[Figure]:
         ("throughput", rps, " req/s", 1), ("effective cores", effective_cores, "", 2),
         ("server CPU", lambda m: m.mean("cpu_percent"), " %", 0),
         ("load generator CPU", lambda m: m.step.generator_cpu_total, " %", 0),
-        ("task length in the server (p50)", work_ms, " ms", 1),
+        ("task's wall time in the server (p50; threads sharing a core stretch it)", work_ms, " ms", 1),
         ("least busy worker's share of the CPU", lambda m: (m.step.quality or {}).get("worker_cpu_least_share_pct"),
          " %", 0), ("other processes' CPU", others_cores, " cores", 2))
     for variant in T.cells():

@@ -110,8 +110,9 @@ def isolation_scope(kill: Evidence | None, crash: Evidence | None) -> Scope:
     outcome, disagree, n = classify_repeats([codes[o] if o else None for o in outcomes],
                                             lambda v: SUPPORTED if v > 0 else REFUTED if v < 0 else INCONCLUSIVE,
                                             "isolation")
-    return Scope("isolation", outcome, ("; ".join(shown) or "no fault was injected")
-                 + (f"; {disagree}" if disagree else ""), n)
+    if not shown:
+        return Scope("isolation", outcome, "the run holds neither crash experiment", n)
+    return Scope("isolation", outcome, "; ".join(shown) + (f"; {disagree}" if disagree else ""), n)
 
 
 def _failed(f: dict | None) -> str:

@@ -35,6 +35,7 @@ def manage(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     (["uvicorn", "--backpressure", "0"], "--backpressure must be between"),
     (["granian", "--interface", "wsgi", "--backpressure", "0"], "--backpressure must be between"),
     (["granian", "--interface", "wsgi", "--workers", "40", "--pool-size", "100"], "exceed PostgreSQL's capacity"),
+    (["uvicorn", "--workers", "2", "--preload", "preload"], "--preload applies to gunicorn and gunicorn-uvicorn only"),
 ])
 def test_impossible_deployments_are_refused(args, message):
     result = manage("serve", *args, "--check")
@@ -61,6 +62,14 @@ def test_check_prints_the_exact_pinned_command_line():
     line = result.stdout.strip().splitlines()[-1]
     assert line.startswith("$ ") and "taskset --cpu-list 0" in line
     assert "uvicorn_worker.LabUvicornWorker" in line and "--workers 2" in line
+
+
+@pytest.mark.parametrize("preload", ["preload", "freeze"])
+def test_preload_loads_the_app_in_gunicorns_master(preload):
+    result = manage("serve", "gunicorn", "--workers", "4", "--threads", "2", "--preload", preload, "--check")
+    assert result.returncode == 0, result.stderr
+    line = result.stdout.strip().splitlines()[-1]
+    assert "--preload" in line and "--workers 4" in line
 
 
 @pytest.mark.parametrize("interface,app,specific", [

@@ -157,7 +157,7 @@ def test_the_card_shows_each_cells_figures():
     labels = [f.label for f in verdict.figures]
     assert f"{THREADS} · python: effective cores" in labels
     assert f"{PROCESSES} · hash: least busy worker's share of the CPU" in labels
-    assert f"{ONE} · cython: task length in the server (p50)" in labels
+    assert f"{ONE} · cython: task's wall time in the server (p50; threads sharing a core stretch it)" in labels
 
 
 def test_a_repeat_on_a_busy_machine_decides_nothing():

@@ -234,7 +234,7 @@ def test_isolation_repeats_that_disagree_say_so():
 
 
 def test_no_fault_injected_says_so():
-    assert scope(J.judge_c13(memory()), "isolation").why == "no fault was injected; no repeat gave the isolation"
+    assert scope(J.judge_c13(memory()), "isolation").why == "the run holds neither crash experiment"
 
 
 def test_a_crash_without_its_kill_in_a_repeat_leaves_that_repeat_out():

@@ -8,7 +8,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from deploy.deployments import LOOPS, SERVERS, Deployment, DeploymentError
+from deploy.deployments import LOOPS, PRELOADS, SERVERS, Deployment, DeploymentError
 from deploy.upstream_stub import upstream_for_servers
 from deploy.process import RunningDeployment, check_deployment, ignore_interrupts, prepare_database, stop_on_signals
 
@@ -52,6 +52,9 @@ def add_deployment_arguments(parser) -> None:
     parser.add_argument("--pool-size", type=int, default=None,
                         help="DB connections per pool per process (default LAB_DB_POOL_SIZE or 10)")
     parser.add_argument("--loop", choices=LOOPS, default=LOOPS[0], help="uvicorn's event loop (default uvloop)")
+    parser.add_argument("--preload", choices=[p for p in PRELOADS if p], default="",
+                        help="gunicorn and gunicorn-uvicorn: load the app in the master before forking the workers "
+                             "(preload), and also freeze the collector's objects before each fork (freeze)")
 
 
 def deployment_from_options(options: dict) -> Deployment:
@@ -59,7 +62,8 @@ def deployment_from_options(options: dict) -> Deployment:
     return Deployment(server=options["server"], workers=options["workers"], threads=options["threads"],
                       cpus=options["cpus"], host=options["host"], port=options["port"],
                       interface=options.get("interface"), backpressure=options.get("backpressure"),
-                      backlog=options.get("backlog"), loop=options.get("loop") or LOOPS[0], **extra)
+                      backlog=options.get("backlog"), loop=options.get("loop") or LOOPS[0],
+                      preload=options.get("preload") or "", **extra)
 
 
 class Command(BaseCommand):
