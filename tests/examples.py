@@ -62,7 +62,7 @@ EXAMPLES = [
     Example("io/upstream", query={"ms": 20}, fields=f("ms", "client")),
     Example("io/upstream", query={"ms": 20, "client": "per-request"}, fields=f("ms", "client")),
     Example("io/upstream", query={"ms": 20, "client": "offloaded"}, fields=f("ms", "client")),
-    # the hand-overs every view flavour has (to-thread, sync-to-async: async views only, tests/system/test_handover.py)
+    # the hand-overs every view flavour has (to-thread, sync-to-async: async views only, tests/system/test_handover_endpoint.py)
     Example("handover", query={"ms": 5}, fields=f("how", "work", "ms", "n", "result")),
     Example("handover", query={"how": "per-request", "work": "cpu", "n": 1000}, fields=f("how", "work", "ms", "n", "result")),
 ]
