@@ -33,7 +33,7 @@ from bench import observations as O
 from bench.validity import judge
 from bench.pg_activity import connections_after_stop, count_connections
 from bench.evidence import read_run
-from bench.experiments import LENGTHEN_CAP, Experiment, Load, Variant
+from bench.experiments import Experiment, Load, Variant
 from bench.in_flight import OutOfScope
 from bench.models import ExperimentRun, Run
 from bench.progress import Progress
@@ -469,7 +469,7 @@ class BenchRunner:
 
     def _measure(self, experiment: Experiment, variant: Variant, load: Load, url: str,
                  during: tuple[float, Callable[[], dict]] | None) -> tuple[dict, dict | None]:
-        """One step, measured again twice as long (up to ``LENGTHEN_CAP`` x) while its throughput's own
+        """One step, measured again twice as long (up to its experiment's ``lengthen_cap`` x) while its throughput's own
         95 % interval is as wide as the effect its experiment's rule must resolve; the result says how
         long it finally ran and whether it is still imprecise. A fault happens once: never repeated."""
         planned = self.step_seconds(experiment)
@@ -480,9 +480,9 @@ class BenchRunner:
         while True:
             ci = step_quality.assess(result, experiment.key_endpoint or None).rps_ci_pct
             precise = ci is not None and ci < experiment.resolve_pct
-            if precise or step_s >= LENGTHEN_CAP * planned:
+            if precise or step_s >= experiment.lengthen_cap * planned:
                 break
-            step_s = min(2 * step_s, LENGTHEN_CAP * planned)
+            step_s = min(2 * step_s, experiment.lengthen_cap * planned)
             self.out(f"\n  {experiment.name} / {variant.label}: throughput interval "
                      f"{'unknown' if ci is None else f'±{ci:.1f} %'} (must be under ±{experiment.resolve_pct:g} %): "
                      f"measuring again for {step_s:g} s")

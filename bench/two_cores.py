@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from bench.experiments import Experiment, Variant, gthread, uvicorn
+from bench.experiments import LENGTHEN_CAP, Experiment, Variant, gthread, uvicorn
 from deploy.deployments import Deployment
 
 SCENARIO = "c10_gil_on_two_cores.py"
@@ -88,12 +88,12 @@ def cells() -> tuple[Variant, ...]:
     return tuple(cell(s.name, f.name) for s in STACKS for f in FORMS if s.role != "one-thread" or f.releases_gil)
 
 
-def c10_experiment(step_s: float, warmup_s: float) -> Experiment:
+def c10_experiment(step_s: float, warmup_s: float, lengthen_cap: int = LENGTHEN_CAP) -> Experiment:
     return Experiment(
         "c10-gil-two-cores", "C10", "Do CPU-bound threads use one core, processes two, and GIL-releasing C work two?",
         SCENARIO, cells(), users=(USERS,), step_s=step_s, warmup_s=warmup_s, probe=False, both_cores=True,
-        resolve_pct=RESOLVE_PCT)
+        resolve_pct=RESOLVE_PCT, lengthen_cap=lengthen_cap)
 
 
 C10_FULL = c10_experiment(step_s=8.0, warmup_s=3.0)
-C10_QUICK = c10_experiment(step_s=5.0, warmup_s=1.5)  # five whole seconds: the least a batch-means interval needs
+C10_QUICK = c10_experiment(step_s=5.0, warmup_s=1.5, lengthen_cap=1)  # five whole seconds: the least a batch-means interval needs

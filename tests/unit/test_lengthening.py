@@ -74,3 +74,16 @@ def test_the_step_quality_carries_it(imprecise):
                                            "imprecise": imprecise}}
     quality = assess(doc)
     assert (quality.resolve_pct, quality.measured_for_s, quality.imprecise) == (5.0, 24, imprecise)
+
+
+def test_a_quick_experiment_is_never_measured_again_only_marked():
+    lengths, out = measure(lambda s: 3.0, replace(C1_FULL, lengthen_cap=1))
+    assert lengths == [C1_FULL.step_s] and out["precision"]["imprecise"] is True
+
+
+def test_the_quick_suites_c1_and_c10_keep_their_step_length():
+    from bench.experiments import C1_QUICK
+    from bench.two_cores import C10_FULL, C10_QUICK
+
+    assert C1_QUICK.lengthen_cap == C10_QUICK.lengthen_cap == 1
+    assert C1_FULL.lengthen_cap == C10_FULL.lengthen_cap == LENGTHEN_CAP
