@@ -32,6 +32,11 @@ def _fmt(value, digits=0) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+def interval(row: dict) -> str:
+    """The step's throughput interval (±%), with "!" when it stayed too wide for its rule."""
+    return _fmt(row.get("rps_ci_pct"), 1) + ("!" if row.get("imprecise") else "")
+
+
 def summary_table(run: Run) -> str:
     """One line per experiment run; ±RPS % is the step's own 95 % interval on its throughput, with a
     "!" where the runner lengthened the step to its cap and the interval still did not resolve the
@@ -42,6 +47,6 @@ def summary_table(run: Run) -> str:
     for r in run_summary_rows(run):
         lines.append(f"{r['experiment'][:28]:<28} {r['variant'][:30]:<30} {r.get('users', '-'):>5} "
                      f"{r.get('endpoint', '-')[:14]:<14} {_fmt(r.get('rps'), 1):>8} {_fmt(r.get('p99')):>7} "
-                     f"{_fmt(r.get('probe_p99')):>9} {r.get('failures', '-'):>5} "
+                     f"{interval(r):>7} {_fmt(r.get('probe_p99')):>9} {r.get('failures', '-'):>5} "
                      f"{_fmt(r.get('generator_cpu')):>6}%  {'yes' if r['valid'] else 'NO'}")
     return "\n".join(lines)
