@@ -153,6 +153,12 @@ class Measured:
         return (self.step.open_loop.get(kind) or {}).get(which) if self.step.open_loop else None
 
 
+def by_repeat(ms: list[Measured]) -> dict[int, Measured]:
+    """One cell's steps by repeat number, so that two cells are compared repeat i against repeat i
+    even where one of them lacks a repeat (a list's positions would shift)."""
+    return {m.experiment_run.repeat: m for m in ms}
+
+
 def measure_steps(experiment_run: ExperimentRun) -> list[Measured]:
     """One ``Measured`` per valid step, lowest load level first (two queries for the steps and
     their endpoints, one for all the samples: the valid steps' and those outside every measured window)."""

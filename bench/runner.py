@@ -320,9 +320,10 @@ class BenchRunner:
                 if experiment.fault and running:
                     action = functools.partial(experiment.fault.inject, faults.FaultContext(running, url, self._stub))
                     during = (experiment.fault.at_s, action)
-                cpu_before = running.worker_cpu_seconds() if running else {}
+                several = running is not None and running.deployment.workers > 1  # did connections spread over them?
+                cpu_before = running.worker_cpu_seconds() if several else {}
                 result, observed = self._measure(experiment, variant, load, url, during)
-                if running and running.deployment.workers > 1:  # did the connections spread over the workers?
+                if several:
                     after = running.worker_cpu_seconds()
                     result["worker_cpu_s"] = {str(pid): round(after[pid] - cpu_before.get(pid, 0.0), 3)
                                               for pid in after}

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Callable
 
 from bench import two_cores as T
-from bench.evidence import Evidence, Measured
+from bench.evidence import Evidence, Measured, by_repeat
 from judging.core import (INCONCLUSIVE, REFUTED, SUPPORTED, Figure, Rule, Scope, Verdict, classify_repeats, combine,
                           ratio)
 
@@ -39,10 +39,6 @@ C10_RULE = Rule(
      "released_share": 0.85, "balanced_share": 25, "others_cores": 0.25})
 
 INTERFACES = (("wsgi", "gthread, sync views"), ("asgi", "Uvicorn, async views + thread pool"))
-
-
-def by_repeat(ms: list[Measured]) -> dict[int, Measured]:
-    return {m.experiment_run.repeat: m for m in ms}
 
 
 def rps(m: Measured) -> float | None:
@@ -90,14 +86,6 @@ def _cell(ev: Evidence, interface: str, role: str, form: T.TaskForm) -> dict[int
     return {r: m for r, m in by_repeat(ev.get(T.cell(stack.name, form.name))).items() if quiet(m)}
 
 
-def _decide(values: dict[int, str | None], what: str) -> tuple[str, str, int]:
-    codes = {SUPPORTED: 1.0, INCONCLUSIVE: 0.0, REFUTED: -1.0}
-    outcome, disagree, n = classify_repeats(
-        [codes[v] if v else None for _, v in sorted(values.items())],
-        lambda c: SUPPORTED if c > 0 else REFUTED if c < 0 else INCONCLUSIVE, what)
-    return outcome, disagree, n
-
-
 def gil_threads(cores: float | None) -> str | None:
     if cores is None:
         return None
@@ -123,7 +111,7 @@ def released_threads(share_of_processes: float | None, over_one_thread: float | 
 
 
 def _scope(name: str, outcomes: dict[int, str | None], shown: str) -> Scope:
-    outcome, disagree, n = _decide(outcomes, "outcome")
+    outcome, disagree, n = classify_repeats([o for _, o in sorted(outcomes.items())], lambda o: o, "outcome")
     listed = ", ".join(f"{o or 'missing'}" for _, o in sorted(outcomes.items())) or "no repeat"
     return Scope(name, outcome, f"per repeat: {listed} ({shown})" + (f"; {disagree}" if disagree else ""), n)
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Callable
 
 from bench import handover as HO
-from bench.evidence import Evidence, Measured
+from bench.evidence import Evidence, Measured, by_repeat
 from bench.experiments import Variant
 from judging.core import (INCONCLUSIVE, REFUTED, SUPPORTED, Figure, Rule, Scope, Verdict, bar, classify_repeats,
                           combine, median, ratio, text_figure)
@@ -48,10 +48,6 @@ NOTE = ("Stock Django ASGI starts threads of its own for every request, whatever
         "receivers at least, and sync_to_async's work), and asgiref (3.13) joins it in one more thread when the "
         "request ends. The threads a hand-over starts are its figure minus the shared pool's. The per-request pool's "
         "shutdown(wait=True) joins its thread on the event loop's own thread.")
-
-
-def by_repeat(ms: list[Measured]) -> dict[int, Measured]:
-    return {m.experiment_run.repeat: m for m in ms}
 
 
 def _per_repeat(ev: Evidence | None, variant: Variant) -> dict[int, Measured]:

@@ -75,10 +75,7 @@ def repeat_outcome(grid: GridEvidence, n: int, wait_s: int, repeat: int) -> str 
 def row_scope(grid: GridEvidence, n: int, wait_s: int) -> Scope:
     name = f"{n:,} calls of {wait_s} s"
     outcomes = [repeat_outcome(grid, n, wait_s, r) for r in range(grid.repeats)]
-    codes = {SUPPORTED: 1.0, INCONCLUSIVE: 0.0, REFUTED: -1.0}
-    outcome, disagree, decided = classify_repeats(
-        [codes[o] if o else None for o in outcomes],
-        lambda v: SUPPORTED if v > 0 else REFUTED if v < 0 else INCONCLUSIVE, "outcome")
+    outcome, disagree, decided = classify_repeats(outcomes, lambda o: o, "outcome")
     listed = ", ".join(o or "missing" for o in outcomes)
     pooled = [marginal_us(grid, U.role("async-pooled"), n, wait_s, r) for r in range(grid.repeats)]
     offloaded = [marginal_us(grid, U.role("offloaded"), n, wait_s, r) for r in range(grid.repeats)]

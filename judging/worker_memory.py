@@ -12,7 +12,7 @@ from __future__ import annotations
 import statistics
 
 from bench import worker_memory as W
-from bench.evidence import Evidence, Measured
+from bench.evidence import Evidence, Measured, by_repeat
 from judging.core import (INCONCLUSIVE, REFUTED, SUPPORTED, Figure, Rule, Scope, Verdict, banded, classify_repeats,
                           combine, text_figure)
 
@@ -41,12 +41,8 @@ def uss(m: Measured) -> float | None:
     return statistics.median(values) if values else None
 
 
-def _by_repeat(ms: list[Measured]) -> dict[int, Measured]:
-    return {m.experiment_run.repeat: m for m in ms}
-
-
 def memory_ratios(ev: Evidence, pair: W.MemoryPair, users: int) -> dict[int, float | None]:
-    one, four = _by_repeat(ev.at(pair.one, users)), _by_repeat(ev.at(pair.four, users))
+    one, four = by_repeat(ev.at(pair.one, users)), by_repeat(ev.at(pair.four, users))
     ratios = {}
     for r in sorted(set(one) | set(four)):
         a, b = (pss(one[r]) if r in one else None), (pss(four[r]) if r in four else None)
@@ -99,17 +95,14 @@ def isolation_outcome(kill: dict | None, crash: dict | None) -> str | None:
 
 
 def isolation_scope(kill: Evidence | None, crash: Evidence | None) -> Scope:
-    kills = _by_repeat(kill.get(W.KILL_ONE_OF_FOUR)) if kill else {}
-    crashes = _by_repeat(crash.get(W.THREAD_CRASH)) if crash else {}
+    kills = by_repeat(kill.get(W.KILL_ONE_OF_FOUR)) if kill else {}
+    crashes = by_repeat(crash.get(W.THREAD_CRASH)) if crash else {}
     outcomes, shown = [], []
     for r in sorted(set(kills) | set(crashes)):
         k, c = (fault_of(kills[r]) if r in kills else None), (fault_of(crashes[r]) if r in crashes else None)
         outcomes.append(isolation_outcome(k, c))
         shown.append(f"killed worker: {_failed(k)}; crashed thread: {_failed(c)}")
-    codes = {SUPPORTED: 1.0, INCONCLUSIVE: 0.0, REFUTED: -1.0}
-    outcome, disagree, n = classify_repeats([codes[o] if o else None for o in outcomes],
-                                            lambda v: SUPPORTED if v > 0 else REFUTED if v < 0 else INCONCLUSIVE,
-                                            "isolation")
+    outcome, disagree, n = classify_repeats(outcomes, lambda o: o, "isolation")
     if not shown:
         return Scope("isolation", outcome, "the run holds neither crash experiment", n)
     return Scope("isolation", outcome, "; ".join(shown) + (f"; {disagree}" if disagree else ""), n)
