@@ -10,10 +10,10 @@ import math
 import statistics
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q
 
 from bench.experiments import Experiment, Variant
-from bench.suites import VERDICT_SUITES, experiments_named
+from bench.suites import experiments_named
 from bench.models import EndpointStat, ExperimentRun, Run, ServerSample, Step
 from bench.variant_keys import stored_under
 
@@ -247,51 +247,16 @@ class Evidence:
                        for m in ms})
 
 
-def verdict_runs(runs: QuerySet[Run] | None = None) -> QuerySet[Run]:
-    """The runs a card may read: the ones given (a run the user picked), or else the completed
-    runs of the quick and full suites only: a smoke run proves the chain works and decides
-    nothing, and an interrupted run would decide a card from whichever experiments it reached.
-    An imported run is read only when picked: its file says what it likes about itself."""
-    if runs is not None:
-        return runs
-    return Run.objects.measured_here().filter(suite__in=VERDICT_SUITES, status=Run.COMPLETED)
-
-
-def reference_runs(runs: QuerySet[Run] | None = None) -> QuerySet[Run]:
-    """The runs a reference card may read: the reference machine's (``Run.objects.reference()``,
-    or the ``runs`` given: a bundle's own), completed, of the suites the cards read; passed to
-    a card's shell as its ``runs`` explicitly."""
-    return (Run.objects.reference() if runs is None else runs).filter(suite__in=VERDICT_SUITES,
-                                                                      status=Run.COMPLETED)
-
-
-def latest_evidence(experiment: Experiment | str, runs: QuerySet[Run] | None = None) -> Evidence | None:
-    """The run that holds ``experiment`` with the most repeats (valid steps counted), the newest
-    among equals: a newer run with fewer repeats (a quick run after a full one) never silently
-    replaces a fuller one. The user can still pick any run (``runs``)."""
-    name = experiment if isinstance(experiment, str) else experiment.name
-    candidates = verdict_runs(runs).filter(experiments__experiment=name, experiments__steps__valid=True)
-    counted = (ExperimentRun.objects.filter(run__in=candidates, experiment=name, steps__valid=True)
-               .values("run", "variant_key", "variant").annotate(repeats=Count("id", distinct=True)))
-    fullest: dict[int, int] = {}
-    for row in counted:
-        fullest[row["run"]] = max(fullest.get(row["run"], 0), row["repeats"])
-    ordered = sorted(candidates.distinct().values_list("id", "started_at"),
-                     key=lambda r: (fullest.get(r[0], 0), r[1], r[0]), reverse=True)
-    for run_id, _ in ordered:
-        run = Run.objects.get(id=run_id)
-        evidence = Evidence(run, name)
-        for er in run.experiments.filter(experiment=name).order_by("id"):
-            for m in measure_steps(er):
-                evidence.add(m)
-        if evidence.levels:
-            return evidence
-    return None
-
-
 def read_run(experiment: Experiment | str, run: Run) -> Evidence | None:
-    """What ``run`` itself measured of ``experiment`` (the runner's planners read the sweep so)."""
-    return latest_evidence(experiment, Run.objects.filter(id=run.id))
+    """What ``run`` measured of ``experiment``: every valid step of every variant, or None when it
+    holds none. The runner's planners read the run they are part of so (an in-run pilot picks a
+    configuration); which run a card or page reads is chosen above, in ``results.runs``."""
+    name = experiment if isinstance(experiment, str) else experiment.name
+    evidence = Evidence(run, name)
+    for er in run.experiments.filter(experiment=name).order_by("id"):
+        for m in measure_steps(er):
+            evidence.add(m)
+    return evidence if evidence.levels else None
 
 
 def median(values: list[float | None]) -> float | None:

@@ -33,6 +33,8 @@ class Variant:
     neighbour: bool = False  # a CPU-bound process shares the server's core while it is measured
     upstream: bool = False  # the server calls the upstream stub (io/upstream): the runner starts it first
     count_thread_starts: bool = False  # the server counts the threads it starts (config.thread_starts; C11)
+    stack: str = ""  # a grid cell's stack (its heat map's row), by name: a name, so outside the key like the label
+    role: str = ""  # what the cell is in its experiment, alike on each framework ("io/sleep"): charts pair by it
 
     @functools.cached_property
     def key(self) -> str:
@@ -240,7 +242,8 @@ class C3Cells:
 def c3_cells(server: str, make, background_sleep: bool = True) -> C3Cells:
     """The same cells on ``make()``'s framework, labelled "``server`` 1w ..."."""
     def cell(what: str, endpoint: str, users: tuple[int, ...] | None = None, **knobs) -> Variant:
-        return Variant(f"{server} 1w {what}", make(), {"endpoint": endpoint, **knobs, **C3_KNOBS}, users=users)
+        return Variant(f"{server} 1w {what}", make(), {"endpoint": endpoint, **knobs, **C3_KNOBS}, users=users,
+                       role=what)
 
     fixes = (cell("io/sleep", "io/sleep"), cell("io/threadpool", "io/threadpool"),
              cell("io/background (blocking call)", "io/background", call="blocking"))
@@ -273,11 +276,11 @@ C4 = Experiment(
     users=(6,), step_s=3.0, warmup_s=1.0, key_endpoint="whoami", observe_whoami=("/api",), probe=False,
     arrival_rate=60.0)
 
-C5_SLEEP = Variant("uvicorn 1w io/sleep", uvicorn(), {"endpoint": "io/sleep", "ms": 100})
-C5_BLOCKING = Variant("uvicorn 1w io/blocking", uvicorn(), {"endpoint": "io/blocking", "ms": 100})
+C5_SLEEP = Variant("uvicorn 1w io/sleep", uvicorn(), {"endpoint": "io/sleep", "ms": 100}, role="io/sleep")
+C5_BLOCKING = Variant("uvicorn 1w io/blocking", uvicorn(), {"endpoint": "io/blocking", "ms": 100}, role="io/blocking")
 C5_DJANGO = (C5_SLEEP, C5_BLOCKING)  # (non-blocking, blocking): the verdict reads them in this order
-C5_FASTAPI = (Variant("fastapi 1w io/sleep", fastapi(), C5_SLEEP.knobs),
-              Variant("fastapi 1w io/blocking", fastapi(), C5_BLOCKING.knobs))
+C5_FASTAPI = (Variant("fastapi 1w io/sleep", fastapi(), C5_SLEEP.knobs, role=C5_SLEEP.role),
+              Variant("fastapi 1w io/blocking", fastapi(), C5_BLOCKING.knobs, role=C5_BLOCKING.role))
 C5 = Experiment(
     "c5-event-loop-lag", "C5", "Does one task that does not yield hold the loop up?",
     "c3_blocking_call_in_async_view.py", (*C5_DJANGO, *C5_FASTAPI),
@@ -303,19 +306,21 @@ class C6Cells:
 
 
 def c6_json(prefix: str, make, parser: str, offload: int) -> Variant:
-    return Variant(f"{prefix}json {parser} {'offloaded' if offload else 'inline'}", make(),
-                   {"endpoint": "json", "parser": parser, "offload": offload})
+    role = f"json {parser} {'offloaded' if offload else 'inline'}"
+    return Variant(prefix + role, make(), {"endpoint": "json", "parser": parser, "offload": offload}, role=role)
 
 
-C6_UPLOAD_BUFFER = Variant("upload buffer", uvicorn(), {"endpoint": "upload", "mode": "buffer"}, fresh_server=True)
+C6_UPLOAD_BUFFER = Variant("upload buffer", uvicorn(), {"endpoint": "upload", "mode": "buffer"}, fresh_server=True,
+                           role="upload buffer")
 C6_UPLOAD_STREAM = Variant("upload stream (from Django's spool)", uvicorn(), {"endpoint": "upload", "mode": "stream"},
-                           fresh_server=True)
+                           fresh_server=True, role="upload stream")
 C6_JSON = {(parser, offload): c6_json("", uvicorn, parser, offload)
            for parser in ("json", "orjson") for offload in (0, 1)}
 C6_DJANGO = C6Cells(C6_UPLOAD_BUFFER, C6_UPLOAD_STREAM, C6_JSON)
 C6_FASTAPI = C6Cells(
-    Variant("fastapi upload buffer", fastapi(), C6_UPLOAD_BUFFER.knobs, fresh_server=True),
-    Variant("fastapi upload stream (from the socket)", fastapi(), C6_UPLOAD_STREAM.knobs, fresh_server=True),
+    Variant("fastapi upload buffer", fastapi(), C6_UPLOAD_BUFFER.knobs, fresh_server=True, role=C6_UPLOAD_BUFFER.role),
+    Variant("fastapi upload stream (from the socket)", fastapi(), C6_UPLOAD_STREAM.knobs, fresh_server=True,
+            role=C6_UPLOAD_STREAM.role),
     {key: c6_json("fastapi ", fastapi, *key) for key in (("json", 0), ("orjson", 0), ("json", 1))})
 C6 = Experiment(
     "c6-big-bodies", "C6", "What does a 5 MB body do to an async worker, read and parsed how?",
@@ -459,7 +464,8 @@ SMOKE = (
                step_s=2.0, warmup_s=1.0, key_endpoint="whoami", observe_whoami=("/api",), probe=False),
 )
 
-# The quick suite's budget is 6 minutes on the 2-core machine: the same variants with shorter
+# The quick suite: what every claim's card needs once, in about 13 minutes on the 2-core machine
+# (102 entries; it was 6 minutes before C10, C11 and C13 joined it): the same variants with shorter
 # steps (step lengths only; no rule, threshold, knob or load level differs from the full suite).
 # FastAPI in quick: C4 and C6's uploads only (the streaming read is where FastAPI and Django
 # differ); FastAPI's C3, C5, C6 parses and C7 run in the full suite.

@@ -98,7 +98,7 @@ MEASURED_S = 10.0
 
 
 def cell_label(stack: GridStack, n: int, neighbour: bool = False, note: str = "") -> str:
-    """A cell's variant label: its stack, then N (the grid reader finds the stack by this prefix)."""
+    """A cell's variant label, for people: its stack, then N (readers find the stack by ``Variant.stack``)."""
     return f"{stack.name} · N={n:,}" + (" · CPU-bound neighbour" if neighbour else "") + (f" · {note}" if note else "")
 
 
@@ -108,7 +108,7 @@ def cell(stack_name: str, n: int, wait_s: int, neighbour: bool = False) -> Varia
     identity). Each cell has a server process of its own: its memory is measured."""
     stack = stack_named(stack_name)
     return Variant(cell_label(stack, n, neighbour), stack.make(n), {"ms": wait_s * 1000}, env=stack.env,
-                   users=(n,), fresh_server=True, neighbour=neighbour)
+                   users=(n,), fresh_server=True, neighbour=neighbour, stack=stack.name)
 
 
 @dataclass(frozen=True)
@@ -152,7 +152,7 @@ CALIBRATION = Experiment(
 def ping_cell(stack_name: str) -> Variant:
     stack = stack_named(stack_name)
     return Variant(f"{stack.name} · ping saturated", stack.make(GRID_N[0]), {"endpoint": "ping"}, env=stack.env,
-                   users=(64,))
+                   users=(64,), stack=stack.name)
 
 
 PING = Experiment(
@@ -182,7 +182,7 @@ IN_FLIGHT_SUITE = (CALIBRATION, PING, *ROWS)
 
 @dataclass(frozen=True)
 class Grid:
-    """A family of rows read and judged alike (``bench.grid_evidence``): cells are stacks x N, each
+    """A family of rows read and judged alike (``results.grid``): cells are stacks x N, each
     row one period (a wait, or the time between two events), the ideal rate N / period of the
     ``key`` request name; ``ping`` measures each stack's saturated rate (None: not measured)."""
 
@@ -193,10 +193,9 @@ class Grid:
     key: str
     ping: Experiment | None = None
 
-    def stack_of(self, label: str) -> GridStack | None:
-        """The stack a cell's label begins with (the longest name, should one name begin another)."""
-        return max((s for s in self.stacks if label.startswith(s.name + " ·")), key=lambda s: len(s.name),
-                   default=None)
+    def stack_of(self, cell: Variant) -> GridStack | None:
+        """The stack a cell belongs to (``Variant.stack``), None for a variant of no grid stack."""
+        return next((s for s in self.stacks if s.name == cell.stack), None)
 
 
 IN_FLIGHT = Grid("in flight", ROWS, STACKS, GRID_N, "io/sleep", PING)

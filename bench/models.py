@@ -13,7 +13,7 @@ from django.db import models
 from bench.observations import Observations
 
 # How ``Run.imported_from`` begins for a run imported from the repository's reference bundle
-# (``bench.reference``), and for no other: ``bench.store.import_run`` writes it only when told the
+# (``results.reference``), and for no other: ``bench.store.import_run`` writes it only when told the
 # run is a reference run, and refuses a file name that begins with it.
 REFERENCE_MARK = "reference machine: "
 

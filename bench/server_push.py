@@ -37,7 +37,7 @@ def cell(stack_name: str, n: int, schedule: str = "staggered") -> Variant:
     stack = next(s for s in STACKS if s.name == stack_name)
     knobs = {"events": EVENTS_PER_STREAM, "every_ms": EVERY_S * 1000, "schedule": schedule}
     return Variant(cell_label(stack, n, note="" if schedule == "staggered" else schedule), stack.make(n), knobs,
-                   env=stack.env, users=(n,), fresh_server=True)
+                   env=stack.env, users=(n,), fresh_server=True, stack=stack.name)
 
 
 def row(schedule: str, sizes: tuple[int, ...], suffix: str = "") -> InFlightExperiment:

@@ -112,7 +112,7 @@ def import_run(doc: dict | bytes | str, source: str = "(no file)", reference: bo
     """Store a run export as a new run marked imported from ``source``: checked whole first
     (``bench.run_schema``), every row created anew under the new run, ids never taken from the
     document. Its uid is kept (it names the run wherever it goes), so it can be imported once.
-    ``reference``: the run comes from the repository's reference bundle (``bench.reference``), and
+    ``reference``: the run comes from the repository's reference bundle (``results.reference``), and
     its origin begins with ``REFERENCE_MARK``; no other source may begin so."""
     if source.startswith(REFERENCE_MARK) and not reference:
         raise RunImportError(f"a source named {REFERENCE_MARK.strip()!r}... is kept for the reference bundle")

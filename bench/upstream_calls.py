@@ -92,7 +92,7 @@ def cell(stack_name: str, n: int, wait_s: int) -> Variant:
     stack = stack_named(stack_name)
     knobs = {"endpoint": stack.endpoint, "ms": wait_s * 1000, "client": stack.client}
     return Variant(cell_label(stack.grid_stack, n), stack.make(n), knobs, env=stack.env(n), users=(n,),
-                   fresh_server=True, upstream=True)
+                   fresh_server=True, upstream=True, stack=stack.grid_stack.name)
 
 
 def row(n: int, wait_s: int, stacks: tuple[CallStack, ...] = STACKS, suffix: str = "") -> InFlightExperiment:

@@ -14,7 +14,7 @@ What the definition holds, and what it leaves out:
 
 - the deployment's fields (server, interface, workers, threads, cpus, pool size, app,
   backpressure, loop, backlog), and the variant's knobs, environment, load levels and flags;
-- never the label, the host or the port (the runner picks a free port for every server);
+- never the label, a cell's stack or role names, the host or the port (the runner picks a free port for every server);
 - a field at its default is left out, so that adding a field with a default to ``Variant`` or
   ``Deployment`` later keeps every existing key. The pool size's default is the environment's
   (``LAB_DB_POOL_SIZE``): a deployment on the default pool is keyed "default pool", the same in a
@@ -37,6 +37,8 @@ from groundwork.database import PoolLimits
 
 RECIPE = 1  # part of the hashed definition: a new recipe gives new keys, never colliding with old ones
 KEY_LENGTH = 16
+# Variant fields that name it rather than say what it is (``deployment`` is hashed field by field).
+NAMES = ("label", "deployment", "stack", "role")
 # Deployment fields that say where a server listens, not what it is.
 WHERE_IT_LISTENS = ("host", "port")
 
@@ -45,7 +47,7 @@ def definition(variant) -> dict:
     """The variant as plain JSON, fields at their defaults left out (see the module's note)."""
     out = {"recipe": RECIPE, "deployment": _deployment(variant.deployment)}
     for f in dataclasses.fields(variant):
-        if f.name in ("label", "deployment"):
+        if f.name in NAMES:
             continue
         value = getattr(variant, f.name)
         if value != _default(f):

@@ -2,8 +2,8 @@
 are also judged on FastAPI, shown beside Django's verdict on each card."""
 
 from bench.models import Run
-from bench.reference import describe_machine, describe_software
-from judging.verdicts import all_verdicts
+from results.reference import describe_machine, describe_software
+from dashboard.cards import all_verdicts
 
 CLAIMS = {
     "C1": ("Extra workers on one core hurt",
@@ -111,7 +111,7 @@ def claim_cards(runs=None, anchor: str = "") -> list[dict]:
 def claim_pairs(runs, reference) -> list[dict]:
     """Per claim, the card the user's runs give (``runs``: None reads the newest measured here)
     beside the card the reference machine's runs give (``reference``: those runs, passed
-    explicitly, e.g. ``bench.evidence.reference_runs()``; None: no reference shown). A card with
+    explicitly, e.g. ``results.runs.reference_runs()``; None: no reference shown). A card with
     no run behind it is left out when the other has one: where the user has no run, the reference
     card stands alone, labelled, with the command that would measure the claim here."""
     mine = claim_cards(runs)

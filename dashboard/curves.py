@@ -23,7 +23,7 @@ from bench.models import ExperimentRun, Run
 from bench.observations import CurveChoice
 from bench.suites import CURVE_SUITES
 from bench.variant_keys import find_variant, stored_as
-from judging.verdicts import database_ceiling
+from dashboard.cards import database_ceiling
 from workloads.errors import ApiError
 from workloads.numbers import int_in_range, strict_float
 

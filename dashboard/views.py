@@ -16,15 +16,21 @@ from django.shortcuts import render
 from django.views.static import serve
 
 from bench import store
-from bench.evidence import reference_runs
-from bench.suites import SUITES
+from bench.curves import RATE_FRACTIONS
 from bench.models import Run
+from bench.suites import SUITES
 from bench.summary import run_summary_rows
 from dashboard import compare as cmp
+from dashboard import curves
+from dashboard.cards import all_verdicts
 from dashboard.claims import claim_pairs
 from dashboard.csv_cells import csv_cell
+from dashboard.curves import curves_run
 from dashboard.ids import parse_id
-from judging.verdicts import all_verdicts
+from dashboard.ladders import LADDER_TABLES, ladders_page, ladders_rows
+from dashboard.reliability import bad_input_rows, fault_rows, overload_rows
+from dashboard.report import render_report
+from results.runs import reference_runs
 from workloads.endpoint import check_host
 from workloads.errors import ApiError, error_response, json_response
 
@@ -71,8 +77,6 @@ def front(request):
     """The comparison: per workload, each stack at its best, latency against throughput, the
     knee under the SLO (``?slo=`` ms), the sweep that chose each configuration (``?run=ID``
     reads another run)."""
-    from bench.curves import RATE_FRACTIONS
-    from dashboard import curves
 
     picked, slo = _picked_run(request), curves.parse_slo(request.GET.get("slo"))
     run = curves.curves_run(picked)
@@ -85,7 +89,6 @@ def front(request):
 @read_only
 def curves_data(request):
     """The front page's data: the whole comparison (JSON), or one of its tables (``?table=``)."""
-    from dashboard import curves
 
     data = curves.comparison(_curves_run_or_404(request), curves.parse_slo(request.GET.get("slo")))
     table, fmt = request.GET.get("table"), request.GET.get("format", "json")
@@ -100,7 +103,6 @@ def curves_data(request):
 @read_only
 def curves_distribution(request):
     """Latency per percentile at one step of one workload, corrected and uncorrected, per stack."""
-    from dashboard import curves
 
     run = _curves_run_or_404(request)
     rows = curves.distribution_rows(run, curves.parse_workload(request.GET.get("workload")),
@@ -109,7 +111,6 @@ def curves_distribution(request):
 
 
 def _curves_run_or_404(request) -> Run:
-    from dashboard.curves import curves_run
 
     run = curves_run(_picked_run(request))
     if run is None:
@@ -144,7 +145,6 @@ def run_detail(request, run_id: int):
 @read_only
 def run_report(request, run_id: int):
     """The run's self-contained report file, as a download (``manage.py bench --report`` writes the same)."""
-    from dashboard.report import render_report
 
     run = _run_or_404(run_id)
     response = HttpResponse(render_report(run), content_type="text/html; charset=utf-8")
@@ -193,7 +193,6 @@ def _picked_run(request) -> Run | None:
 @read_only
 def ladders(request):
     """The ladders: what each layer costs a request, each database path, each tweak."""
-    from judging.ladders import ladders_page
 
     picked = _picked_run(request)
     page = ladders_page(Run.objects.filter(id=picked.id) if picked else None)
@@ -204,7 +203,6 @@ def ladders(request):
 @read_only
 def ladders_data(request):
     """The ladders page's tables as rows (JSON or CSV): ``table`` = tax, db or tweaks."""
-    from judging.ladders import LADDER_TABLES, ladders_rows
 
     picked = _picked_run(request)
     table = request.GET.get("table", "tax")
@@ -216,7 +214,6 @@ def ladders_data(request):
 
 @read_only
 def reliability(request):
-    from dashboard.reliability import bad_input_rows, fault_rows, overload_rows
 
     cases = bad_input_rows()
     deployments = [k for k in cases[0] if k != "case"] if cases else []
@@ -228,7 +225,6 @@ def reliability(request):
 
 @read_only
 def reliability_data(request):
-    from dashboard.reliability import bad_input_rows, fault_rows, overload_rows
 
     tables = {"faults": fault_rows, "bad-input": bad_input_rows, "overload": overload_rows}
     table = request.GET.get("table", "faults")

@@ -12,7 +12,7 @@ FastAPI is not counted (the curves do not run it).
 """
 from __future__ import annotations
 
-from bench.grid_evidence import GridEvidence
+from results.grid import GridEvidence
 from bench.in_flight import GRID_WAITS_S, STACKS
 from judging import in_flight as G
 from judging.core import INCONCLUSIVE, REFUTED, SUPPORTED, Figure, Rule, Scope, Verdict, combine, text_figure

@@ -1,5 +1,5 @@
 """Judging the thousands-in-flight grid (C8 at the scale it speaks of): pure functions, the grid
-of one run in (``bench.grid_evidence.GridEvidence``), cell states, the largest N each stack
+of one run in (``results.grid.GridEvidence``), cell states, the largest N each stack
 holds, the per-wait outcomes and the memory part out.
 
 A cell is *held* when every repeat served at least ``held_share`` of the ideal rate N / wait,
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bench import in_flight as G
-from bench.grid_evidence import MEASURED, OUT_OF_SCOPE, CellRepeat, GridEvidence
+from results.grid import MEASURED, OUT_OF_SCOPE, CellRepeat, GridEvidence
 from judging.core import (INCONCLUSIVE, REFUTED, SUPPORTED, Figure, Rule, Scope, classify_repeats, median,
                           text_figure)
 

@@ -1,9 +1,9 @@
-"""The ladders page's figures, computed from stored runs; no HTML here.
+"""The ladders page's figures, computed from evidence already read; no query and no HTML here.
 
-Each table reads the newest completed run of a ladder suite (``bench.suites.LADDER_SUITES``), or
-the run the user picked, that holds valid steps of its cells: the quick suite measures only
-``ping`` saturated on five rungs, so the other tables may come from an older ``ladders`` or
-``full`` run, and each table says which run it read.
+Each table is built from the evidence of one run (``dashboard.ladders`` reads it: the newest
+completed run of a ladder suite that holds valid steps of its cells, or the run the user picked):
+the quick suite measures only ``ping`` saturated on five rungs, so the other tables may come from
+an older ``ladders`` or ``full`` run, and each table says which run it read.
 
 **CPU per request** is the server's CPU over the step (the mean of its samples' ``cpu_percent``,
 100 = one core) divided by the requests it served per second, in microseconds: what a request
@@ -25,13 +25,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
-
 from bench import ladders as L
-from bench.experiments import Experiment, Variant
-from bench.models import Run
-from bench.suites import LADDER_SUITES
-from bench.evidence import Evidence, Measured, latest_evidence
+from bench.evidence import Evidence, Measured
 from judging.core import Figure, bar, median, ratio, text_figure
 
 # Hop crossings inside the signals' own time, per interface, as shipped: under ASGI the sync
@@ -44,30 +39,6 @@ PARTS = ("hop crossings", "signals", "rest", "not split (no hop data)")
 NEEDS_QUICK = "manage.py bench --suite quick"
 NEEDS_LADDERS = "manage.py bench --suite ladders"
 
-
-# The functions that read the store (these two, and the tables below, which call newest_evidence
-# inside their arithmetic) are left to mutmut's pragma: the unit tests cannot run a query;
-# tests/system/test_ladders.py runs them against PostgreSQL. The figures of one measured step
-# (cpu_us_per_request ... split, _change_pct) are pure, and mutated.
-# pragma: no mutate start
-def ladder_runs(runs: QuerySet[Run] | None = None) -> QuerySet[Run]:
-    """The runs the page may read: the ones given (a run the user picked), else the completed runs
-    of the suites that hold ladder experiments (measured here: an imported run only when picked)."""
-    return runs if runs is not None else Run.objects.measured_here().filter(suite__in=LADDER_SUITES,
-                                                                           status=Run.COMPLETED)
-
-
-def newest_evidence(experiment: Experiment, cells: tuple[Variant, ...], runs: QuerySet[Run] | None = None
-                    ) -> Evidence | None:
-    """The newest run's evidence for ``experiment`` in which one of ``cells`` has a valid step."""
-    for run in ladder_runs(runs).filter(experiments__experiment=experiment.name).distinct().order_by(
-            "-started_at", "-id"):
-        ev = latest_evidence(experiment, Run.objects.filter(id=run.id))
-        if ev is not None and any(ev.has(v) for v in cells):
-            return ev
-    return None
-
-# pragma: no mutate end
 
 # --- figures of one measured step ---------------------------------------------------------------
 
@@ -177,13 +148,11 @@ class TaxTable:
         return {**spec, "stacked": True}
 
 
-# pragma: no mutate start
-def tax_table(workload: str, runs: QuerySet[Run] | None = None) -> TaxTable:
+def tax_table(workload: str, saturated: Evidence | None, paced: Evidence | None) -> TaxTable:
+    """``saturated``: the newest run's saturation ladder; ``paced``: the newest run's ladder at the
+    workload's fixed rate (``L.TAX_AT_RATE``), hop-counting twins included."""
     endpoint = L.endpoint_of(workload)
-    cells = L.tax_cells((workload,))
     at_rate = L.TAX_AT_RATE[workload]
-    saturated = newest_evidence(L.TAX_SATURATION, cells, runs)
-    paced = newest_evidence(at_rate, cells + L.tax_cells((workload,), hops=True), runs)
     rows = []
     for rung in L.RUNGS:
         if not L.serves(rung, workload):
@@ -232,11 +201,8 @@ class DbTable:
     needs: list[str] = field(default_factory=list)
 
 
-def db_table(endpoint: str, runs: QuerySet[Run] | None = None) -> DbTable:
-    cells = tuple(L.db_variant(p, endpoint) for p in L.DB_PATHS)
-    counted_cells = tuple(L.db_variant(p, endpoint, hops=True) for p in L.DB_PATHS)
-    ev = newest_evidence(L.DB_LADDER, cells, runs)
-    hops_ev = newest_evidence(L.DB_LADDER_HOPS, counted_cells, runs)
+def db_table(endpoint: str, ev: Evidence | None, hops_ev: Evidence | None) -> DbTable:
+    """``ev``: the database ladder's run; ``hops_ev``: its hop-counting twin's run."""
     rows = []
     for path in L.DB_PATHS:
         ms = ev.get(L.db_variant(path, endpoint)) if ev else []
@@ -250,8 +216,6 @@ def db_table(endpoint: str, runs: QuerySet[Run] | None = None) -> DbTable:
             Figure("hops", values(counted, lambda m: hops_per_request(m, endpoint)), "", 1)))
     needs = [NEEDS_LADDERS] if ev is None or hops_ev is None else []
     return DbTable(endpoint, rows, ev and ev.run.id, hops_ev and hops_ev.run.id, needs)
-
-# pragma: no mutate end
 
 # --- what could close the gap -------------------------------------------------------------------
 
@@ -278,11 +242,9 @@ def _change_pct(new: float | None, old: float | None) -> float | None:
     return None if r is None else 100 * (r - 1)
 
 
-# pragma: no mutate start
-def tweak_table(runs: QuerySet[Run] | None = None) -> TweakTable:
-    ev = newest_evidence(L.TWEAK_LADDER, L.TWEAK_LADDER.variants, runs)
-    # The as-shipped cells of the same run: a gain across runs would measure the machine's mood.
-    shipped = latest_evidence(L.TAX_SATURATION, Run.objects.filter(id=ev.run.id)) if ev else None
+def tweak_table(ev: Evidence | None, shipped: Evidence | None) -> TweakTable:
+    """``ev``: the tweaks' run; ``shipped``: the as-shipped cells of that same run (a gain across
+    runs would measure the machine's mood)."""
     rows = []
     for tweak in L.TWEAKS:
         for rung in L.DJANGO_ASGI_RUNGS:
@@ -301,69 +263,52 @@ def tweak_table(runs: QuerySet[Run] | None = None) -> TweakTable:
     return TweakTable(rows, ev and ev.run.id, [] if ev else [NEEDS_LADDERS])
 
 
-# --- the page, and the figures the C8 card borrows ---------------------------------------------
-
-def ladders_page(runs: QuerySet[Run] | None = None) -> dict:
-    return {"tax": [tax_table(w, runs) for w in L.TAX_WORKLOADS],
-            "db": [db_table(e, runs) for e in L.DB_ENDPOINTS],
-            "tweaks": tweak_table(runs), "db_users": L.DB_USERS}
-
+# --- the figures the C8 card borrows, and the downloads ---------------------------------------
 
 # The async paths C8's "the async ORM keeps the loop free" is weighed against.
 ASYNC_PATHS = (L.ASYNC_ORM, L.NATIVE_ASYNC, L.ASYNC_BACKEND)
 C8_ENDPOINTS = ("db/read", "db/queries")
 
 
-def async_orm_cost_figures(runs: QuerySet[Run] | None = None) -> list[Figure]:
-    """What keeping the loop free costs, from the database ladder: CPU per request and hops of
-    Django's async ORM beside raw psycopg async and django-async-backend, and the ratio. Empty
+def async_orm_cost_figures(tables: list[DbTable]) -> list[Figure]:
+    """What keeping the loop free costs, from the database ladder's tables (``C8_ENDPOINTS``): CPU
+    per request and hops of Django's async ORM beside raw psycopg async and django-async-backend,
+    and the ratio, each figure naming the run it came from (it may not be the card's). Empty
     without a database ladder run."""
     figures = []
-    for endpoint in C8_ENDPOINTS:
-        table = db_table(endpoint, runs)
+    for table in tables:
         if table.run is None:
             continue
         by_path = {r.path: r for r in table.rows}
+        where = f"DB ladder (run #{table.run}) {table.endpoint}"
         for path in ASYNC_PATHS:
             row = by_path[path.name]
-            figures += [Figure(f"DB ladder {endpoint}, {path.name}: CPU per request", row.cpu_us.values, " µs"),
-                        Figure(f"DB ladder {endpoint}, {path.name}: hops per request", row.hops.values, "", 1)]
+            figures += [Figure(f"{where}, {path.name}: CPU per request", row.cpu_us.values, " µs"),
+                        Figure(f"{where}, {path.name}: hops per request", row.hops.values, "", 1)]
         orm, native = by_path[L.ASYNC_ORM.name].cpu_us, by_path[L.NATIVE_ASYNC.name].cpu_us
-        figures.append(Figure(f"DB ladder {endpoint}: async ORM / raw psycopg async, CPU per request",
+        figures.append(Figure(f"{where}: async ORM / raw psycopg async, CPU per request",
                               [ratio(orm.median, native.median)], "x", 2))
     return figures
 
 
-# --- downloads: the same tables as rows -----------------------------------------------------------
-
-def _tax_rows(runs=None) -> list[dict]:
+def tax_rows(tables: list[TaxTable]) -> list[dict]:
     return [{"workload": t.workload, "rung": r.rung, "cpu_us_per_request": r.cpu_us.median,
              "server_cpu_percent": r.server_cpu.median, "rps": r.rps.median,
              "rate": t.rate, "p99_ms_at_rate": r.p99_at_rate.median, "hops_per_request": r.hops.median,
              **{f"{p} µs": (r.parts or {}).get(p) for p in PARTS}, "repeats": r.cpu_us.n,
              "saturation_run": t.saturation_run, "rate_run": t.rate_run}
-            for t in (tax_table(w, runs) for w in L.TAX_WORKLOADS) for r in t.rows]
+            for t in tables for r in t.rows]
 
 
-def _db_rows(runs=None) -> list[dict]:
+def db_rows(tables: list[DbTable]) -> list[dict]:
     return [{"endpoint": t.endpoint, "path": r.path, "driver": r.driver, "rps": r.rps.median, "p99_ms": r.p99.median,
              "probe_p99_ms": r.probe_p99.median, "loop_lag_ms": r.loop_lag.median,
              "cpu_us_per_request": r.cpu_us.median, "hops_per_request": r.hops.median, "repeats": r.rps.n,
              "run": t.run, "hops_run": t.hops_run}
-            for t in (db_table(e, runs) for e in L.DB_ENDPOINTS) for r in t.rows]
+            for t in tables for r in t.rows]
 
 
-def _tweak_rows(runs=None) -> list[dict]:
-    t = tweak_table(runs)
+def tweak_rows(t: TweakTable) -> list[dict]:
     return [{"rung": r.rung, "workload": r.workload, "tweak": r.tweak, "rps": r.rps.median,
              "cpu_us_per_request": r.cpu_us.median, "rps_gain_pct": r.rps_gain_pct,
              "cpu_saving_pct": r.cpu_saving_pct, "repeats": r.rps.n, "run": t.run} for r in t.rows]
-
-
-LADDER_TABLES = {"tax": _tax_rows, "db": _db_rows, "tweaks": _tweak_rows}
-
-
-def ladders_rows(table: str, runs: QuerySet[Run] | None = None) -> list[dict]:
-    """One download's rows; ``table`` must be one of LADDER_TABLES (the view refuses others)."""
-    return LADDER_TABLES[table](runs)
-# pragma: no mutate end

@@ -1,5 +1,5 @@
 """Judging the server-push grid (C14): pure functions, the grid of one run in
-(``bench.grid_evidence.GridEvidence`` read with ``bench.server_push.PUSH``), per-N outcomes out.
+(``results.grid.GridEvidence`` read with ``bench.server_push.PUSH``), per-N outcomes out.
 
 A stack *holds* N subscribers when, in a repeat, it delivered at least ``held_share`` of the N
 events a second it owes them, the events' delivery lag stayed at or under ``lag_p99_ms`` at p99,
@@ -17,7 +17,7 @@ the reused-thread handler are shown, never counted; so is the burst row.
 from __future__ import annotations
 
 from bench import server_push as P
-from bench.grid_evidence import MEASURED, CellRepeat, GridEvidence
+from results.grid import MEASURED, CellRepeat, GridEvidence
 from judging.core import (INCONCLUSIVE, REFUTED, SUPPORTED, Figure, Rule, Scope, Verdict, classify_repeats, combine,
                           median, text_figure)
 from judging.in_flight import HELD, NOT_HELD, OUTSIDE, UNKNOWN, cell_state

@@ -1,5 +1,5 @@
 """Judging calls to another service (C15): pure functions, the grid of one run in
-(``bench.grid_evidence.GridEvidence`` read with ``bench.upstream_calls.UPSTREAM``), per-row outcomes
+(``results.grid.GridEvidence`` read with ``bench.upstream_calls.UPSTREAM``), per-row outcomes
 out.
 
 A call's *marginal CPU* is the server's CPU per request while making it, minus the CPU per request
@@ -19,7 +19,7 @@ rule. gthread's clients and FastAPI are shown, never counted.
 from __future__ import annotations
 
 from bench import upstream_calls as U
-from bench.grid_evidence import MEASURED, CellRepeat, GridEvidence
+from results.grid import MEASURED, CellRepeat, GridEvidence
 from judging.core import (INCONCLUSIVE, REFUTED, SUPPORTED, Figure, Rule, Scope, Verdict, classify_repeats, combine,
                           text_figure)
 

@@ -88,11 +88,11 @@ def make_curves_run(cells: dict[tuple[str, str], list[V]], suite: str = "curves"
 
 # --- the thousands-in-flight grid (bench/in_flight.py) -----------------------------------------
 def make_grid_run(grid, suite: str = "synthetic", into: Run | None = None) -> Run:
-    """Store ``grid`` (a ``bench.grid_evidence.GridEvidence`` built by ``tests.unit.grid_cells``)
+    """Store ``grid`` (a ``results.grid.GridEvidence`` built by ``tests.unit.grid_cells``)
     as the runner would: one experiment run per cell and repeat, in its row's experiment, out-of-scope
     cells recorded without a step; and the generator's capacity and each stack's ping rate."""
     from bench import in_flight as G
-    from bench.grid_evidence import MEASURED, OUT_OF_SCOPE
+    from results.grid import MEASURED, OUT_OF_SCOPE
     from bench.models import ExperimentRun
 
     run = into or new_run(suite)

@@ -265,7 +265,7 @@ def _evidence_run():
 
 
 def _evidence_default():
-    from bench.evidence import latest_evidence
+    from results.runs import latest_evidence
 
     ev = latest_evidence(EXPERIMENT)
     return ev and ev.run.id
@@ -293,7 +293,7 @@ def _ladder_run():
 
 def _ladder_default():
     from bench import ladders as L
-    from judging.ladders import newest_evidence
+    from results.runs import newest_evidence
 
     ev = newest_evidence(L.TAX_SATURATION, L.TAX_SATURATION.variants)
     return ev and ev.run.id

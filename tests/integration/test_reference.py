@@ -12,8 +12,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from bench import reference, store
-from bench.evidence import reference_runs, verdict_runs
+from bench import store
+from results import reference
+from results.runs import reference_runs, verdict_runs
 from bench.models import REFERENCE_MARK, Run
 from dashboard.findings import FINDINGS, render
 from tests.synthetic import make_run

@@ -13,15 +13,16 @@ from bench import experiments as X
 from bench import observations as O
 from bench import store
 from bench.curves import CURVES, CURVES_SWEEP, curve_variant, sweep_variant
-from bench.evidence import latest_evidence, read_run
-from bench.grid_evidence import read_grid
+from bench.evidence import read_run
+from results.runs import latest_evidence
+from results.grid import read_grid
 from bench.in_flight import cell
 from bench.knees import run_knees
 from bench.models import ExperimentRun, Run
 from bench.overload import overload_variant
 from bench.suites import OVERLOAD
 from judging.core import SUPPORTED
-from judging.verdicts import VERDICTS
+from dashboard.cards import VERDICTS
 from tests.synthetic import V, curve_step, endpoint, make_curves_run, make_grid_run, make_run, only
 from tests.unit.cells import c5_variants
 from tests.unit.grid_cells import THREADS, UVICORN_1W, grid_of

@@ -7,17 +7,18 @@ from __future__ import annotations
 import pytest
 
 from bench import experiments as X
-from bench.evidence import latest_evidence
+from results.runs import latest_evidence
 from bench.models import Run
 from judging.core import INCONCLUSIVE, REFUTED, SUPPORTED
-from judging.verdicts import VERDICTS, all_verdicts, database_ceiling, verdict_c1, verdict_c8
-from bench.grid_evidence import fullest_grid_run, read_grid
+from dashboard.cards import VERDICTS, all_verdicts, database_ceiling, verdict_c1, verdict_c8
+from results.grid import read_grid
+from results.runs import fullest_grid_run
 from judging.verdicts import judge_c8
 from judging import in_flight as G_in_flight
 from tests.synthetic import V, endpoint, make_grid_run, make_run, only, sample
 from tests.unit.cells import MiB, c1_variants, c5_variants, c8_db_variants, merged, pgbench_variants
 from tests.unit.grid_cells import FASTAPI, THREADS, UVICORN_1W, KiB, grid_of, held_cell, replace_cells
-from bench.grid_evidence import INVALID, CellRepeat
+from results.grid import INVALID, CellRepeat
 
 
 @pytest.fixture(autouse=True)
@@ -208,7 +209,7 @@ def test_the_claims_page_draws_the_grid_as_heat_maps():
 def test_c12_reads_the_knees_and_the_grid_of_one_full_run():
     """The low band from the curves' knees (the highest achieved rate within the SLO), the high band
     from the grid, both of the run that holds the two."""
-    from judging.verdicts import verdict_c12
+    from dashboard.cards import verdict_c12
     from tests.synthetic import curve_step, make_curves_run
 
     def curve(knee: float) -> list:

@@ -16,7 +16,7 @@ from django.db import connection
 from playwright.sync_api import sync_playwright
 
 from groundwork.database import BASE_DIR, TEST_DATABASE_ENV
-from judging.verdicts import VERDICTS
+from dashboard.cards import VERDICTS
 from deploy.databases import drop_database, ensure_database
 from tests.conftest import ARTIFACTS, launch
 
@@ -188,7 +188,7 @@ def test_claims_page(browser, dashboard, smoke_run):
     # no quick or full run stored: every card says inconclusive and what to run, and a smoke run decides nothing
     page, errors = visit(browser, f"{dashboard.url}/dashboard/claims/", "claims")
     assert not errors
-    from judging.verdicts import VERDICTS
+    from dashboard.cards import VERDICTS
 
     assert page.locator("article.card").count() == len(VERDICTS)
     assert page.locator("#C4 header .verdict").inner_text() == computed_verdict("C4") == "inconclusive"

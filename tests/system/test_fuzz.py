@@ -220,8 +220,8 @@ def stored(database):
 
 def page_values(stored: dict) -> dict[str, st.SearchStrategy]:
     from bench.curves import CURVE_WORKLOADS
-    from judging.ladders import LADDER_TABLES
-    from judging.verdicts import VERDICTS
+    from dashboard.ladders import LADDER_TABLES
+    from dashboard.cards import VERDICTS
 
     return {
         "run": st.just(str(stored["run"])), "e": st.sampled_from([str(e) for e in stored["e"]]),

@@ -14,8 +14,9 @@ from bench import ladders as L
 from bench.models import Run
 from bench.suites import LADDER_SUITES, SUITES, experiments_named
 from groundwork.database import BASE_DIR
+from dashboard import ladders as DL
 from judging import ladders as D
-from bench.evidence import latest_evidence
+from results.runs import latest_evidence
 from tests.conftest import launch
 from tests.synthetic import V, endpoint, make_run, only, sample
 from workloads.catalogue import DB_READ, without_orm
@@ -138,7 +139,7 @@ def saturated(rps: float, cpu: float, name: str = "ping", deployment=ASGI) -> V:
 
 def test_cpu_per_request_is_server_cpu_over_served_requests():
     run = make_run(L.TAX_SATURATION.name, {L.tax_variant(L.DJANGO_ASYNC, L.PING): saturated(1000, 60.0)})
-    table = D.tax_table(L.PING, only(run))
+    table = DL.read_tax_table(L.PING, only(run))
     row = next(r for r in table.rows if r.rung == L.DJANGO_ASYNC.name)
     assert row.cpu_us.median == pytest.approx(600.0)  # 60 % of a core / 1000 requests/s
     assert row.rps.median == 1000 and row.server_cpu.median == 60.0  # 60 %: not saturated, RPS a lower bound
@@ -156,7 +157,7 @@ def test_stacked_parts_come_from_the_instrumented_twin_and_sum_to_the_total():
         L.tax_variant(L.DJANGO_ASYNC, L.PING, hops=True): V({"ping": endpoint(300, 4.0, timing=HOPS_TIMING)},
                                                             deployment=ASGI, samples=[sample(cpu_percent=30.0)],
                                                             users=1)})
-    table = D.tax_table(L.PING, only(sat, paced))
+    table = DL.read_tax_table(L.PING, only(sat, paced))
     django = next(r for r in table.rows if r.rung == L.DJANGO_ASYNC.name)
     hops, signals, rest = (django.parts[p] for p in D.PARTS[:3])
     assert hops == pytest.approx(0.20 * 600)  # 0.1 ms of the app's 0.5 ms: 20 % of the uninstrumented 600 µs
@@ -196,28 +197,28 @@ def test_db_ladder_and_tweak_gains():
                                                                                  loop_lag_ms={"1": 4.0})]),
         L.db_variant(L.NATIVE_ASYNC, "db/read"): V({"db/read": endpoint(990, 20.0), "probe": endpoint(10, 5.0)},
                                                    deployment=ASGI, samples=[sample(cpu_percent=50.0)])})
-    table = D.db_table("db/read", only(db))
+    table = DL.read_db_table("db/read", only(db))
     orm = next(r for r in table.rows if r.path == L.ASYNC_ORM.name)
     assert orm.cpu_us.median == pytest.approx(1000.0)  # 51 % / (500 + 10 probe) requests/s
     assert (orm.probe_p99.median, orm.loop_lag.median) == (30.0, 4.0)
     assert orm.hops.median is None and table.needs == [D.NEEDS_LADDERS]  # no hop-instrumented run
-    figures = {f.label: f for f in D.async_orm_cost_figures(only(db))}
-    assert figures["DB ladder db/read: async ORM / raw psycopg async, CPU per request"].median == pytest.approx(2.0)
+    figures = {f.label: f for f in DL.async_orm_cost_figures(only(db))}
+    assert figures[f"DB ladder (run #{db.id}) db/read: async ORM / raw psycopg async, CPU per request"].median == pytest.approx(2.0)
 
     rung, workload = L.DJANGO_ASYNC, L.PING
     tweaked = L.tweak_variant(L.REUSE_THREAD, rung, workload)
     run = make_run(L.TWEAK_LADDER.name, {tweaked: saturated(1500, 60.0)})
-    table = D.tweak_table(only(run))
+    table = DL.read_tweak_table(only(run))
     assert next(r for r in table.rows if r.tweak == L.REUSE_THREAD.name).rps_gain_pct is None  # no baseline
     shipped = make_run(L.TAX_SATURATION.name, {L.tax_variant(rung, workload): saturated(1000, 60.0)})
     shipped.experiments.all().update(run=run)  # the baseline must come from the tweaks' own run
-    row = next(r for r in D.tweak_table(only(run)).rows if r.tweak == L.REUSE_THREAD.name
+    row = next(r for r in DL.read_tweak_table(only(run)).rows if r.tweak == L.REUSE_THREAD.name
                and r.rung == rung.name and r.workload == workload)
     assert row.rps_gain_pct == pytest.approx(50.0) and row.cpu_saving_pct == pytest.approx(100 / 3)
 
 
 def test_missing_data_names_the_command_not_a_500():
-    page = D.ladders_page(Run.objects.none())
+    page = DL.ladders_page(Run.objects.none())
     assert D.NEEDS_QUICK in page["tax"][0].needs and page["tweaks"].needs == [D.NEEDS_LADDERS]
     client = Client(HTTP_HOST="127.0.0.1")
     empty = make_run("nothing", {})
@@ -243,7 +244,7 @@ def test_the_page_renders_a_stored_run_with_its_chart():
 
 
 def test_c8_card_shows_the_async_orm_costs_without_changing_its_rule():
-    from judging.verdicts import verdict_c8
+    from dashboard.cards import verdict_c8
     from tests.synthetic import make_grid_run
     from tests.unit.grid_cells import THREADS, UVICORN_1W, grid_of
 
@@ -255,9 +256,10 @@ def test_c8_card_shows_the_async_orm_costs_without_changing_its_rule():
         for path, rps in ((L.ASYNC_ORM, 500), (L.NATIVE_ASYNC, 1000), (L.ASYNC_BACKEND, 800))})
     after = verdict_c8(only(sleep, db))
     added = {f.label: f.median for f in after.figures if f.label.startswith("DB ladder")}
-    assert added[f"DB ladder db/read, {L.ASYNC_ORM.name}: CPU per request"] == pytest.approx(1000.0)
-    assert added[f"DB ladder db/read, {L.ASYNC_BACKEND.name}: CPU per request"] == pytest.approx(625.0)
-    assert added["DB ladder db/read: async ORM / raw psycopg async, CPU per request"] == pytest.approx(2.0)
+    where = f"DB ladder (run #{db.id}) db/read"  # each borrowed figure names the run it came from
+    assert added[f"{where}, {L.ASYNC_ORM.name}: CPU per request"] == pytest.approx(1000.0)
+    assert added[f"{where}, {L.ASYNC_BACKEND.name}: CPU per request"] == pytest.approx(625.0)
+    assert added[f"{where}: async ORM / raw psycopg async, CPU per request"] == pytest.approx(2.0)
     # the rule decides as before: the ladder's figures are shown, never judged
     assert after.verdict == before.verdict
     assert [(x.name, x.outcome) for x in after.scopes] == [(x.name, x.outcome) for x in before.scopes]

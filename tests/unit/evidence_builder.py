@@ -1,7 +1,7 @@
 """Synthetic results, by hand, so each verdict can be driven to each outcome: the figures of a
 variant (``V``, ``endpoint``, ``sample``) and the unsaved rows they make (``experiment_runs``).
 
-``evidence`` turns them into what ``bench.evidence.latest_evidence`` would hand a judge, in memory:
+``evidence`` turns them into what ``results.runs.latest_evidence`` would hand a judge, in memory:
 unsaved ``ExperimentRun``, ``Step``, ``EndpointStat`` and ``ServerSample`` instances in ``Measured``
 and ``Evidence``, so the judges are tested without a database. ``tests/synthetic.py`` saves the
 same rows, for the tests of what reads the store.

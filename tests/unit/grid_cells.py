@@ -1,9 +1,9 @@
-"""The thousands-in-flight grid built in memory, as ``bench.grid_evidence.read_grid`` would hand it
+"""The thousands-in-flight grid built in memory, as ``results.grid.read_grid`` would hand it
 to the judging: cells a real run could produce, from a few numbers per stack."""
 from __future__ import annotations
 
 from bench import in_flight as G
-from bench.grid_evidence import MEASURED, OUT_OF_SCOPE, CellRepeat, GridEvidence
+from results.grid import MEASURED, OUT_OF_SCOPE, CellRepeat, GridEvidence
 
 KiB, MiB = 2**10, 2**20
 THREADS, UVICORN_1W, UVICORN_2W, GRANIAN, REUSE, FASTAPI = G.STACK_NAMES

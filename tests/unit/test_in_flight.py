@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from bench import experiments
 from bench import in_flight as X
-from bench.grid_evidence import FAILED, INVALID, CellRepeat
+from results.grid import FAILED, INVALID, CellRepeat
 from judging import in_flight as G
 from judging import verdicts
 from judging.core import INCONCLUSIVE, PARTLY, REFUTED, SUPPORTED
@@ -201,7 +202,7 @@ def test_memory_repeats_that_straddle_the_line_decide_nothing():
 
 def card(grid, lag_ms: float = 2.0):
     """The C8 card of ``grid``'s run, with the async-ORM part on as many repeats as the grid has."""
-    db = evidence(verdicts.X.C8_DB, merged(*(c8_db_variants(lag_ms) for _ in range(grid.repeats))), new_run())
+    db = evidence(experiments.C8_DB, merged(*(c8_db_variants(lag_ms) for _ in range(grid.repeats))), new_run())
     return verdicts.judge_c8(grid, db, {}, [])
 
 
@@ -396,7 +397,7 @@ def test_the_async_orm_part_lists_each_repeats_lag_and_says_when_they_straddle_t
     grid = grid_of({THREADS: 4_000, UVICORN_1W: 10_000})
     orm = lambda verdict: next(s for s in verdict.scopes if s.name == "the async ORM keeps the loop free")  # noqa: E731
     assert orm(card(grid)).why == "loop lag per repeat 2.0, 2.0 ms under the async ORM"
-    db = evidence(verdicts.X.C8_DB, merged(c8_db_variants(2.0), c8_db_variants(50.0)), new_run())
+    db = evidence(experiments.C8_DB, merged(c8_db_variants(2.0), c8_db_variants(50.0)), new_run())
     straddle = orm(verdicts.judge_c8(grid, db, {}, []))
     assert straddle.outcome == INCONCLUSIVE
     assert straddle.why == "loop lag per repeat 2.0, 50.0 ms under the async ORM (repeats on both sides of the limit)"

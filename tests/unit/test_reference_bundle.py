@@ -1,4 +1,4 @@
-"""The reference bundle's file (``bench.reference``), without the database: the same runs give the
+"""The reference bundle's file (``results.reference``), without the database: the same runs give the
 same bytes, a run is keyed by its uid, a bundle holds one machine, and a file that is not a
 bundle of that shape is refused with one line saying why."""
 from __future__ import annotations
@@ -8,8 +8,8 @@ import lzma
 
 import pytest
 
-from bench import reference
-from bench.reference import BUNDLE_FORMAT, Bundle, BundleError, describe_machine, machine_of, pack, unpack
+from results import reference
+from results.reference import BUNDLE_FORMAT, Bundle, BundleError, describe_machine, machine_of, pack, unpack
 
 MACHINE = {"cpu_model": "Test CPU", "cpu_count": 2, "memory_bytes": 8 * 2**30, "kernel": "6.1.0"}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench import server_push as P
-from bench.grid_evidence import INVALID, MEASURED, CellRepeat, GridEvidence
+from results.grid import INVALID, MEASURED, CellRepeat, GridEvidence
 from judging.core import INCONCLUSIVE, PARTLY, REFUTED, SUPPORTED
 from judging.in_flight import HELD, NOT_HELD, UNKNOWN
 from judging.server_push import (DJANGO, PUSH_RULE, THREADS, judge_c14, memory_per_subscriber, n_scope, note,
@@ -155,7 +155,7 @@ def test_the_card_shows_both_maps_and_the_note_names_what_django_holds():
 
 
 def test_an_n_beyond_the_load_generator_is_out_of_scope_and_never_counted():
-    from bench.grid_evidence import OUT_OF_SCOPE
+    from results.grid import OUT_OF_SCOPE
 
     cells = [c if c.n != 4_000 else CellRepeat(c.stack, c.n, c.wait_s, False, c.repeat, OUT_OF_SCOPE, "out of scope: test")
              for c in everywhere(**{THREADS: {"per_subscriber": 30 * KiB}, DJANGO: {"per_subscriber": 47 * KiB}})]
@@ -205,7 +205,7 @@ def test_both_holding_with_no_memory_measured_says_so():
 
 
 def test_an_n_out_of_scope_is_inconclusive_with_no_repeat_and_says_what_each_side_was():
-    from bench.grid_evidence import OUT_OF_SCOPE
+    from results.grid import OUT_OF_SCOPE
 
     cells = [c if c.n != 4_000 else CellRepeat(c.stack, c.n, c.wait_s, False, c.repeat, OUT_OF_SCOPE, "beyond: test")
              for c in everywhere()]
@@ -280,7 +280,7 @@ def test_the_heat_map_applies_c14s_rule_not_the_waits_grid_rule():
 
 
 def test_every_n_beyond_the_load_generator_tests_nothing_and_says_so():
-    from bench.grid_evidence import OUT_OF_SCOPE
+    from results.grid import OUT_OF_SCOPE
 
     cells = [CellRepeat(c.stack, c.n, c.wait_s, False, c.repeat, OUT_OF_SCOPE, "out of scope: test")
              for c in everywhere()]

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from bench import upstream_calls as U
-from bench.grid_evidence import INVALID, MEASURED, CellRepeat, GridEvidence
+from results.grid import INVALID, MEASURED, CellRepeat, GridEvidence
 from judging.core import INCONCLUSIVE, PARTLY, REFUTED, SUPPORTED
 from judging.upstream_calls import UPSTREAM_RULE, cpu_per_request_us, judge_c15, marginal_us, repeat_outcome
 

@@ -26,7 +26,8 @@ from bench import in_flight as IF
 from bench.evidence import Evidence
 from bench.suites import SUITES
 from judging import verdicts
-from judging.core import INCONCLUSIVE, OUTCOMES, PARTLY, REFUTED, SUPPORTED, Scope, Verdict, combine
+from judging.core import INCONCLUSIVE, OUTCOMES, PARTLY, REFUTED, SUPPORTED, Figure, Rule, Scope, Verdict, combine
+from judging.measures import per_repeat
 from tests.unit.cells import (KiB, MiB, c1_variants, c2_variants, c3_variants, c5_variants, c6_variants, c7_obs,
                               c8_db_variants, merged, pgbench_variants, whoami_obs)
 from tests.unit.evidence_builder import V, endpoint, evidence, new_run, sample
@@ -111,7 +112,7 @@ def test_no_judge_queries_the_database(no_database):
         "C10": judge("C10", c10()),
         "C13": c13.judge(c13.memory()),
     }
-    assert set(made) == set(verdicts.VERDICTS)
+    assert set(made) == set(verdicts.JUDGES)
     assert all(v.verdict == SUPPORTED for c, v in made.items() if c != "C12"), {c: (v.verdict, v.why) for c, v in made.items()}
     assert made["C12"].verdict == INCONCLUSIVE  # its mixed region needs a probe the curves do not have
     assert any("share of PostgreSQL alone" in f.label for f in made["C8"].figures)  # the ceiling was used
@@ -141,14 +142,14 @@ def test_asking_evidence_for_an_undefined_variant_fails_loudly():
         ev.get(stranger)
 
 
-@pytest.mark.parametrize("claim", list(verdicts.VERDICTS))
+@pytest.mark.parametrize("claim", list(verdicts.JUDGES))
 def test_no_data_is_inconclusive_with_the_command_that_produces_it(claim):
     verdict = judge(claim)
     assert verdict.verdict == INCONCLUSIVE and "manage.py bench --suite" in verdict.needs
     assert not verdict.provisional
 
 
-@pytest.mark.parametrize("claim", list(verdicts.VERDICTS))
+@pytest.mark.parametrize("claim", list(verdicts.JUDGES))
 def test_every_rule_renders_its_thresholds(claim):
     """Every threshold reaches the card's text: moving any one of them changes what it says (a
     deleted placeholder would leave the text as it was, whatever digits appear elsewhere)."""
@@ -156,7 +157,7 @@ def test_every_rule_renders_its_thresholds(claim):
     text = rule.render()
     assert "{" not in text
     for name, value in rule.limits.items():
-        moved = verdicts.Rule(rule.text, {**rule.limits, name: value + 7919}).render()
+        moved = Rule(rule.text, {**rule.limits, name: value + 7919}).render()
         assert moved != text, (claim, name)
 
 
@@ -885,7 +886,7 @@ def test_c12_names_the_run_it_read_and_counts_the_most_repeats_of_curves_or_grid
     assert (verdict.run_id, verdict.suite, verdict.repeats) == (7, "full", 2)  # the grid had two repeats
     assert verdicts.judge_c12(one_repeat, None, run_id=7, suite="full").repeats == 1
 
-LADDER = (verdicts.Figure("DB ladder db/read, async ORM: CPU per request", [250.0, 260.0], " µs"),)
+LADDER = (Figure("DB ladder db/read, async ORM: CPU per request", [250.0, 260.0], " µs"),)
 
 CARDS: dict[str, dict[str, Callable[[], Verdict]]] = {
     "C1": {
@@ -1096,12 +1097,10 @@ def test_every_card_shows_what_was_reviewed(claim):
 
 def test_a_missing_figure_reads_as_none_but_a_misspelt_attribute_fails_loudly():
     """A typo in a verdict must not turn a card quietly inconclusive."""
-    from judging.verdicts import _values
-
     class Step:
         def rps(self, name):
             return None  # the step lacks the figure
 
-    assert _values([Step()], lambda m: m.rps("ping") * 2) == [None]
+    assert per_repeat([Step()], lambda m: m.rps("ping") * 2) == [None]
     with pytest.raises(AttributeError):
-        _values([Step()], lambda m: m.rsp("ping"))
+        per_repeat([Step()], lambda m: m.rsp("ping"))

@@ -6,7 +6,7 @@ where each claim held, the deciding figures as medians with ranges, and provisio
 from django.core.management.base import BaseCommand, CommandError
 
 from bench.models import Run
-from judging.verdicts import all_verdicts
+from dashboard.cards import all_verdicts
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from bench import reference
+from results import reference
 from bench.files import write_new
 from dashboard.findings import render
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
-
 from bench import in_flight as G
 from bench.evidence import median
 from bench.models import ExperimentRun, Run
@@ -87,7 +85,7 @@ def _cell_of(grid: G.Grid, er: ExperimentRun) -> tuple[str, int, int, bool, str]
     variant = find_variant(row.variants, er.variant_key, er.variant) if row else None
     if variant is not None:
         key = variant.knobs.get("endpoint") or grid.key
-        return grid.stack_of(variant.label).name, variant.users[0], row.wait_s, variant.neighbour, key
+        return grid.stack_of(variant).name, variant.users[0], row.wait_s, variant.neighbour, key
     return None
 
 
@@ -134,7 +132,7 @@ def read_grid(run: Run, spec: G.Grid = G.IN_FLIGHT) -> GridEvidence | None:
     ping = spec.ping.name if spec.ping else None
     for er in ExperimentRun.objects.filter(run=run, experiment=ping) if ping else ():
         cell = find_variant(spec.ping.variants, er.variant_key, er.variant)
-        stack = spec.stack_of(cell.label) if cell else None
+        stack = spec.stack_of(cell) if cell else None
         step = er.steps.filter(valid=True).prefetch_related("endpoints").first()
         rps = next((e.rps for e in step.endpoints.all() if e.name == "ping"), None) if step else None
         if stack and rps:
@@ -145,17 +143,3 @@ def read_grid(run: Run, spec: G.Grid = G.IN_FLIGHT) -> GridEvidence | None:
         capacities += [e.rps for e in step.endpoints.all() if e.name == "ping"] if step else []
     grid.generator_capacity_rps = median(capacities)
     return grid
-
-
-def fullest_grid_run(runs: QuerySet[Run], spec: G.Grid = G.IN_FLIGHT) -> Run | None:
-    """Among ``runs``, the one whose grid has the most repeats, the newest among equals (a newer,
-    thinner run never silently replaces a fuller one: one run per card)."""
-    best, best_key = None, None
-    names = [r.name for r in spec.rows]
-    for run in runs.filter(experiments__experiment__in=names).distinct():
-        repeats = (ExperimentRun.objects.filter(run=run, experiment__in=names)
-                   .values_list("repeat", flat=True).distinct().count())
-        key = (repeats, run.started_at, run.id)
-        if best_key is None or key > best_key:
-            best, best_key = run, key
-    return best

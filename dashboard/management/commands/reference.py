@@ -1,4 +1,4 @@
-"""``manage.py reference``: the reference bundle (``bench.reference``), made, grown, imported, shown.
+"""``manage.py reference``: the reference bundle (``results.reference``), made, grown, imported, shown.
 
     manage.py reference --make --runs 1,2,3 [--out FILE] [--force]   a new bundle of these runs
     manage.py reference --add RUN_ID [--out FILE]                      one more run (same uid: replaced)
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from bench import reference
+from results import reference
 from bench.files import refuse_existing, write_new
 from bench.models import Run
 
