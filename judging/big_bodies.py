@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bench import experiments as X
 from bench.evidence import Evidence
-from judging.core import (INCONCLUSIVE, Figure, Judged, Rule, Scope, Verdict, banded, bar, classify_repeats, combine,
-                          median, paired, ratio)
+from judging.core import (DECIDED, INCONCLUSIVE, SUPPORTED, Figure, Judged, Rule, Scope, Verdict, banded, bar,
+                          classify_repeats, combine, median, paired, possible_outcomes, ratio)
 from judging.beside_fastapi import SAME_RULE, judge_both, role_of
 from judging.measures import MiB, listed_ratios, main_rps, p99_of, per_repeat
 
@@ -58,7 +58,10 @@ def _c6(ev: Evidence, cells: X.C6Cells, name: str) -> tuple[Judged, dict[str, fl
                                    + (f" ({disagree})" if disagree else ""), n))
         outcome = combine(at_levels)[0]
         repeats = min((s.repeats for s in at_levels if s.outcome != INCONCLUSIVE), default=0)
-        scopes.append(Scope(part, outcome, "; ".join(f"{s.name}: {s.why}" for s in at_levels) or "no data", repeats))
+        could = possible_outcomes(at_levels)  # a level refuted in every repeat: the part cannot hold everywhere
+        bound = "; it cannot hold at every level" if outcome == INCONCLUSIVE and could and SUPPORTED not in could else ""
+        scopes.append(Scope(part, outcome, ("; ".join(f"{s.name}: {s.why}" for s in at_levels) or "no data") + bound,
+                            repeats, could_be=could or frozenset(DECIDED)))
     for v in cells.variants:
         for users in ev.users_levels(v):
             ms = ev.at(v, users)

@@ -12,6 +12,7 @@ from typing import Callable, Iterable
 
 SUPPORTED, PARTLY, REFUTED, INCONCLUSIVE = "supported", "partly supported", "refuted", "inconclusive"
 OUTCOMES = (SUPPORTED, PARTLY, REFUTED, INCONCLUSIVE)
+DECIDED = (SUPPORTED, PARTLY, REFUTED)
 
 
 @dataclass(frozen=True)
@@ -147,16 +148,50 @@ class Scope:
     # False: the cell cannot decide anything by arithmetic or machine limits, which the design says
     # before the run; shown with its reason, never counted (not even as missing data)
     in_scope: bool = True
+    # What an inconclusive scope could still turn out to be. Any decided outcome, unless the scope is
+    # itself added up from parts some of which are decided (``possible_outcomes``): a part refuted
+    # at one level can no longer hold at every level, whatever its undecided levels turn out to be.
+    could_be: frozenset[str] = frozenset(DECIDED)
+
+    def possible(self) -> frozenset[str]:
+        return self.could_be if self.outcome == INCONCLUSIVE else frozenset((self.outcome,))
+
+    def as_dict(self) -> dict:
+        """What a card shows of the scope (``could_be`` only serves ``combine``; the text says it)."""
+        return {"name": self.name, "outcome": self.outcome, "why": self.why, "repeats": self.repeats,
+                "in_scope": self.in_scope}
+
+
+def possible_outcomes(scopes: list[Scope]) -> frozenset[str]:
+    """Every overall outcome the in-scope ``scopes`` could add up to, each undecided scope taking
+    any outcome it could still turn out to be (``Scope.possible``). Added up, decided outcomes give
+    supported when all are supported, refuted when all are refuted, and partly otherwise (a mix, or
+    any scope that holds partly); nothing in scope gives nothing."""
+    options = [s.possible() for s in scopes if s.in_scope]
+    if not options:
+        return frozenset()
+    found = set()
+    if all(SUPPORTED in o for o in options):
+        found.add(SUPPORTED)
+    if all(REFUTED in o for o in options):
+        found.add(REFUTED)
+    some_supported = [k for k, o in enumerate(options) if SUPPORTED in o]
+    some_refuted = [k for k, o in enumerate(options) if REFUTED in o]
+    if any(PARTLY in o for o in options) or any(i != j for i in some_supported for j in some_refuted):
+        found.add(PARTLY)
+    return frozenset(found)
 
 
 def combine(scopes: list[Scope], what: str = "") -> tuple[str, str]:
     """Add up per-scope outcomes so that missing data never lifts (or sinks) a claim: the overall
-    outcome is the one that would hold whatever the inconclusive scopes turned out to be.
+    outcome is the one that would hold whatever the inconclusive scopes turned out to be
+    (``possible_outcomes``), and inconclusive when they could still turn it either way.
 
     supported only if every scope is; refuted only if every scope is; partly supported when at
     least one scope holds and at least one does not (a scope that holds partly is both); anything
     else, e.g. supported here and unknown there, is inconclusive. The text names every outcome."""
     outside = [s.name for s in scopes if not s.in_scope]
+    could = possible_outcomes(scopes)
     scopes = [s for s in scopes if s.in_scope]
     names = {o: [s.name for s in scopes if s.outcome == o] for o in OUTCOMES}
     told = [f"{label} {', '.join(names[o])}" for o, label in
@@ -165,15 +200,7 @@ def combine(scopes: list[Scope], what: str = "") -> tuple[str, str]:
     why = "; ".join(told) if told else f"no {what or 'scope'} was tested"
     if outside:
         why += f" ({', '.join(outside)}: out of scope)"
-    holds = names[SUPPORTED] or names[PARTLY]
-    fails = names[REFUTED] or names[PARTLY]
-    if not scopes or names[INCONCLUSIVE] and not (holds and fails):
-        return INCONCLUSIVE, why
-    if len(names[SUPPORTED]) == len(scopes):
-        return SUPPORTED, why
-    if len(names[REFUTED]) == len(scopes):
-        return REFUTED, why
-    return PARTLY, why
+    return (next(iter(could)) if len(could) == 1 else INCONCLUSIVE), why
 
 
 @dataclass
@@ -235,7 +262,7 @@ class Verdict:
         return {"claim": self.claim, "verdict": self.verdict, "provisional": self.provisional,
                 "repeats": self.repeats, "deciding_repeats": self.deciding_repeats, "rule": self.rule, "why": self.why, "note": self.note,
                 "figures": [f.as_dict() for f in self.figures], "run_id": self.run_id, "suite": self.suite,
-                "scopes": [s.__dict__ for s in self.scopes], "compared": self.compared,
+                "scopes": [s.as_dict() for s in self.scopes], "compared": self.compared,
                 "experiment_run_ids": self.experiment_run_ids, "chart": self.chart, "needs": self.needs,
                 "beside": [b.__dict__ for b in self.beside], "heatmap": self.heatmap}
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 
 from judging.core import (INCONCLUSIVE, OUTCOMES, PARTLY, REFUTED, SUPPORTED, Beside, Figure, Judged, Rule,
-                               Scope, Verdict, banded, bar, classify_repeats, combine, median, outcome_by_threshold,
-                               paired, ratio, spread, text_figure, versus_limit)
+                          Scope, Verdict, banded, bar, classify_repeats, combine, median, outcome_by_threshold,
+                          paired, possible_outcomes, ratio, spread, text_figure, versus_limit)
 
 S, P, R, I = SUPPORTED, PARTLY, REFUTED, INCONCLUSIVE
 
@@ -225,6 +225,35 @@ def test_combine_rule(outcomes, expected):
 def test_combine_is_what_every_completion_of_the_unknown_scopes_agrees_on(outcomes):
     completions = {outcome_of(*(fill if o == I else o for o in outcomes)) for fill in (S, P, R)}
     assert outcome_of(*outcomes) == (completions.pop() if len(completions) == 1 else I)
+
+
+def test_a_part_added_up_from_levels_keeps_what_its_unknown_levels_can_still_become():
+    """A part refuted at one level and unknown at another cannot hold at every level: it is partly
+    or refuted, never supported. Handed up as such, two supported parts beside it make the claim
+    partly whatever the unknown level turns out to be (found on a real C6 run, where the part's
+    bare "inconclusive" made the whole claim inconclusive)."""
+    levels = [Scope("2 users", I, ""), Scope("6 users", R, "")]
+    could = possible_outcomes(levels)
+    assert combine(levels)[0] == I and could == {P, R}
+    part = Scope("offload", I, "", could_be=could)
+    assert combine([Scope("orjson", S, ""), Scope("memory", S, ""), part])[0] == P
+    # every completion agrees: the unknown level supported (part partly) or refuted (part refuted)
+    for fill in (S, P, R):
+        filled = Scope("offload", combine([Scope("2 users", fill, ""), levels[1]])[0], "")
+        assert combine([Scope("orjson", S, ""), Scope("memory", S, ""), filled])[0] == P
+    # a bare unknown part (it could still be supported) leaves the claim open, as before
+    assert combine([Scope("orjson", S, ""), Scope("memory", S, ""), Scope("offload", I, "")])[0] == I
+    # ... and so does a restricted one that could still go either way at the claim's level
+    assert combine([Scope("orjson", R, ""), Scope("offload", I, "", could_be=frozenset({P, R}))])[0] == I
+
+
+@pytest.mark.parametrize("options, expected", [
+    ([{S}], {S}), ([{R}], {R}), ([{P}], {P}), ([{S}, {R}], {P}), ([{S, R}], {S, R}),
+    ([{S}, {S, R}], {S, P}), ([{R}, {S, P, R}], {R, P}), ([], set())])
+def test_possible_outcomes_of_each_mix(options, expected):
+    scopes = [Scope(str(k), next(iter(o)) if len(o) == 1 else I, "", could_be=frozenset(o))
+              for k, o in enumerate(options)]
+    assert possible_outcomes(scopes) == expected
 
 
 def test_combine_names_every_outcome_in_a_fixed_order():

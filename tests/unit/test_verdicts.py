@@ -612,6 +612,21 @@ def test_c6_a_level_whose_repeats_straddle_the_line_is_never_dropped():
     assert scopes["offload frees the loop"].outcome == SUPPORTED
 
 
+def test_c6_a_part_refuted_at_one_level_cannot_hold_so_the_claim_is_partly_whatever_the_other_level_does():
+    """orjson 2x then 1x at 2 users (straddles), 1x in both repeats at 6 users (refuted): the part is
+    inconclusive but can no longer hold at every level. The other two parts hold, so the claim is
+    partly supported however the straddling level settles (the combine rule), not inconclusive."""
+    fast, flat = c6_variants(40, 20, 80, 80), c6_variants(40, 40, 80, 80)
+    orjson = X.C6_JSON[("orjson", 0)]
+    first = {**fast, orjson: [fast[orjson][0], flat[orjson][1]]}  # 2 users fast, 6 users flat
+    verdict = judge("C6", evidence(X.C6, merged(first, flat)))
+    scopes = {s.name: s for s in verdict.scopes}
+    assert scopes["orjson faster"].outcome == INCONCLUSIVE
+    assert scopes["orjson faster"].why.endswith("it cannot hold at every level")
+    assert scopes["offload frees the loop"].outcome == scopes["chunked read saves memory"].outcome == SUPPORTED
+    assert verdict.verdict == PARTLY, verdict.why
+
+
 def test_c6_fastapi_quick_subset_judges_the_upload_and_says_what_runs_the_rest():
     """The quick suite runs FastAPI's uploads only: memory is judged, the parse parts are not, and
     the two missing parts keep FastAPI's badge inconclusive (they could go either way)."""
