@@ -166,7 +166,7 @@ def django_databases(check_connections: bool = False) -> dict:
     """DATABASES for settings: psycopg 3 pool per process, no persistent connections.
 
     CONN_MAX_AGE must stay 0 with a pool (Django's rule), and under ASGI persistent
-    connections leak (ticket #33497), so the pool is the only reuse mechanism.
+    connections leak (Django ticket #33497), so the pool is the only reuse mechanism.
 
     ``check_connections``: test each connection as the pool hands it out, so that one left dead
     by a PostgreSQL restart is replaced instead of failing a request. It costs a round trip per

@@ -1,4 +1,5 @@
--- wrk script (issue 11): averages every Server-Timing metric over the responses it saw.
+-- wrk script for the hop counts (LAB_COUNT_HOPS=1): averages every Server-Timing metric over the
+-- responses it saw.
 -- Usage: wrk -t1 -c32 -d10s -s scripts/server_timing.lua URL
 -- Parsing headers costs wrk CPU: use it to read the breakdown, not to compare RPS.
 local threads = {}

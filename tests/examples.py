@@ -1,4 +1,4 @@
-"""One valid request per endpoint, and the fields the issue's catalogue promises for it."""
+"""One valid request per endpoint, and the response fields the catalogue in docs/endpoints.md lists."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field

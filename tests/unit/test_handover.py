@@ -8,7 +8,7 @@ import pytest
 from bench import handover as HO
 from bench.evidence import Evidence
 from judging.core import INCONCLUSIVE, PARTLY, REFUTED, SUPPORTED
-from judging.handover import HANDOVER_RULE, cores_gain, cores_outcome, fine_outcome, judge_c11
+from judging.handover import HANDOVER_RULE, cores_gain, cores_outcome, fine_outcome, judge_c11, sweep_sizes
 from tests.unit.evidence_builder import V, endpoint, evidence, new_run, sample
 
 BASE_RPS = {HO.BLOCKING: 600.0, HO.CPU: 50.0}  # the shared pool's throughput in the grid, and the sweep's at cores
@@ -134,6 +134,51 @@ def test_a_missing_cell_never_decides():
     assert scopes(*handover(gains={HO.CPU: [0.5, 0.5]}, leave_out=larger))[CORES_CPU] == INCONCLUSIVE
     grid, blocking, _ = handover()
     assert judge_c11(grid, blocking, None).verdict == INCONCLUSIVE  # a part unknown: nothing lifted
+
+
+def test_a_missing_cell_is_said_missing_repeat_by_repeat():
+    """A repeat with a cell missing on either side still shows, as "missing" with its figure "n/a"."""
+    grid, blocking, cpu = handover(leave_out=(HO.GRID[HO.PER_REQUEST, HO.CPU], HO.SWEEP[HO.BLOCKING][HO.AT_CORES]))
+    why = {s.name: s.why for s in judge_c11(grid, blocking, cpu).scopes}
+    assert why[FINE_CPU] == "per repeat: missing, missing (n/a; n/a); no repeat gave the outcome"
+    assert why[CORES_BLOCKING] == ("per repeat: missing, missing (a pool larger than the cores adds n/a, n/a); "
+                                   "no repeat gave the outcome")
+    assert cores_gain(blocking, HO.BLOCKING) == {0: None, 1: None}
+
+
+def test_without_the_grid_the_sweeps_still_decide_and_the_chart_is_empty():
+    _, blocking, cpu = handover()
+    verdict = judge_c11(None, blocking, cpu)
+    assert {s.name: s.why for s in verdict.scopes}[FINE_BLOCKING] == \
+        "per repeat: none (no cells); no repeat gave the outcome"
+    assert {s.name: s.outcome for s in verdict.scopes}[CORES_CPU] == SUPPORTED
+    assert [d["data"] for d in verdict.chart["datasets"]] == [[None] * len(HO.HOWS)] * len(HO.WORKS)
+
+
+SIZES = "the sweeps' pool sizes (threads)"
+BLOCKING_SIZES = "blocking call on one core: 1 thread = 1, cores = 1, 4 x cores = 4, 32 threads = 32"
+
+
+def sizes_shown(verdict) -> str:
+    return next(f.statement for f in verdict.figures if f.label == SIZES)
+
+
+@pytest.mark.parametrize("present", [(0,), (1,), (2,), (0, 1), (0, 2), (1, 2)])
+def test_the_pool_sizes_and_the_run_come_from_whichever_experiment_is_there(present):
+    """The machine's cores are in the run's environment, read from any of its three experiments."""
+    parts = handover()
+    verdict = judge_c11(*(ev if i in present else None for i, ev in enumerate(parts)))
+    assert sizes_shown(verdict) == f"{BLOCKING_SIZES}; CPU task on every core: 1 thread = 1, cores = 2, " \
+                                   "4 x cores = 8, 32 threads = 32"
+    assert verdict.run_id == parts[0].run.id
+
+
+def test_cores_not_recorded_are_said_so():
+    grid, blocking, cpu = handover()
+    del grid.run.environment["cpus_available"]  # a run recorded before the runner kept its cores
+    told = f"{BLOCKING_SIZES}; CPU task on every core: cores not recorded"
+    assert sizes_shown(judge_c11(grid, blocking, cpu)) == told
+    assert sweep_sizes(None).statement == told
 
 
 def test_a_lag_never_sampled_decides_nothing():
