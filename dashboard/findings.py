@@ -21,6 +21,11 @@ FINDINGS = BASE_DIR / "docs" / "findings.md"
 COMMAND = "manage.py findings --out docs/findings.md"
 
 
+def _letter(k: int) -> str:
+    """A machine's name in the document: A, B, ... in the order the bundle lists them."""
+    return chr(ord("A") + k)
+
+
 def _cell(text) -> str:
     """Text that stays in its Markdown table cell."""
     return " ".join(str(text).split()).replace("|", "\\|")
@@ -53,16 +58,19 @@ def render(bundle: Bundle, source: Path = REFERENCE_BUNDLE) -> str:
         "`tests/integration/test_reference.py` fails when this file and the bundle disagree. To change it, add "
         "a run to the bundle (`manage.py reference --add RUN_ID`) and regenerate.",
         "",
-        "## The machine",
+        "## The machines",
         "",
-        f"{describe_machine(bundle.machine)}.",
+        "Each card reads one run, measured on one of these (the run table says which):",
+        "",
+        *(f"- **{_letter(k)}**: {describe_machine(m)}." for k, m in enumerate(bundle.machines)),
         "",
         "## The runs",
         "",
-        "| uid | suite | status | repeats | started (UTC) | versions |",
-        "|---|---|---|---|---|---|",
+        "| uid | suite | status | repeats | started (UTC) | machine | versions |",
+        "|---|---|---|---|---|---|---|",
         *(f"| {r['uid']} | {r['suite']} | {r['status']} | {r['options'].get('repeat', 1)} | "
-          f"{r['started_at'][:19].replace('T', ' ')} | {_cell(describe_software(r['environment']))} |" for r in exports),
+          f"{r['started_at'][:19].replace('T', ' ')} | {_letter(bundle.machine_of_run(r))} | "
+          f"{_cell(describe_software(r['environment']))} |" for r in exports),
         "",
         f"The bundle holds runs of the suites {', '.join(held_suites)}; the claims page reads the suites "
         f"{', '.join(VERDICT_SUITES)}. "
@@ -71,8 +79,9 @@ def render(bundle: Bundle, source: Path = REFERENCE_BUNDLE) -> str:
            "their experiments (the commands that measure them are listed at the end)." if missing else ""),
         "",
     ]
+    machine_of = {r["uid"]: _letter(bundle.machine_of_run(r)) for r in exports}
     for c in measured:
-        out += _claim(c, uid_of, portable)
+        out += _claim(c, uid_of, portable, machine_of)
     if missing:
         out += ["## No reference data yet", "", "| claim | what would measure it |", "|---|---|"]
         out += [f"| {c['v'].claim} {_cell(c['title'])} | `{c['v'].needs or 'see its card'}` |" for c in missing]
@@ -80,12 +89,12 @@ def render(bundle: Bundle, source: Path = REFERENCE_BUNDLE) -> str:
     return "\n".join(out)
 
 
-def _claim(c: dict, uid_of: dict[int, str], portable) -> list[str]:
+def _claim(c: dict, uid_of: dict[int, str], portable, machine_of: dict[str, str]) -> list[str]:
     v = c["v"]
     badge = " (provisional: a deciding cell rests on one repeat)" if v.provisional else ""
     out = [f"## {v.claim}: {c['title']}", "", f"> {c['text']}", "",
            f"**Verdict: {v.verdict}**{badge}. From run {uid_of[v.run_id]} ({v.suite}, {v.repeats} "
-           f"repeat{'s' if v.repeats != 1 else ''}).", "",
+           f"repeat{'s' if v.repeats != 1 else ''}, machine {machine_of[uid_of[v.run_id]]}).", "",
            f"**Why:** {portable(v.why)}", ""]
     out += [f"**{b.framework}, by the same rule:** {b.outcome}: {portable(b.why)}" for b in v.beside]
     if v.beside:

@@ -1,12 +1,15 @@
-"""The reference bundle: runs measured on the maintainers' machine, shipped in the repository
+"""The reference bundle: runs measured on the maintainers' machines, shipped in the repository
 (``reference/runs.json.xz``), imported by ``make demo`` and shown beside the user's own runs,
 labelled "reference machine"; ``docs/findings.md`` is generated from it (``manage.py findings``).
 
-One file, format ``djlab-reference/1``: ``{"format", "machine", "runs"}``, where ``runs`` are run
+One file, format ``djlab-reference/2``: ``{"format", "machines", "runs"}``, where ``runs`` are run
 exports (``djlab-run/1``, ``bench.store.export_run``) whole, raw histograms and samples included
-(every card is recomputed from them), oldest first, and ``machine`` is the hardware they were
-all measured on (each run's own environment keeps its versions, pinning and commit). Written as
-sorted, compact JSON compressed with xz, so the same runs always give the same bytes.
+(every card is recomputed from them), oldest first, and ``machines`` the hardware they were
+measured on, each run on one of them (its own environment says which, and keeps its versions,
+pinning and commit). Every card reads one run, so it speaks for one machine, which it names; the
+maintainers' sessions do not always get the same virtual machine, so a bundle may hold several
+(``djlab-reference/1`` files, of one ``machine``, still read). Written as sorted, compact JSON
+compressed with xz, so the same runs always give the same bytes.
 
 Runs are keyed by their uid: adding a run the bundle holds replaces it, and importing skips every
 run already in the store, so importing twice changes nothing.
@@ -26,11 +29,12 @@ from bench import run_schema, store
 from bench.models import Run
 from groundwork.database import BASE_DIR
 
-BUNDLE_FORMAT = "djlab-reference/1"
+BUNDLE_FORMAT = "djlab-reference/2"
+ONE_MACHINE_FORMAT = "djlab-reference/1"  # read, never written: ``machine`` instead of ``machines``
 REFERENCE_BUNDLE = BASE_DIR / "reference" / "runs.json.xz"
 MAX_RUNS = 100
 MAX_UNPACKED = MAX_RUNS * run_schema.MAX_BYTES  # an xz file can unpack to far more than its size: bounded
-# What makes two runs "the same machine": a bundle holds one. Versions may change between its runs.
+# What makes two runs "the same machine". Versions may change between runs of one machine.
 MACHINE_KEYS = ("cpu_model", "cpu_count", "memory_bytes", "kernel")
 
 
@@ -39,7 +43,7 @@ class BundleError(ValueError):
 
 
 class MachineDoc(BaseModel):
-    """The hardware every run of the bundle was measured on (``bench.environment.capture``)."""
+    """The hardware runs of the bundle were measured on (``bench.environment.capture``)."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
@@ -55,6 +59,16 @@ class BundleDoc(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     format: Literal[BUNDLE_FORMAT]
+    machines: Annotated[list[MachineDoc], Field(min_length=1, max_length=MAX_RUNS)]
+    runs: Annotated[list[dict[str, JsonValue]], Field(max_length=MAX_RUNS)]
+
+
+class OneMachineBundleDoc(BaseModel):
+    """A ``djlab-reference/1`` envelope: every run on its one ``machine``."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    format: Literal[ONE_MACHINE_FORMAT]
     machine: MachineDoc
     runs: Annotated[list[dict[str, JsonValue]], Field(max_length=MAX_RUNS)]
 
@@ -84,7 +98,7 @@ def describe_software(environment: dict) -> str:
 
 @dataclass(frozen=True)
 class Bundle:
-    machine: dict
+    machines: tuple[dict, ...]  # in the order their first run joined
     runs: tuple[dict, ...]  # run exports, oldest first
 
     @property
@@ -92,16 +106,25 @@ class Bundle:
         return [r["uid"] for r in self.runs]
 
     def as_dict(self) -> dict:
-        return {"format": BUNDLE_FORMAT, "machine": self.machine, "runs": list(self.runs)}
+        return {"format": BUNDLE_FORMAT, "machines": list(self.machines), "runs": list(self.runs)}
+
+    def machine_of_run(self, export: dict) -> int:
+        """The index in ``machines`` of the machine ``export`` was measured on."""
+        return self.machines.index(machine_of(export["environment"]))
 
     def with_run(self, export: dict) -> Bundle:
-        """The bundle with ``export`` added (replacing the run of the same uid), oldest first."""
-        if machine_of(export["environment"]) != self.machine:
-            raise BundleError(f"run {export['uid']} was measured on {describe_machine(export['environment'])}, "
-                                 f"not on the bundle's machine ({describe_machine(self.machine)}): a bundle holds "
-                                 "one machine's runs")
+        """The bundle with ``export`` added (replacing the run of the same uid), oldest first, and
+        its machine added when the bundle holds no run of it yet. Only a machine that records
+        every figure a bundle describes a machine by may join."""
+        machine = machine_of(export["environment"])
+        try:
+            MachineDoc.model_validate(machine)
+        except ValidationError as exc:
+            raise BundleError(f"run {export['uid']} does not record its machine: {run_schema.describe(exc)}") from None
         runs = [r for r in self.runs if r["uid"] != export["uid"]] + [export]
-        return Bundle(self.machine, tuple(sorted(runs, key=lambda r: (r["started_at"], r["uid"]))))
+        held = [m for m in self.machines if any(machine_of(r["environment"]) == m for r in runs)]
+        machines = tuple(held + ([machine] if machine not in held else []))
+        return Bundle(machines, tuple(sorted(runs, key=lambda r: (r["started_at"], r["uid"]))))
 
 
 def exportable(run: Run) -> dict:
@@ -118,12 +141,7 @@ def make(runs: list[Run]) -> Bundle:
     if not runs:
         raise BundleError("a bundle needs at least one run")
     exports = [exportable(r) for r in runs]
-    machine = machine_of(exports[0]["environment"])
-    try:
-        MachineDoc.model_validate(machine)
-    except ValidationError as exc:
-        raise BundleError(f"run {runs[0].id} does not record its machine: {run_schema.describe(exc)}") from None
-    bundle = Bundle(machine, ())
+    bundle = Bundle((), ())
     for export in exports:
         bundle = bundle.with_run(export)
     return bundle
@@ -136,8 +154,8 @@ def pack(bundle: Bundle) -> bytes:
 
 
 def unpack(raw: bytes) -> Bundle:
-    """The bundle in ``raw``, its envelope checked and every run on its machine; ``BundleError``
-    saying what is wrong otherwise."""
+    """The bundle in ``raw``, its envelope checked and every run on one of its machines;
+    ``BundleError`` saying what is wrong otherwise."""
     decompressor = lzma.LZMADecompressor()
     try:
         text = decompressor.decompress(raw, max_length=MAX_UNPACKED)
@@ -146,18 +164,24 @@ def unpack(raw: bytes) -> Bundle:
     if not decompressor.eof:
         raise BundleError(f"unpacks to more than {MAX_UNPACKED // 2**20} MiB, or is cut short")
     try:
-        checked = BundleDoc.model_validate_json(text)
+        one_machine = json.loads(text).get("format") == ONE_MACHINE_FORMAT
+    except (ValueError, AttributeError):
+        one_machine = False
+    try:
+        checked = (OneMachineBundleDoc if one_machine else BundleDoc).model_validate_json(text)
     except ValidationError as exc:
         raise BundleError(run_schema.describe(exc)) from None
-    machine = checked.machine.model_dump()
+    machines = [checked.machine.model_dump()] if one_machine else [m.model_dump() for m in checked.machines]
+    if any(machines.count(m) > 1 for m in machines):
+        raise BundleError("a machine is listed twice")
     for run in checked.runs:
         environment = run.get("environment")
-        if not isinstance(environment, dict) or machine_of(environment) != machine:
-            raise BundleError(f"run {run.get('uid')!r} does not say it was measured on the bundle's machine")
+        if not isinstance(environment, dict) or machine_of(environment) not in machines:
+            raise BundleError(f"run {run.get('uid')!r} does not say it was measured on one of the bundle's machines")
     uids = [str(r.get("uid")) for r in checked.runs]
     if len(set(uids)) != len(uids):
         raise BundleError("two runs share a uid")
-    return Bundle(machine, tuple(checked.runs))
+    return Bundle(tuple(machines), tuple(checked.runs))
 
 
 def read(path: Path = REFERENCE_BUNDLE) -> Bundle:

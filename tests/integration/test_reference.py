@@ -87,7 +87,7 @@ def test_claims_page_shows_the_reference_card_alone_where_the_user_has_no_run(bu
     assert held == ["C8", "C14", "C15"]
     c14 = page[page.index('data-claim="C14"'):page.index('data-claim="C15"')]
     assert c14.count("<article") == 1 and "Reference machine" in c14 and "No run of yours holds this claim yet" in c14
-    assert reference.describe_machine(bundle.machine) in c14
+    assert reference.describe_machine(bundle.machines[0]) in c14
     c1 = page[page.index('data-claim="C1"'):page.index('data-claim="C2"')]
     assert c1.count("<article") == 1 and "Reference machine" not in c1  # no reference data: the user's card
 

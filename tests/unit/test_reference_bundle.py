@@ -1,6 +1,6 @@
 """The reference bundle's file (``results.reference``), without the database: the same runs give the
-same bytes, a run is keyed by its uid, a bundle holds one machine, and a file that is not a
-bundle of that shape is refused with one line saying why."""
+same bytes, a run is keyed by its uid, each run names the machine it was measured on, and a file
+that is not a bundle of that shape is refused with one line saying why."""
 from __future__ import annotations
 
 import json
@@ -9,7 +9,7 @@ import lzma
 import pytest
 
 from results import reference
-from results.reference import BUNDLE_FORMAT, Bundle, BundleError, describe_machine, machine_of, pack, unpack
+from results.reference import BUNDLE_FORMAT, ONE_MACHINE_FORMAT, Bundle, BundleError, describe_machine, machine_of, pack, unpack
 
 MACHINE = {"cpu_model": "Test CPU", "cpu_count": 2, "memory_bytes": 8 * 2**30, "kernel": "6.1.0"}
 
@@ -29,32 +29,55 @@ def xz(document) -> bytes:
 
 
 def test_runs_are_kept_oldest_first_and_a_run_added_again_replaces_itself():
-    bundle = Bundle(MACHINE, ()).with_run(A).with_run(B)
+    bundle = Bundle((), ()).with_run(A).with_run(B)
     assert bundle.uids == [B["uid"], A["uid"]]
     again = bundle.with_run({**A, "note": "re-exported"})
     assert again.uids == bundle.uids and again.runs[1]["note"] == "re-exported"
 
 
-def test_a_run_of_another_machine_is_refused():
-    other = export("00000000-0000-4000-8000-00000000000c", "2026-01-03T00:00:00+00:00", {**MACHINE, "cpu_count": 4})
-    with pytest.raises(BundleError, match="not on the bundle's machine"):
-        Bundle(MACHINE, ()).with_run(A).with_run(other)
+OTHER = {**MACHINE, "cpu_model": "Other CPU", "cpu_count": 4}
+C = export("00000000-0000-4000-8000-00000000000c", "2026-01-03T00:00:00+00:00", OTHER)
+
+
+def test_a_run_of_another_machine_brings_its_machine_and_each_run_says_which_it_was():
+    bundle = Bundle((), ()).with_run(A).with_run(C)
+    assert bundle.machines == (MACHINE, OTHER)
+    assert [bundle.machine_of_run(r) for r in bundle.runs] == [0, 1]
+    assert unpack(pack(bundle)) == bundle
+    # replacing the only run of a machine by one measured elsewhere leaves no machine without a run
+    moved = bundle.with_run({**C, "environment": A["environment"]})
+    assert moved.machines == (MACHINE,)
+
+
+def test_a_run_that_does_not_record_its_machine_cannot_join():
+    with pytest.raises(BundleError, match="does not record its machine"):
+        Bundle((), ()).with_run({**A, "environment": {"python": "3.13.0"}})
+
+
+def test_a_one_machine_bundle_of_the_first_format_still_reads():
+    old = unpack(xz({"format": ONE_MACHINE_FORMAT, "machine": MACHINE, "runs": [A, B]}))
+    assert old.machines == (MACHINE,) and old.uids == [A["uid"], B["uid"]]
+    assert json.loads(lzma.decompress(pack(old)))["format"] == BUNDLE_FORMAT  # written in the new one
 
 
 def test_the_same_runs_give_the_same_bytes_and_read_back_whole():
-    one, two = Bundle(MACHINE, ()).with_run(A).with_run(B), Bundle(MACHINE, ()).with_run(B).with_run(A)
+    one, two = Bundle((), ()).with_run(A).with_run(B), Bundle((), ()).with_run(B).with_run(A)
     assert pack(one) == pack(two)
     assert unpack(pack(one)) == one
 
 
 @pytest.mark.parametrize("raw, says", [
     (b"not xz at all", "not an xz file"),
-    (xz({"format": "djlab-run/1", "machine": MACHINE, "runs": []}), "format"),
-    (xz({"format": BUNDLE_FORMAT, "machine": MACHINE, "runs": [], "extra": 1}), "unknown key"),
-    (xz({"format": BUNDLE_FORMAT, "machine": {**MACHINE, "cpu_count": "2"}, "runs": []}), "machine.cpu_count"),
-    (xz({"format": BUNDLE_FORMAT, "machine": MACHINE, "runs": [{**A, "environment": {}}]}), "bundle's machine"),
-    (xz({"format": BUNDLE_FORMAT, "machine": MACHINE, "runs": [A, A]}), "share a uid"),
-    (xz({"format": BUNDLE_FORMAT, "machine": MACHINE, "runs": [A]})[:-20], "cut short"),
+    (xz({"format": "djlab-run/1", "machines": [MACHINE], "runs": []}), "format"),
+    (xz({"format": BUNDLE_FORMAT, "machines": [MACHINE], "runs": [], "extra": 1}), "unknown key"),
+    (xz({"format": BUNDLE_FORMAT, "machines": [{**MACHINE, "cpu_count": "2"}], "runs": []}), r"machines\[0\].cpu_count"),
+    (xz({"format": BUNDLE_FORMAT, "machines": [], "runs": []}), "machines"),
+    (xz({"format": BUNDLE_FORMAT, "machines": [MACHINE, MACHINE], "runs": [A]}), "listed twice"),
+    (xz({"format": BUNDLE_FORMAT, "machines": [MACHINE], "runs": [{**A, "environment": {}}]}), "bundle's machines"),
+    (xz({"format": BUNDLE_FORMAT, "machines": [MACHINE], "runs": [C]}), "bundle's machines"),
+    (xz({"format": ONE_MACHINE_FORMAT, "machine": MACHINE, "runs": [C]}), "bundle's machines"),
+    (xz({"format": BUNDLE_FORMAT, "machines": [MACHINE], "runs": [A, A]}), "share a uid"),
+    (xz({"format": BUNDLE_FORMAT, "machines": [MACHINE], "runs": [A]})[:-20], "cut short"),
 ])
 def test_a_file_that_is_not_a_bundle_is_refused_with_one_line(raw, says):
     with pytest.raises(BundleError, match=says):

@@ -82,8 +82,9 @@ class Command(BaseCommand):
         self._list(self._read(path))
 
     def _list(self, bundle: reference.Bundle):
-        self.stdout.write(f"machine: {reference.describe_machine(bundle.machine)}")
+        for k, machine in enumerate(bundle.machines):
+            self.stdout.write(f"machine {chr(ord('A') + k)}: {reference.describe_machine(machine)}")
         for run in bundle.runs:
             self.stdout.write(f"{run['uid']}\t{run['suite']}\t{run['status']}\t{run['started_at'][:19]}\t"
-                              f"repeats {run['options'].get('repeat', 1)}\t"
+                              f"repeats {run['options'].get('repeat', 1)}\tmachine {chr(ord('A') + bundle.machine_of_run(run))}\t"
                               f"{reference.describe_software(run['environment'])}")
