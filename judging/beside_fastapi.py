@@ -26,14 +26,16 @@ def needs_command(claim: str, variants) -> str:
 
 
 def two_frameworks(claim: str, rule: Rule, ev: Evidence | None, django: Judged, fastapi: Judged,
-                    fastapi_variants, **kw) -> Verdict:
+                   fastapi_variants, django_repeats: int | None = None, **kw) -> Verdict:
     """The verdict from Django's outcome, FastAPI's beside it: a second badge, its scopes
-    prefixed "FastAPI", its figures after Django's; missing data says what to run."""
+    prefixed "FastAPI", its figures after Django's; missing data says what to run. A Django outcome
+    judged without scopes (C4, C7) becomes one scope resting on ``django_repeats``, the thinnest of
+    Django's cells, so that one deployment measured once makes the verdict provisional."""
     base = provenance(ev) if ev else {}
     needs = f"manage.py bench --suite quick --only {claim}" if django.outcome == INCONCLUSIVE else ""
     verdict = Verdict(claim, django.outcome, rule.render(), django.why, django.figures + fastapi.figures,
-                      scopes=list(django.scopes) or [Scope("Django", django.outcome, django.why)], needs=needs,
-                      **kw, **base)
+                      scopes=list(django.scopes) or [Scope("Django", django.outcome, django.why, django_repeats)],
+                      needs=needs, **kw, **base)
     fastapi_needs = needs_command(claim, fastapi_variants) if fastapi.outcome == INCONCLUSIVE else ""
     verdict.beside.append(Beside("FastAPI", fastapi.outcome, fastapi.why, fastapi_needs))
     verdict.scopes.append(Scope("FastAPI", fastapi.outcome, fastapi.why + (f" (run: {fastapi_needs})"
@@ -52,7 +54,16 @@ def judge_both(claim: str, rule: Rule, experiment: X.Experiment, ev: Evidence | 
         return nothing_yet(claim, rule, experiment, fastapi_variants)
     django, django_extra = judge(ev, django_cells, "Django")
     fastapi, fastapi_extra = judge(ev, fastapi_cells, "FastAPI")
-    return two_frameworks(claim, rule, ev, django, fastapi, fastapi_variants, **present(django_extra, fastapi_extra))
+    measured = [len(ev.get(v)) for v in variants_of(django_cells) if ev.has(v)]
+    return two_frameworks(claim, rule, ev, django, fastapi, fastapi_variants, min(measured, default=None),
+                          **present(django_extra, fastapi_extra))
+
+
+def variants_of(cells) -> tuple[X.Variant, ...]:
+    """A framework's cells as variants: one variant, a tuple of them, or a cells record's ``variants``."""
+    if isinstance(cells, X.Variant):
+        return (cells,)
+    return tuple(getattr(cells, "variants", cells))
 
 
 def role_of(variant: X.Variant) -> str:

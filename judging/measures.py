@@ -18,15 +18,21 @@ def no_data(claim: str, rule: Rule, experiments: str, suite: str = "quick") -> V
 
 
 def per_repeat(ms: list[Measured], f: Callable[[Measured], float | None]) -> list[float | None]:
-    """Each repeat's figure. Arithmetic on a figure the step lacks (None) gives None, never an
-    exception; a misspelt attribute is an AttributeError, never a quietly missing figure."""
-    out = []
-    for m in ms:
+    """Each repeat's figure, at its repeat number's place: a repeat the cell lacks (an invalid step
+    left out by the reader) is a None there, so that ``paired`` meets repeat i of one cell with repeat
+    i of the other, never with the next one. Arithmetic on a figure the step lacks (None) gives None,
+    never an exception; a misspelt attribute is an AttributeError, never a quietly missing figure."""
+    def value(m: Measured) -> float | None:
         try:
-            out.append(f(m))
+            return f(m)
         except (TypeError, ZeroDivisionError):
-            out.append(None)
-    return out
+            return None
+
+    numbers = [m.experiment_run.repeat for m in ms]
+    if len(set(numbers)) != len(numbers) or any(n is None or n < 0 for n in numbers):
+        return [value(m) for m in ms]  # not one step per repeat: the order given
+    found = {n: value(m) for n, m in zip(numbers, ms)}
+    return [found.get(n) for n in range(max(numbers, default=-1) + 1)]
 
 
 def main_rps(m: Measured) -> float | None:

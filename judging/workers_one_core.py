@@ -3,9 +3,9 @@ repeat by repeat, on saturated steps whose own precision can tell the bands apar
 from __future__ import annotations
 
 from bench import experiments as X
-from bench.evidence import Evidence, Measured
+from bench.evidence import Evidence, Measured, by_repeat
 from judging.core import (INCONCLUSIVE, Figure, Rule, Scope, Verdict, banded, bar, classify_repeats, combine,
-                          median, paired, ratio)
+                          median, ratio)
 from judging.measures import no_data, p99_of, per_repeat, provenance, rps_of, server_cpu
 from judging.pg_ceiling import ceiling_figures
 
@@ -24,9 +24,9 @@ C1_RULE = Rule(
     {"supported": 20, "partly": 5, "saturated_cpu": 85})
 
 
-def _saturated(ms: list[Measured], endpoint: str) -> list[float | None]:
-    """Each repeat's RPS, or None where the server's CPU shows it was not the limit (or unknown)."""
-    return [m.rps(endpoint) if (server_cpu(m) or 0) >= C1_RULE["saturated_cpu"] else None for m in ms]
+def _saturated(m: Measured) -> bool:
+    """Whether the server's CPU shows it was the limit in this step (unknown: not shown, so not)."""
+    return (server_cpu(m) or 0) >= C1_RULE["saturated_cpu"]
 
 
 def _precision(m: Measured) -> float | None:
@@ -43,10 +43,12 @@ def _c1_scope(ev: Evidence, endpoint: str) -> tuple[Scope, list[float]]:
     one, four = (ev.get(X.c1_variant("uvicorn", w, endpoint)) for w in (1, 4))
     if not one or not four:
         return Scope(endpoint, INCONCLUSIVE, "no valid Uvicorn 1w and 4w figures", 0), []
-    pairs = paired(per_repeat(one, rps_of(endpoint)), per_repeat(four, rps_of(endpoint)))
-    drops = [100 * (a - b) / a for a, b in pairs if a]
-    cells = [(a, b, m1, m4) for (a, b), m1, m4 in zip(paired(_saturated(one, endpoint), _saturated(four, endpoint)),
-                                                     one, four) if a]
+    ones, fours = by_repeat(one), by_repeat(four)  # repeat i against repeat i, whichever are missing
+    both = [(ones[r], fours[r]) for r in sorted(set(ones) & set(fours))]
+    pairs = [(m1, m4, m1.rps(endpoint), m4.rps(endpoint)) for m1, m4 in both]
+    pairs = [(m1, m4, a, b) for m1, m4, a, b in pairs if a and b is not None]
+    drops = [100 * (a - b) / a for _, _, a, b in pairs]
+    cells = [(a, b, m1, m4) for m1, m4, a, b in pairs if _saturated(m1) and _saturated(m4)]
     if len(cells) < len(drops):
         return Scope(endpoint, INCONCLUSIVE, f"{len(drops) - len(cells)} of {len(drops)} repeats had a server "
                                              f"below {C1_RULE['saturated_cpu']:.0f} % CPU (not saturated)",

@@ -69,12 +69,13 @@ def same_run(evidence: Evidence) -> QuerySet[Run]:
 
 
 def fullest_grid_run(runs: QuerySet[Run], spec: Grid = IN_FLIGHT) -> Run | None:
-    """Among ``runs``, the one whose grid has the most repeats, the newest among equals (a newer,
-    thinner run never silently replaces a fuller one: one run per card)."""
+    """Among ``runs``, the one whose grid has the most repeats with a valid step, the newest among
+    equals (a newer, thinner run never silently replaces a fuller one: one run per card; a repeat
+    whose every cell was invalid is no repeat, as ``latest_evidence`` counts valid steps)."""
     best, best_key = None, None
     names = [r.name for r in spec.rows]
     for run in runs.filter(experiments__experiment__in=names).distinct():
-        repeats = (ExperimentRun.objects.filter(run=run, experiment__in=names)
+        repeats = (ExperimentRun.objects.filter(run=run, experiment__in=names, steps__valid=True)
                    .values_list("repeat", flat=True).distinct().count())
         key = (repeats, run.started_at, run.id)
         if best_key is None or key > best_key:

@@ -14,11 +14,11 @@ from datetime import timedelta
 import pytest
 
 from bench import experiments as X
-from bench.evidence import latest_evidence
-from bench.grid_evidence import INVALID, CellRepeat, fullest_grid_run
 from bench.models import Run
 from judging.core import REFUTED, SUPPORTED
-from judging.verdicts import verdict_c5
+from dashboard.cards import verdict_c5
+from results.grid import INVALID, CellRepeat
+from results.runs import fullest_grid_run, latest_evidence
 from tests.synthetic import V, make_grid_run, make_run, only
 from tests.unit.cells import c5_variants
 from tests.unit.grid_cells import THREADS, UVICORN_1W, grid_of, replace_cells
@@ -64,9 +64,6 @@ def test_rule_one_run_per_card_among_runs_equally_full_the_newest():
     assert verdict_c5(only(older, newer)).verdict == REFUTED
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "bench/grid_evidence.py:fullest_grid_run counts every stored repeat of the grid (invalid, failed and "
-    "out-of-scope ones too), not the valid ones as latest_evidence does"))
 def test_rule_one_run_per_card_a_grid_run_with_more_valid_repeats_wins_over_a_newer_one():
     fuller = make_grid_run(grid_of({THREADS: 1_000, UVICORN_1W: 10_000}, repeats=2))
     spoilt = grid_of({THREADS: 10_000, UVICORN_1W: 1_000}, repeats=3)

@@ -8,6 +8,8 @@ divided by it): a verdict about a ratio must not move with it.
 """
 from __future__ import annotations
 
+import dataclasses
+
 from bench import experiments as X
 from tests.unit.evidence_builder import V, endpoint, sample
 
@@ -15,11 +17,13 @@ MiB, KiB = 2**20, 2**10
 
 
 def merged(*variant_sets: dict) -> dict:
-    """Several repeats: each variant's Vs from each set, in order (repeat 0, 1, ...)."""
+    """Several repeats: each variant's Vs from each set, in order (repeat 0, 1, ...); a V that names
+    its repeat (the levels of one repeat share one) is renumbered as the set's."""
     out: dict = {}
-    for variants in variant_sets:
+    for k, variants in enumerate(variant_sets):
         for v, vs in variants.items():
-            out.setdefault(v, []).extend(vs if isinstance(vs, list) else [vs])
+            out.setdefault(v, []).extend(x if x.repeat is None else dataclasses.replace(x, repeat=k)
+                                         for x in (vs if isinstance(vs, list) else [vs]))
     return out
 
 

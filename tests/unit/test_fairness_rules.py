@@ -21,7 +21,7 @@ from bench import in_flight as IF
 from bench import server_push as P
 from bench import upstream_calls as U
 from bench.curves import CURVES, CURVES_SWEEP, candidates, curve_variant, default_variant
-from bench.grid_evidence import INVALID, CellRepeat
+from results.grid import INVALID, CellRepeat
 from bench.runner import BenchRunner, RunnerOptions
 from bench.suites import SUITES
 from bench.validity import InvalidKind, judge as judge_step
@@ -151,10 +151,6 @@ def test_rule_symmetric_every_repeat_on_one_side_decides_in_either_direction():
     assert scope(c1({"ping": drops(1, 2, -3)}), "ping").outcome == R
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "judging/verdicts.py:124-127 (_c1_scope) pairs the two cells' repeats by their position in "
-    "Evidence.get's list, not by repeat number (bench.evidence.by_repeat); C2, C3, C5 and C6 pair the "
-    "same way"))
 def test_rule_symmetric_repeat_i_is_paired_with_repeat_i_even_where_a_repeat_is_missing():
     """Repeat 1 of the 4-worker cell was invalid (the reader leaves it out). Paired by repeat, the
     two remaining pairs both drop 30 %: supported. Paired by position, 1 worker's repeat 1 (a slow
@@ -183,10 +179,6 @@ def test_rule_provisional_one_repeat_in_any_deciding_cell_makes_the_verdict_prov
     assert not v.provisional
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "judging/verdicts.py:_two_frameworks gives a claim judged without scopes (C4, C7) one Scope('Django')"
-    " with repeats=None, so Verdict.deciding_repeats falls back on Evidence.repeats, the most repeats of "
-    "any variant (FastAPI's too)"))
 def test_rule_provisional_a_deployment_measured_once_makes_c4_provisional():
     three = {"server": "uvicorn", "workers": 3}
     obs = whoami_obs([(1, 11, True), (2, 22, True), (3, 33, True)])

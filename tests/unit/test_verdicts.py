@@ -26,7 +26,8 @@ from bench import in_flight as IF
 from bench.evidence import Evidence
 from bench.suites import SUITES
 from judging import verdicts
-from judging.core import INCONCLUSIVE, OUTCOMES, PARTLY, REFUTED, SUPPORTED, Figure, Rule, Scope, Verdict, combine
+from judging.core import (INCONCLUSIVE, OUTCOMES, PARTLY, REFUTED, SUPPORTED, Figure, Rule, Scope, Verdict, combine,
+                          paired)
 from judging.measures import per_repeat
 from tests.unit.cells import (KiB, MiB, c1_variants, c2_variants, c3_variants, c5_variants, c6_variants, c7_obs,
                               c8_db_variants, merged, pgbench_variants, whoami_obs)
@@ -1113,9 +1114,23 @@ def test_every_card_shows_what_was_reviewed(claim):
 def test_a_missing_figure_reads_as_none_but_a_misspelt_attribute_fails_loudly():
     """A typo in a verdict must not turn a card quietly inconclusive."""
     class Step:
+        experiment_run = type("Run", (), {"repeat": 0})
+
         def rps(self, name):
             return None  # the step lacks the figure
 
     assert per_repeat([Step()], lambda m: m.rps("ping") * 2) == [None]
     with pytest.raises(AttributeError):
         per_repeat([Step()], lambda m: m.rsp("ping"))
+
+
+def test_each_repeats_figure_sits_at_its_repeat_number_so_pairs_never_shift():
+    """Repeat 1 of one cell was invalid (left out by the reader): its place stays empty, so repeat 2
+    meets repeat 2 of the other cell (C2, C3, C5 and C6 pair their figures so)."""
+    def step(repeat: int, rps: float):
+        return type("Step", (), {"experiment_run": type("Run", (), {"repeat": repeat}), "rps": lambda self, n: rps})()
+
+    thin = per_repeat([step(0, 10.0), step(2, 30.0)], lambda m: m.rps("ping"))
+    full = per_repeat([step(0, 1.0), step(1, 2.0), step(2, 3.0)], lambda m: m.rps("ping"))
+    assert thin == [10.0, None, 30.0]
+    assert paired(thin, full) == [(10.0, 1.0), (30.0, 3.0)]
