@@ -376,6 +376,15 @@ def test_rule_no_default_caps_pools_and_executors_are_given_what_the_cell_needs(
         assert HO.HANDOVER.users == (HO.USERS,)
 
 
+def test_rule_no_default_caps_c1s_database_pool_holds_a_connection_per_user_it_may_serve():
+    """C1 decides db/read on throughput: each process's pool is at least the users the step sends,
+    so one worker does not queue its queries on fewer connections than four workers get."""
+    db_users = X.C1_WORKLOADS["db/read"][1]
+    for experiment in (X.C1_FULL, X.C1_QUICK):
+        for v in experiment.variants:
+            assert v.deployment.pool_size >= db_users, v.label
+
+
 def test_rule_no_default_caps_the_kernel_limits_read_are_shown_on_the_card():
     grid = grid_of(C8_SUPPORTED, uss_per_request=C8_MEMORY)
     grid.limits = {"somaxconn": 4096, "threads_max": 120_000}
