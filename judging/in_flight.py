@@ -130,8 +130,23 @@ def wait_scope(grid: GridEvidence, wait_s: int) -> Scope:
         return Scope(name, INCONCLUSIVE, "every cell of this wait is beyond the load generator", in_scope=False)
     why = (f"{django_stack} holds {django.text()}, gthread with a thread per request {threads.text()} "
            f"requests in flight")
+    bound = [f"{stack} missed N = {n:,} at {n / wait_s:,.0f} requests/s, above "
+             f"{GRID_RULE['cpu_bound_share']:.0%} of its saturated ping rate"
+             for stack, held in ((django_stack, django), (threads_stack, threads))
+             for n in [missed_n(held)] if n is not None and cpu_bound(grid, stack, n, wait_s)]
+    if bound:  # the miss that decides is the core's limit, not the model's: another machine may move it
+        why += ("; machine-dependent: " + "; ".join(bound) + " (CPU-bound: on a faster core it may hold "
+                "it, on a slower one miss less)")
     deciding = min(django.repeats, threads.repeats) if outcome != INCONCLUSIVE else 0
     return Scope(name, outcome, why, deciding)
+
+
+def missed_n(held: Reach) -> int | None:
+    """The N a stack missed right after its reach (None: its reach is a lower bound, nothing missed)."""
+    if not held.exact:
+        return None
+    larger = [n for n in G.GRID_N if n > held.n]
+    return larger[0] if larger else None
 
 
 def slope(points: list[tuple[float, float]]) -> float | None:

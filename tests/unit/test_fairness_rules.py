@@ -8,8 +8,8 @@ Evidence is built in memory (tests/unit/evidence_builder.py, cells.py, grid_cell
 The one rule that needs the store, one run per card, is held in
 tests/integration/test_fairness_in_store.py. Behaviour is asserted, never a verdict of a real run.
 
-Tests marked ``xfail(strict=True)`` state a rule the code does not follow yet (each says where): they
-fail loudly the day the code follows it, so that the marker is removed then.
+A rule the code does not follow yet is stated by a test marked ``xfail(strict=True)`` (saying where),
+which fails loudly the day the code follows it; none is left today.
 """
 from __future__ import annotations
 
@@ -436,10 +436,6 @@ def test_rule_machine_dependent_cpu_bound_cells_are_marked_on_the_card():
     assert "CPU-bound" in verdict.rule
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "judging/in_flight.py:121-136 (wait_scope) and verdicts._c8_note give a bare per-wait outcome even "
-    "where the cells that decide it are CPU-bound for a stack (machine-dependent); only the heat map's "
-    "cell marks it"))
 def test_rule_machine_dependent_a_wait_decided_by_cpu_bound_cells_says_so():
     """gthread holds 4,000 at 1 s waits where Django's ASGI stacks miss it, and 4,000/s is above 85 % of
     their saturated ping rate: on a faster core they might hold it. The card must say the answer at
@@ -448,4 +444,7 @@ def test_rule_machine_dependent_a_wait_decided_by_cpu_bound_cells_says_so():
                    ping_rps={UVICORN_1W: 4_200.0, UVICORN_2W: 4_200.0, GRANIAN: 4_200.0, THREADS: 20_000.0})
     verdict = c8_card(grid)
     one_second = scope(verdict, "1 s waits: coroutines hold more")
-    assert "CPU-bound" in one_second.why or "machine" in one_second.why or "CPU-bound" in verdict.note
+    assert "machine-dependent" in one_second.why and "CPU-bound" in one_second.why, one_second.why
+    fast = grid_of({THREADS: 4_000, UVICORN_1W: 1_000, UVICORN_2W: 1_000, GRANIAN: 1_000},
+                   ping_rps={UVICORN_1W: 20_000.0, UVICORN_2W: 20_000.0, GRANIAN: 20_000.0, THREADS: 20_000.0})
+    assert "machine-dependent" not in scope(c8_card(fast), "1 s waits: coroutines hold more").why  # the model's limit
