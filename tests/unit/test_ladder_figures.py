@@ -1,7 +1,7 @@
 """The ladders page's figures of one measured step, on evidence built in memory: CPU per request,
 the Server-Timing means, hops per request, the p99 an open-loop step reports, and how a rung's CPU
-is cut into hop crossings, signals and the rest. The tables that read the store around them are
-tested against PostgreSQL (tests/system/test_ladders.py)."""
+is cut into hop crossings, signals and the rest. The tables built from them are in
+tests/unit/test_ladder_tables.py; their shell, which reads the store, in tests/system/test_ladders.py."""
 from __future__ import annotations
 
 import pytest
