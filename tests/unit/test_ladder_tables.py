@@ -60,6 +60,10 @@ def test_the_split_comes_from_the_instrumented_twin_and_adds_up_to_the_total():
     assert hops == pytest.approx(0.20 * 600) and signals == pytest.approx(0.10 * 600)
     assert hops + signals + rest == pytest.approx(600.0)
     assert django.hops.median == 2 and django.p99_at_rate.median == 4.0
+    shown = [(f.label, f.text()) for f in (django.cpu_us, django.server_cpu, django.rps, django.p99_at_rate,
+                                           django.hops)]
+    assert shown == [("CPU per request", "600 µs"), ("server CPU", "60 %"), ("RPS", "1,000"), ("p99", "4.0 ms"),
+                     ("hops", "2.0")]
     bare = row(table, L.BARE)
     assert bare.parts == {D.PARTS[2]: pytest.approx(90.0)} and bare.hops.text() == "none: no Django, no bridge"
     assert table.needs == [D.NEEDS_LADDERS]  # rungs left unmeasured: the ladders suite measures them
@@ -72,9 +76,11 @@ def test_the_split_comes_from_the_instrumented_twin_and_adds_up_to_the_total():
     assert table.chart_id == "ladder-ping"
     rows = D.tax_rows([table])
     mine = next(r for r in rows if r["rung"] == L.DJANGO_ASYNC.name)
-    assert mine["cpu_us_per_request"] == pytest.approx(600.0) and mine["hops_per_request"] == 2
-    assert mine["hop crossings µs"] == pytest.approx(120.0) and mine["repeats"] == 1
-    assert (mine["saturation_run"], mine["rate_run"], mine["rate"]) == (sat.run.id, paced.run.id, table.rate)
+    assert mine == {"workload": L.PING, "rung": L.DJANGO_ASYNC.name, "cpu_us_per_request": pytest.approx(600.0),
+                    "server_cpu_percent": 60.0, "rps": 1000, "rate": table.rate, "p99_ms_at_rate": 4.0,
+                    "hops_per_request": 2, "hop crossings µs": pytest.approx(120.0), "signals µs": pytest.approx(60.0),
+                    "rest µs": pytest.approx(420.0), "not split (no hop data) µs": None, "repeats": 1,
+                    "saturation_run": sat.run.id, "rate_run": paced.run.id}
 
 
 def test_the_database_ladder_and_what_the_c8_card_borrows_from_it():
@@ -92,15 +98,24 @@ def test_the_database_ladder_and_what_the_c8_card_borrows_from_it():
     assert orm.cpu_us.median == pytest.approx(1000.0)  # 51 % / (500 + 10 probe) requests/s
     assert (orm.rps.median, orm.p99.median, orm.probe_p99.median, orm.loop_lag.median) == (500, 40.0, 30.0, 4.0)
     assert orm.hops.median == 3 and orm.driver == L.ASYNC_ORM.driver
+    shown = [(f.label, f.text()) for f in (orm.rps, orm.p99, orm.probe_p99, orm.loop_lag, orm.cpu_us, orm.hops)]
+    assert shown == [("RPS", "500"), ("p99", "40.0 ms"), ("probe p99", "30.0 ms"), ("loop lag", "4.0 ms"),
+                     ("CPU per request", "1,000 µs"), ("hops", "3.0")]
+    assert [r.path for r in table.rows] == [p.name for p in L.DB_PATHS] and table.endpoint == "db/read"
     assert (table.run, table.hops_run, table.needs) == (db.run.id, hops.run.id, [])
     assert D.db_table("db/read", db, None).needs == [D.NEEDS_LADDERS]
     figures = {f.label: f for f in D.async_orm_cost_figures([table, D.db_table("db/queries", None, None)])}
     where = f"DB ladder (run #{db.run.id}) db/read"
     assert figures[f"{where}: async ORM / raw psycopg async, CPU per request"].median == pytest.approx(2.0)
     assert figures[f"{where}, {L.ASYNC_ORM.name}: hops per request"].median == 3
+    assert [f.text() for f in figures.values() if L.ASYNC_ORM.name in f.label] == ["1,000 µs", "3.0"]
+    assert figures[f"{where}: async ORM / raw psycopg async, CPU per request"].text() == "2.00x"
     assert len(figures) == 1 + 2 * len(D.ASYNC_PATHS)  # the table without a run adds nothing
-    (first, *_) = D.db_rows([table])
-    assert first["run"] == db.run.id and first["hops_run"] == hops.run.id and "loop_lag_ms" in first
+    by_path = {r["path"]: r for r in D.db_rows([table])}
+    assert by_path[L.ASYNC_ORM.name] == {
+        "endpoint": "db/read", "path": L.ASYNC_ORM.name, "driver": L.ASYNC_ORM.driver, "rps": 500, "p99_ms": 40.0,
+        "probe_p99_ms": 30.0, "loop_lag_ms": 4.0, "cpu_us_per_request": pytest.approx(1000.0),
+        "hops_per_request": 3, "repeats": 1, "run": db.run.id, "hops_run": hops.run.id}
 
 
 def test_a_tweaks_gain_is_against_the_as_shipped_cell_of_its_own_run():
@@ -116,7 +131,12 @@ def test_a_tweaks_gain_is_against_the_as_shipped_cell_of_its_own_run():
     table = D.tweak_table(ev, shipped)
     assert mine(table).rps_gain_pct == pytest.approx(50.0) and mine(table).cpu_saving_pct == pytest.approx(100 / 3)
     assert table.run == run.id and table.needs == []
+    assert [(f.label, f.text()) for f in (mine(table).rps, mine(table).cpu_us)] == [("RPS", "1,500"),
+                                                                                   ("CPU per request", "400 µs")]
+    assert (mine(table).rung, mine(table).workload, mine(table).tweak) == (rung.name, workload, L.REUSE_THREAD.name)
     assert D.tweak_table(None, None).needs == [D.NEEDS_LADDERS]
-    (first, *_) = D.tweak_rows(table)
-    assert set(first) == {"rung", "workload", "tweak", "rps", "cpu_us_per_request", "rps_gain_pct",
-                          "cpu_saving_pct", "repeats", "run"}
+    mine_row = next(r for r in D.tweak_rows(table) if r["tweak"] == L.REUSE_THREAD.name
+                    and r["rung"] == rung.name and r["workload"] == workload)
+    assert mine_row == {"rung": rung.name, "workload": workload, "tweak": L.REUSE_THREAD.name, "rps": 1500,
+                        "cpu_us_per_request": pytest.approx(400.0), "rps_gain_pct": pytest.approx(50.0),
+                        "cpu_saving_pct": pytest.approx(100 / 3), "repeats": 1, "run": run.id}
