@@ -66,6 +66,7 @@ def test_the_split_comes_from_the_instrumented_twin_and_adds_up_to_the_total():
                      ("hops", "2.0")]
     bare = row(table, L.BARE)
     assert bare.parts == {D.PARTS[2]: pytest.approx(90.0)} and bare.hops.text() == "none: no Django, no bridge"
+    assert bare.hops.label == "hops" and table.endpoint == L.endpoint_of(L.PING)
     assert table.needs == [D.NEEDS_LADDERS]  # rungs left unmeasured: the ladders suite measures them
     assert table.rate_run == paced.run.id and table.has_chart
     chart = table.chart
