@@ -70,7 +70,7 @@ unit: venv
 
 # Mutation testing of the judging layer (every module of judging/ listed in pyproject.toml's
 # [tool.mutmut] source_paths; the shells that read the store are left out) against tests/unit, about
-# 7 minutes on two cores, not part of make test. A fresh mutants/ each time, so no result is carried
+# 15 minutes on two cores, not part of make test. A fresh mutants/ each time, so no result is carried
 # over from older tests; lists the mutants that survived and fails below MUTATION_FLOOR of them killed.
 MUTATION_FLOOR ?= 0.9
 # mutmut is a development tool outside the lock (its parser's YAML dependency differs between
