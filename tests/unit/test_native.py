@@ -49,10 +49,17 @@ def test_the_cython_loop_runs_on_two_threads_at_once_and_pure_python_does_not():
     for fn in (native.spin, work.sum_of_squares):
         fn(n)
         fn(n)
-    one_native = _best_of(5, lambda: native.spin(n))
-    one_python = _best_of(5, lambda: work.sum_of_squares(n))
-    assert _two_threads(lambda: native.spin(n)) < 1.6 * one_native
-    assert _two_threads(lambda: work.sum_of_squares(n)) > 1.6 * one_python
+    seen = []
+    for _ in range(3):  # a shared VM's hiccup can spoil one measurement: the ratios must hold in one of three
+        one_native = _best_of(5, lambda: native.spin(n))
+        one_python = _best_of(5, lambda: work.sum_of_squares(n))
+        released = _two_threads(lambda: native.spin(n)) / one_native
+        held = _two_threads(lambda: work.sum_of_squares(n)) / one_python
+        seen.append((round(released, 2), round(held, 2)))
+        if released < 1.6 and held > 1.6:
+            break
+    else:
+        raise AssertionError(f"two threads / one call (Cython, pure Python), each attempt: {seen}")
 
 
 def test_hashing_gives_the_same_digest_as_one_update():
